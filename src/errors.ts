@@ -40,6 +40,13 @@ export class ConfigError extends SparsegradError {
   }
 }
 
+/** A class label outside [0, numClasses), or a label count that does not match the batch. */
+export class LabelError extends SparsegradError {
+  constructor(message: string) {
+    super('E_LABEL', message);
+  }
+}
+
 /** An operation called in a state that does not allow it (backward twice, a frozen mask, ...). */
 export class StateError extends SparsegradError {
   constructor(message: string) {
