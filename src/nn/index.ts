@@ -1,0 +1,17 @@
+export { Parameter } from './parameter.ts';
+export { Module, Layer } from './module.ts';
+export { Linear, type LinearOptions } from './linear.ts';
+export { ReLU, Sigmoid, Tanh, Dropout } from './activations.ts';
+export { Sequential } from './sequential.ts';
+export { heNormal, glorotUniform, torchDefaultUniform, type InitScheme } from './init.ts';
+export { buildModel, mlp, mlpSpec, parseArchitecture, ACTIVATIONS, type Activation } from './build.ts';
+export type { LayerSpec, ModelSpec, LayerType } from './spec.ts';
+export { Optimizer } from './optim/optimizer.ts';
+export { SGD, type SGDOptions } from './optim/sgd.ts';
+export { Adam, AdamW, type AdamOptions } from './optim/adam.ts';
+export { constantLR, stepLR, cosineLR, type LRSchedule } from './optim/schedule.ts';
+export { crossEntropy, mse } from '../autograd/ops/losses.ts';
+export {
+  fit, evaluate, predict, predictClasses,
+  type FitOptions, type TrainingHistory, type EpochStats, type StepContext, type TrainingHooks, type ProgressEvent, type Evaluation,
+} from './train.ts';

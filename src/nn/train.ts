@@ -1,0 +1,230 @@
+import { ConfigError, NonFiniteError, ShapeError } from '../errors.ts';
+import { backward, noGrad } from '../autograd/graph.ts';
+import { crossEntropy, type Labels } from '../autograd/ops/losses.ts';
+import { constant, type Var } from '../autograd/var.ts';
+import { validateDataset, type Dataset } from '../data/dataset.ts';
+import { Rng } from '../tensor/rng.ts';
+import { assertFinite, Tensor } from '../tensor/tensor.ts';
+import type { Module } from './module.ts';
+import type { Optimizer } from './optim/optimizer.ts';
+import { constantLR, type LRSchedule } from './optim/schedule.ts';
+
+/*
+ * The training loop: epochs of seeded-shuffled mini-batches, forward, loss, backward, optimizer step.
+ * Pruning methods plug in through `TrainingHooks` (score accumulation after backward, mask updates after
+ * the step); progress is reported through callbacks so this file stays free of any I/O.
+ */
+
+export interface StepContext {
+  /** 1-based epoch. */
+  readonly epoch: number;
+  /** 0-based batch index within the epoch. */
+  readonly batch: number;
+  readonly batchesPerEpoch: number;
+  /** 1-based count of optimizer steps taken so far in this fit (including the current one). */
+  readonly step: number;
+  readonly totalSteps: number;
+  readonly loss: number;
+  readonly model: Module;
+  readonly optimizer: Optimizer;
+}
+
+export interface EpochStats {
+  readonly epoch: number;
+  /** Mean training loss over the epoch's batches. */
+  readonly loss: number;
+  /** Training accuracy over the epoch (measured on the fly, in training mode). */
+  readonly accuracy: number;
+  readonly seconds: number;
+  readonly lr: number;
+  readonly validation?: { readonly loss: number; readonly accuracy: number };
+}
+
+export interface TrainingHooks {
+  /** Gradients are computed and the optimizer has not stepped yet (e.g. accumulate gradient importance). */
+  afterBackward?(ctx: StepContext): void;
+  /** The optimizer has stepped (e.g. threshold weights, update masks on a schedule). */
+  afterStep?(ctx: StepContext): void;
+  /** An epoch has ended (after validation, if any). */
+  afterEpoch?(stats: EpochStats, model: Module): void;
+}
+
+export interface ProgressEvent {
+  readonly epoch: number;
+  readonly epochs: number;
+  readonly batch: number;
+  readonly batches: number;
+  /** Running mean loss of the current epoch. */
+  readonly loss: number;
+}
+
+export interface FitOptions {
+  epochs: number;
+  batchSize: number;
+  optimizer: Optimizer;
+  /** Seed of the shuffling order (same seed, same batches, same weights). */
+  seed: number;
+  schedule?: LRSchedule;
+  /** Evaluated after every epoch. */
+  validation?: Dataset;
+  hooks?: TrainingHooks | readonly TrainingHooks[];
+  onEpoch?: (stats: EpochStats) => void;
+  onProgress?: (event: ProgressEvent) => void;
+  /** Loss from logits and labels; cross-entropy by default. */
+  loss?: (logits: Var, labels: Labels) => Var;
+}
+
+export interface TrainingHistory {
+  readonly epochs: EpochStats[];
+}
+
+function checkPositiveInt(name: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value <= 0) throw new ConfigError(`${name} must be a positive integer, got ${value}`);
+}
+
+export function fit(model: Module, data: Dataset, options: FitOptions): TrainingHistory {
+  const { epochs, batchSize, optimizer, seed, schedule = constantLR, validation } = options;
+  checkPositiveInt('epochs', epochs);
+  checkPositiveInt('batchSize', batchSize);
+  validateDataset(data);
+  if (data.count === 0) throw new ConfigError(`${data.name}: cannot train on an empty data set`);
+  assertFinite(data.x, `${data.name} inputs`);
+  const lossFn = options.loss ?? crossEntropy;
+  const hooks = options.hooks === undefined ? [] : Array.isArray(options.hooks) ? options.hooks : [options.hooks as TrainingHooks];
+  const baseLr = optimizer.lr;
+  const rng = new Rng(seed);
+  const order = new Int32Array(data.count);
+  for (let i = 0; i < data.count; i++) order[i] = i;
+  const batchesPerEpoch = Math.ceil(data.count / batchSize);
+  const totalSteps = epochs * batchesPerEpoch;
+  const history: EpochStats[] = [];
+  let step = 0;
+
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    const started = Date.now();
+    model.train();
+    rng.shuffle(order);
+    let lossSum = 0;
+    let correct = 0;
+    for (let batch = 0; batch < batchesPerEpoch; batch++) {
+      optimizer.lr = schedule.lrAt(epoch - 1 + batch / batchesPerEpoch, baseLr);
+      const start = batch * batchSize;
+      const { x, y } = gatherBatch(data, order, start, Math.min(start + batchSize, data.count));
+      const logits = model.forward(constant(x));
+      const loss = lossFn(logits, y);
+      const lossValue = loss.value.item();
+      if (!Number.isFinite(lossValue)) {
+        throw new NonFiniteError(`training diverged: the loss is ${lossValue} at epoch ${epoch}, batch ${batch + 1} of ${batchesPerEpoch} (try a lower learning rate; lr was ${optimizer.lr})`);
+      }
+      optimizer.zeroGrad();
+      backward(loss);
+      step++;
+      const ctx: StepContext = { epoch, batch, batchesPerEpoch, step, totalSteps, loss: lossValue, model, optimizer };
+      for (const h of hooks) h.afterBackward?.(ctx);
+      optimizer.step();
+      for (const h of hooks) h.afterStep?.(ctx);
+      lossSum += lossValue;
+      correct += countCorrect(logits.value, y);
+      options.onProgress?.({ epoch, epochs, batch: batch + 1, batches: batchesPerEpoch, loss: lossSum / (batch + 1) });
+    }
+    const stats: EpochStats = {
+      epoch,
+      loss: lossSum / batchesPerEpoch,
+      accuracy: correct / data.count,
+      seconds: (Date.now() - started) / 1000,
+      lr: optimizer.lr,
+      ...(validation === undefined ? {} : { validation: evaluate(model, validation) }),
+    };
+    history.push(stats);
+    for (const h of hooks) h.afterEpoch?.(stats, model);
+    options.onEpoch?.(stats);
+  }
+  optimizer.lr = baseLr;
+  return { epochs: history };
+}
+
+/** Copies the samples order[start..end) into a batch. */
+function gatherBatch(data: Dataset, order: Int32Array, start: number, end: number): { x: Tensor; y: Uint8Array } {
+  const n = end - start;
+  const f = data.features;
+  const x = new Float32Array(n * f);
+  const y = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const src = order[start + i]!;
+    x.set(data.x.subarray(src * f, (src + 1) * f), i * f);
+    y[i] = data.y[src]!;
+  }
+  return { x: new Tensor(x, [n, f]), y };
+}
+
+function countCorrect(logits: Tensor, labels: ArrayLike<number>): number {
+  const [rows, classes] = logits.shape as [number, number];
+  const d = logits.data;
+  let correct = 0;
+  for (let r = 0; r < rows; r++) {
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (d[r * classes + c]! > d[r * classes + best]!) best = c;
+    if (best === labels[r]) correct++;
+  }
+  return correct;
+}
+
+export interface Evaluation {
+  readonly loss: number;
+  readonly accuracy: number;
+  readonly correct: number;
+  readonly count: number;
+}
+
+/** Mean loss and accuracy on a data set, in evaluation mode and without building a graph. */
+export function evaluate(model: Module, data: Dataset, options: { batchSize?: number; loss?: (logits: Var, labels: Labels) => Var } = {}): Evaluation {
+  const batchSize = options.batchSize ?? 1000;
+  checkPositiveInt('batchSize', batchSize);
+  const lossFn = options.loss ?? crossEntropy;
+  const wasTraining = model.training;
+  model.eval();
+  let lossSum = 0;
+  let correct = 0;
+  const order = new Int32Array(data.count);
+  for (let i = 0; i < data.count; i++) order[i] = i;
+  noGrad(() => {
+    for (let start = 0; start < data.count; start += batchSize) {
+      const end = Math.min(start + batchSize, data.count);
+      const { x, y } = gatherBatch(data, order, start, end);
+      const logits = model.forward(constant(x));
+      lossSum += lossFn(logits, y).value.item() * (end - start);
+      correct += countCorrect(logits.value, y);
+    }
+  });
+  model.train(wasTraining);
+  const count = data.count;
+  return { loss: count === 0 ? 0 : lossSum / count, accuracy: count === 0 ? 0 : correct / count, correct, count };
+}
+
+/** Logits [count, classes] for `count` samples stored row-major in `x`. */
+export function predict(model: Module, x: Float32Array, count: number): Tensor {
+  if (!Number.isSafeInteger(count) || count < 0 || (count > 0 && x.length % count !== 0)) {
+    throw new ShapeError(`predict: ${x.length} input values cannot be split into ${count} samples`);
+  }
+  const features = count === 0 ? 0 : x.length / count;
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    return noGrad(() => model.forward(constant(new Tensor(x, [count, features]))).value);
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
+/** The predicted class of each sample. */
+export function predictClasses(model: Module, x: Float32Array, count: number): Int32Array {
+  const logits = predict(model, x, count);
+  const [rows, classes] = logits.shape as [number, number];
+  const out = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (logits.data[r * classes + c]! > logits.data[r * classes + best]!) best = c;
+    out[r] = best;
+  }
+  return out;
+}
