@@ -90,7 +90,7 @@ export function backward(root: Var, seed?: Tensor, options: BackwardOptions = {}
     grads.delete(node);
     if (dy === undefined) continue;
     if (node.isLeaf) {
-      node.grad = node.grad === null ? dy.clone() : add(node.grad, dy);
+      node.accumulateGrad(dy);
       continue;
     }
     if (node.backwardFn === null) {

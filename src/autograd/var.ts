@@ -1,3 +1,4 @@
+import { add } from '../tensor/ops.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { Shape } from '../tensor/shape.ts';
 
@@ -41,6 +42,11 @@ export class Var {
 
   get isLeaf(): boolean {
     return this.op === 'leaf';
+  }
+
+  /** Adds a gradient arriving at this leaf during backward (gradients accumulate until cleared). */
+  accumulateGrad(g: Tensor): void {
+    this.grad = this.grad === null ? g.clone() : add(this.grad, g);
   }
 }
 

@@ -15,3 +15,4 @@ export {
   fit, evaluate, predict, predictClasses,
   type FitOptions, type TrainingHistory, type EpochStats, type StepContext, type TrainingHooks, type ProgressEvent, type Evaluation,
 } from './train.ts';
+export { cloneModel } from './clone.ts';

@@ -21,8 +21,6 @@ export interface LinearOptions {
  * row o of W holds the incoming connections of output neuron o — the same rows the sparse CSR form keeps.
  */
 export class Linear extends Layer {
-  readonly inFeatures: number;
-  readonly outFeatures: number;
   readonly weight: Parameter;
   readonly bias: Parameter | null;
 
@@ -33,8 +31,6 @@ export class Linear extends Layer {
     }
     const { rng, bias = true, init = 'he' } = options;
     if (!INIT_SCHEMES.includes(init)) throw new ConfigError(`Linear: unknown init '${init}' (expected one of ${INIT_SCHEMES.join(', ')})`);
-    this.inFeatures = inFeatures;
-    this.outFeatures = outFeatures;
     const w = zeros([outFeatures, inFeatures]);
     if (init === 'he') heNormal(w.data, inFeatures, rng);
     else if (init === 'glorot') glorotUniform(w.data, inFeatures, outFeatures, rng);
@@ -48,10 +44,14 @@ export class Linear extends Layer {
     }
   }
 
-  /** Current sizes, read from the weight (neuron pruning may have shrunk it). */
-  get shape(): { inFeatures: number; outFeatures: number } {
-    const [outFeatures, inFeatures] = this.weight.value.shape as [number, number];
-    return { inFeatures, outFeatures };
+  /** Input width, read from the weight (neuron pruning may shrink it). */
+  get inFeatures(): number {
+    return this.weight.value.shape[1]!;
+  }
+
+  /** Output width (number of neurons), read from the weight. */
+  get outFeatures(): number {
+    return this.weight.value.shape[0]!;
   }
 
   forward(x: Var): Var {
@@ -63,7 +63,6 @@ export class Linear extends Layer {
   }
 
   spec(): LayerSpec {
-    const { inFeatures, outFeatures } = this.shape;
-    return { type: 'linear', inFeatures, outFeatures, bias: this.bias !== null };
+    return { type: 'linear', inFeatures: this.inFeatures, outFeatures: this.outFeatures, bias: this.bias !== null };
   }
 }

@@ -16,6 +16,11 @@ import type { Tensor } from '../tensor/tensor.ts';
 export class Parameter extends Var {
   /** 1 keeps a weight, 0 prunes it; null means dense (no mask). Same length as the value. */
   mask: Uint8Array | null = null;
+  /**
+   * Keep the true (unmasked) gradient of pruned weights in `grad`. Off by default, so `grad` is zero on
+   * pruned weights; RigL turns it on because it regrows connections by their gradient.
+   */
+  keepPrunedGrad = false;
 
   constructor(value: Tensor) {
     super(value, { requiresGrad: true });
@@ -40,6 +45,15 @@ export class Parameter extends Var {
     }
     this.mask = mask;
     this.applyMask();
+  }
+
+  /** Accumulates a gradient; pruned entries stay zero (a pruned weight is not a parameter any more). */
+  override accumulateGrad(g: Tensor): void {
+    super.accumulateGrad(g);
+    const mask = this.mask;
+    if (mask === null || this.keepPrunedGrad || this.grad === null) return;
+    const d = this.grad.data;
+    for (let i = 0; i < mask.length; i++) if (mask[i] === 0) d[i] = 0;
   }
 
   /** Zeroes every pruned weight (re-establishes the invariant after an update). */

@@ -1,0 +1,52 @@
+import { ConfigError } from '../errors.ts';
+
+/**
+ * The unit that is pruned as a whole:
+ *  - weight: single connections (unstructured);
+ *  - neuron: a whole output neuron — a row of the weight, its bias, and the next layer's input column;
+ *  - nm: N:M semi-structured — in every group of M consecutive inputs of a row, keep exactly N;
+ *  - block: rows×cols tiles of the weight (1×4: four consecutive inputs of one neuron; 4×1: one input
+ *    of four consecutive neurons), the shapes a blocked sparse kernel can exploit.
+ */
+export type Granularity =
+  | { readonly kind: 'weight' }
+  | { readonly kind: 'neuron' }
+  | { readonly kind: 'nm'; readonly n: number; readonly m: number }
+  | { readonly kind: 'block'; readonly rows: number; readonly cols: number };
+
+export const GRANULARITY_NAMES = ['weight', 'neuron', 'N:M (e.g. 2:4)', 'RxC block (e.g. 1x4, 4x1)'];
+
+export function parseGranularity(text: string): Granularity {
+  if (text === 'weight' || text === 'unstructured') return { kind: 'weight' };
+  if (text === 'neuron' || text === 'row') return { kind: 'neuron' };
+  const nm = /^(\d+):(\d+)$/.exec(text);
+  if (nm) {
+    const n = Number(nm[1]);
+    const m = Number(nm[2]);
+    if (m < 1 || n < 1) throw new ConfigError(`N:M granularity needs N ≥ 1 and M ≥ 1, got ${text}`);
+    if (n > m) throw new ConfigError(`N:M granularity needs N ≤ M (keep N of every M), got ${text}`);
+    return { kind: 'nm', n, m };
+  }
+  const block = /^(\d+)x(\d+)$/.exec(text);
+  if (block) {
+    const rows = Number(block[1]);
+    const cols = Number(block[2]);
+    if (rows < 1 || cols < 1) throw new ConfigError(`block granularity needs positive sizes, got ${text}`);
+    return rows === 1 && cols === 1 ? { kind: 'weight' } : { kind: 'block', rows, cols };
+  }
+  throw new ConfigError(`unknown granularity '${text}' (expected ${GRANULARITY_NAMES.join(', ')})`);
+}
+
+export function formatGranularity(g: Granularity): string {
+  switch (g.kind) {
+    case 'weight': return 'weight';
+    case 'neuron': return 'neuron';
+    case 'nm': return `${g.n}:${g.m}`;
+    case 'block': return `${g.rows}x${g.cols}`;
+  }
+}
+
+/** The sparsity an N:M pattern implies. */
+export function nmSparsity(g: { n: number; m: number }): number {
+  return 1 - g.n / g.m;
+}

@@ -1,0 +1,17 @@
+export { findTargets, checkSparsity, targetsSparsity, zeroFraction, type PruneTarget, type TargetOptions } from './targets.ts';
+export { CRITERIA, parseCriterion, needsGradients, importanceScores, type CriterionName } from './criteria.ts';
+export { GradientStats, collectGradientStats, gradientStatsHook, type GradientPassOptions } from './gradient-stats.ts';
+export { parseGranularity, formatGranularity, nmSparsity, type Granularity } from './granularity.ts';
+export { computeMasks, applyMaskPlan, parseScope, SCOPES, type Scope, type SelectOptions, type MaskPlan } from './select.ts';
+export { pruneTargets, maskZeros, type PruneStepOptions } from './prune-step.ts';
+export { gradualSchedule, iterativeSparsities, type PruningSchedule, type GradualOptions } from './schedule.ts';
+export { gradualPruningHook } from './methods/gradual.ts';
+export { hardThresholdHook, topKProjectionHook, projectTopK, l1ProximalHook } from './methods/thresholding.ts';
+export { dnsHook, type DnsOptions } from './methods/dns.ts';
+export { riglHook, type RiglOptions } from './methods/rigl.ts';
+export { shrinkNeurons } from './shrink.ts';
+export { runPruning, parseMethod, METHODS, CRITERION_METHODS, THRESHOLD_METHODS, type MethodName, type PruneConfig, type PruneResult, type PruneCallbacks } from './run.ts';
+export { sweepPruning, pickSparsest, type SweepOptions, type SweepResult, type SweepRow } from './sweep.ts';
+export { sensitivityAnalysis, type SensitivityRow } from './sensitivity.ts';
+export { sparsityReport, type SparsityReport, type LayerSparsity } from './report.ts';
+export { kthSmallest } from './quickselect.ts';

@@ -1,0 +1,39 @@
+import type { Rng } from '../tensor/rng.ts';
+import { importanceScores, type CriterionName } from './criteria.ts';
+import type { GradientStats } from './gradient-stats.ts';
+import type { Granularity } from './granularity.ts';
+import { applyMaskPlan, computeMasks, type MaskPlan, type Scope } from './select.ts';
+import type { PruneTarget } from './targets.ts';
+
+export interface PruneStepOptions {
+  criterion: CriterionName;
+  scope: Scope;
+  granularity: Granularity;
+  overrides?: Readonly<Record<string, number>>;
+  /** Gradient statistics, for the criteria that need them. */
+  stats?: GradientStats | null;
+  rng: Rng;
+}
+
+/** Scores every target, chooses the masks for `sparsity` and installs them. Returns the plan. */
+export function pruneTargets(targets: readonly PruneTarget[], sparsity: number, options: PruneStepOptions): MaskPlan {
+  const scores = new Map(targets.map((t) => [t, importanceScores(options.criterion, t, options.stats ?? null, options.rng)] as const));
+  const plan = computeMasks(targets, scores, {
+    sparsity,
+    scope: options.scope,
+    granularity: options.granularity,
+    ...(options.overrides === undefined ? {} : { overrides: options.overrides }),
+  });
+  applyMaskPlan(plan);
+  return plan;
+}
+
+/** Installs masks that keep exactly the non-zero weights (after a method that zeroes weights without masks). */
+export function maskZeros(targets: readonly PruneTarget[]): void {
+  for (const t of targets) {
+    const w = t.weight.value.data;
+    const mask = new Uint8Array(w.length);
+    for (let i = 0; i < w.length; i++) mask[i] = w[i] === 0 ? 0 : 1;
+    t.weight.setMask(mask, { allowRegrow: true });
+  }
+}

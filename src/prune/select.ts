@@ -1,0 +1,216 @@
+import { ConfigError } from '../errors.ts';
+import type { Parameter } from '../nn/parameter.ts';
+import { formatShape } from '../tensor/shape.ts';
+import { formatGranularity, type Granularity } from './granularity.ts';
+import { checkSparsity, type PruneTarget } from './targets.ts';
+
+/*
+ * From importance scores to masks: the one place where "which weights go" is decided.
+ *
+ * Each target's weights are grouped into units (a weight, a block, a neuron's row); a unit's score is the
+ * mean of its weights' scores. Units already fully pruned rank lowest, so masks only ever shrink. The
+ * lowest-ranked units are pruned until the requested fraction of weights is gone: per layer (scope
+ * 'layer') or with one ranking across all layers (scope 'global'). Ties break by position, so the result
+ * is deterministic. N:M patterns are chosen per group instead (keep the N best of every M).
+ */
+
+export type Scope = 'layer' | 'global';
+export const SCOPES: readonly Scope[] = ['layer', 'global'];
+
+export interface SelectOptions {
+  /** Target fraction of pruned weights, in [0, 1). Ignored for N:M (the pattern fixes it). */
+  sparsity: number;
+  scope: Scope;
+  granularity: Granularity;
+  /** Per-layer sparsity overrides by parameter name; those layers are pruned on their own. */
+  overrides?: Readonly<Record<string, number>>;
+}
+
+/** New masks for every parameter whose mask changes (weights, and for neurons also biases and next layers). */
+export type MaskPlan = Map<Parameter, Uint8Array>;
+
+/** A list of units of one target: which weights each covers, and its score. */
+interface Units {
+  readonly target: PruneTarget;
+  readonly count: number;
+  /** Weights per unit (all units of a target have the same size). */
+  readonly size: number;
+  readonly scores: Float64Array;
+  /** Indices into the weight of unit u's members: members[u*size .. (u+1)*size). */
+  readonly members: Int32Array;
+}
+
+export function parseScope(text: string): Scope {
+  if (!(SCOPES as readonly string[]).includes(text)) throw new ConfigError(`unknown scope '${text}' (expected one of ${SCOPES.join(', ')})`);
+  return text as Scope;
+}
+
+export function computeMasks(targets: readonly PruneTarget[], scores: ReadonlyMap<PruneTarget, Float64Array>, options: SelectOptions): MaskPlan {
+  const { granularity, scope } = options;
+  const overrides = options.overrides ?? {};
+  for (const [name, s] of Object.entries(overrides)) {
+    checkSparsity(s, `sparsity override for ${name}`);
+    if (!targets.some((t) => t.name === name)) throw new ConfigError(`sparsity override for unknown layer '${name}' (targets: ${targets.map((t) => t.name).join(', ')})`);
+  }
+  if (granularity.kind !== 'nm') checkSparsity(options.sparsity);
+  for (const t of targets) {
+    const s = scores.get(t);
+    if (s === undefined || s.length !== t.weight.value.size) throw new ConfigError(`no importance scores of the right size for ${t.name}`);
+  }
+
+  const plan: MaskPlan = new Map();
+  if (granularity.kind === 'nm') {
+    for (const t of targets) plan.set(t.weight, nmMask(t, scores.get(t)!, granularity.n, granularity.m));
+    return plan;
+  }
+
+  const eligible = granularity.kind === 'neuron' ? targets.filter((t) => t.next !== null) : [...targets];
+  if (eligible.length === 0) throw new ConfigError('neuron pruning needs a hidden layer: the output layer\'s neurons (the classes) cannot be removed');
+  const units = eligible.map((t) => buildUnits(t, scores.get(t)!, granularity));
+  const prunedUnits = new Map<PruneTarget, Uint8Array>(units.map((u) => [u.target, new Uint8Array(u.count)]));
+
+  const overridden = units.filter((u) => u.target.name in overrides);
+  const shared = units.filter((u) => !(u.target.name in overrides));
+  for (const u of overridden) pruneLowest([u], overrides[u.target.name]!, prunedUnits);
+  if (scope === 'layer') for (const u of shared) pruneLowest([u], options.sparsity, prunedUnits);
+  else if (shared.length > 0) pruneLowest(shared, options.sparsity, prunedUnits);
+
+  for (const u of units) applyUnits(u, prunedUnits.get(u.target)!, granularity, plan);
+  return plan;
+}
+
+/** Groups a target's weights into units and scores each unit by the mean score of its members. */
+function buildUnits(target: PruneTarget, scores: Float64Array, g: Granularity): Units {
+  const [rows, cols] = target.weight.value.shape as [number, number];
+  let unitRows = 1;
+  let unitCols = 1;
+  if (g.kind === 'neuron') unitCols = cols;
+  if (g.kind === 'block') {
+    unitRows = g.rows;
+    unitCols = g.cols;
+    if (rows % unitRows !== 0 || cols % unitCols !== 0) {
+      throw new ConfigError(`block ${formatGranularity(g)} does not divide ${target.name} of shape ${formatShape([rows, cols])}; exclude that layer (e.g. --exclude ${target.name}) or pick another block`);
+    }
+  }
+  const blocksPerRow = cols / unitCols;
+  const count = (rows / unitRows) * blocksPerRow;
+  const size = unitRows * unitCols;
+  const members = new Int32Array(count * size);
+  const unitScores = new Float64Array(count);
+  const mask = target.weight.mask;
+  for (let u = 0; u < count; u++) {
+    const r0 = Math.floor(u / blocksPerRow) * unitRows;
+    const c0 = (u % blocksPerRow) * unitCols;
+    let k = u * size;
+    let sum = 0;
+    let alive = 0;
+    for (let r = r0; r < r0 + unitRows; r++) {
+      for (let c = c0; c < c0 + unitCols; c++) {
+        const i = r * cols + c;
+        members[k++] = i;
+        sum += scores[i]!;
+        if (mask === null || mask[i] === 1) alive++;
+      }
+    }
+    // A unit whose weights are all pruned already ranks below everything: masks only shrink.
+    unitScores[u] = alive === 0 ? -Infinity : sum / size;
+  }
+  return { target, count, size, scores: unitScores, members };
+}
+
+/**
+ * Marks the lowest-scoring units of `groups` (ranked together) as pruned until round(sparsity × weights)
+ * weights are pruned. With equal unit sizes this is exact to one unit.
+ */
+function pruneLowest(groups: readonly Units[], sparsity: number, pruned: Map<PruneTarget, Uint8Array>): void {
+  let totalUnits = 0;
+  let totalWeights = 0;
+  for (const g of groups) {
+    totalUnits += g.count;
+    totalWeights += g.count * g.size;
+  }
+  const goal = Math.round(sparsity * totalWeights);
+  const owner = new Int32Array(totalUnits);
+  const local = new Int32Array(totalUnits);
+  const score = new Float64Array(totalUnits);
+  let k = 0;
+  groups.forEach((g, gi) => {
+    for (let u = 0; u < g.count; u++, k++) {
+      owner[k] = gi;
+      local[k] = u;
+      score[k] = g.scores[u]!;
+    }
+  });
+  const order = new Int32Array(totalUnits);
+  for (let i = 0; i < totalUnits; i++) order[i] = i;
+  order.sort((a, b) => score[a]! - score[b]! || a - b);
+  let removed = 0;
+  for (let r = 0; r < totalUnits; r++) {
+    const i = order[r]!;
+    const g = groups[owner[i]!]!;
+    // Units already fully pruned are counted whatever the goal; others only while short of it.
+    if (score[i] !== -Infinity && removed + g.size / 2 > goal) break;
+    pruned.get(g.target)![local[i]!] = 1;
+    removed += g.size;
+  }
+}
+
+/** Turns pruned units into masks (AND-ed with existing masks), including a neuron's bias and next layer. */
+function applyUnits(units: Units, pruned: Uint8Array, g: Granularity, plan: MaskPlan): void {
+  const { target } = units;
+  const weightMask = startMask(plan, target.weight);
+  for (let u = 0; u < units.count; u++) {
+    if (pruned[u] === 0) continue;
+    for (let k = u * units.size; k < (u + 1) * units.size; k++) weightMask[units.members[k]!] = 0;
+  }
+  if (g.kind !== 'neuron') return;
+  const bias = target.layer.bias;
+  const biasMask = bias === null ? null : startMask(plan, bias);
+  const next = target.next!;
+  const nextMask = startMask(plan, next.weight);
+  const [nextRows, nextCols] = next.weight.value.shape as [number, number];
+  for (let u = 0; u < units.count; u++) {
+    if (pruned[u] === 0) continue;
+    if (biasMask !== null) biasMask[u] = 0;
+    for (let r = 0; r < nextRows; r++) nextMask[r * nextCols + u] = 0; // the dead neuron's outgoing weights
+  }
+}
+
+/** The mask being built for `p` in this plan, starting from its current mask (or all ones). */
+function startMask(plan: MaskPlan, p: Parameter): Uint8Array {
+  let m = plan.get(p);
+  if (m === undefined) {
+    m = p.mask === null ? new Uint8Array(p.value.size).fill(1) : Uint8Array.from(p.mask);
+    plan.set(p, m);
+  }
+  return m;
+}
+
+/** N:M: in every group of m consecutive inputs of each row keep the n best (already-pruned ones rank lowest). */
+function nmMask(target: PruneTarget, scores: Float64Array, n: number, m: number): Uint8Array {
+  const [rows, cols] = target.weight.value.shape as [number, number];
+  if (cols % m !== 0) {
+    throw new ConfigError(`${n}:${m} pruning needs the input width of ${target.name} (${cols}) to be a multiple of ${m}`);
+  }
+  const previous = target.weight.mask;
+  const mask = new Uint8Array(rows * cols);
+  const order = new Int32Array(m);
+  const groupScore = new Float64Array(m);
+  for (let base = 0; base < rows * cols; base += m) {
+    for (let j = 0; j < m; j++) {
+      order[j] = j;
+      groupScore[j] = previous !== null && previous[base + j] === 0 ? -Infinity : scores[base + j]!;
+    }
+    order.sort((a, b) => groupScore[b]! - groupScore[a]! || a - b);
+    for (let j = 0; j < n; j++) {
+      const keep = order[j]!;
+      if (groupScore[keep] !== -Infinity) mask[base + keep] = 1;
+    }
+  }
+  return mask;
+}
+
+/** Installs a plan's masks (zeroing the pruned weights). Masks only shrink unless `allowRegrow`. */
+export function applyMaskPlan(plan: MaskPlan, options: { allowRegrow?: boolean } = {}): void {
+  for (const [p, mask] of plan) p.setMask(mask, options);
+}

@@ -1,0 +1,39 @@
+import type { Dataset } from '../data/dataset.ts';
+import { cloneModel } from '../nn/clone.ts';
+import type { Sequential } from '../nn/sequential.ts';
+import { evaluate } from '../nn/train.ts';
+import { Rng } from '../tensor/rng.ts';
+import { needsGradients, type CriterionName } from './criteria.ts';
+import { collectGradientStats } from './gradient-stats.ts';
+import { pruneTargets } from './prune-step.ts';
+import { findTargets } from './targets.ts';
+
+export interface SensitivityRow {
+  readonly layer: string;
+  readonly sparsity: number;
+  readonly accuracy: number;
+}
+
+/**
+ * Per-layer sensitivity analysis (Han et al. 2015, NNI's SensitivityAnalysis): prune one layer at a time
+ * to each sparsity, without retraining, and record the accuracy. Layers whose accuracy collapses early
+ * deserve a lower sparsity.
+ */
+export function sensitivityAnalysis(
+  model: Sequential,
+  data: Dataset,
+  options: { sparsities: readonly number[]; criterion?: CriterionName; trainForScores?: Dataset; seed?: number },
+): SensitivityRow[] {
+  const criterion = options.criterion ?? 'magnitude';
+  const rows: SensitivityRow[] = [];
+  for (const target of findTargets(model)) {
+    for (const sparsity of options.sparsities) {
+      const copy = cloneModel(model);
+      const copyTarget = findTargets(copy).find((t) => t.name === target.name)!;
+      const stats = needsGradients(criterion) ? collectGradientStats(copy, [copyTarget], options.trainForScores ?? data, { seed: options.seed ?? 0 }) : null;
+      pruneTargets([copyTarget], sparsity, { criterion, scope: 'layer', granularity: { kind: 'weight' }, stats, rng: new Rng(options.seed ?? 0) });
+      rows.push({ layer: target.name, sparsity, accuracy: evaluate(copy, data).accuracy });
+    }
+  }
+  return rows;
+}

@@ -1,0 +1,72 @@
+import type { Dataset } from '../data/dataset.ts';
+import { splitValidation } from '../data/split.ts';
+import { ConfigError } from '../errors.ts';
+import { cloneModel } from '../nn/clone.ts';
+import type { Sequential } from '../nn/sequential.ts';
+import { evaluate } from '../nn/train.ts';
+import { Rng } from '../tensor/rng.ts';
+import { runPruning, THRESHOLD_METHODS, type PruneConfig } from './run.ts';
+
+/*
+ * Choosing a sparsity or threshold by a sweep on validation data carved from the training set (never the
+ * test set): try each candidate on a copy of the model and return the sparsest setting whose validation
+ * accuracy stays within `tolerance` of the unpruned model's.
+ */
+
+export interface SweepRow {
+  /** The candidate: a sparsity, a std multiple q, or an L1 strength λ. */
+  readonly value: number;
+  readonly sparsity: number;
+  readonly accuracy: number;
+}
+
+export interface SweepResult {
+  /** The sparsest row within tolerance, or null if none is. */
+  readonly chosen: SweepRow | null;
+  readonly baseline: number;
+  readonly tolerance: number;
+  readonly rows: SweepRow[];
+}
+
+export interface SweepOptions {
+  /** Candidate sparsities (for target-sparsity methods) or thresholds (for threshold and l1). */
+  candidates: readonly number[];
+  /** Allowed drop in validation accuracy, as a fraction (0.01 = one point). */
+  tolerance: number;
+  /** Fraction of the training data held out for validation (default 0.1). */
+  validationFraction?: number;
+  /** Training epochs per candidate (default: the config's epochs). */
+  epochs?: number;
+  onRow?: (row: SweepRow) => void;
+}
+
+/** Picks the sparsest candidate within tolerance; pure bookkeeping, shared by all sweeps. */
+export function pickSparsest(rows: readonly SweepRow[], baseline: number, tolerance: number): SweepRow | null {
+  let best: SweepRow | null = null;
+  for (const row of rows) {
+    if (row.accuracy >= baseline - tolerance && (best === null || row.sparsity > best.sparsity)) best = row;
+  }
+  return best;
+}
+
+export function sweepPruning(model: Sequential, train: Dataset, config: PruneConfig, options: SweepOptions): SweepResult {
+  if (options.candidates.length === 0) throw new ConfigError('a sweep needs at least one candidate');
+  if (!(options.tolerance >= 0 && options.tolerance < 1)) throw new ConfigError(`tolerance must be in [0, 1), got ${options.tolerance}`);
+  const split = splitValidation(train, options.validationFraction ?? 0.1, new Rng(config.seed));
+  const baseline = evaluate(model, split.validation).accuracy;
+  const byThreshold = THRESHOLD_METHODS.includes(config.method);
+  const rows: SweepRow[] = [];
+  for (const value of options.candidates) {
+    const trial = cloneModel(model);
+    const trialConfig: PruneConfig = {
+      ...config,
+      epochs: options.epochs ?? config.epochs,
+      ...(byThreshold ? { threshold: value } : { sparsity: value }),
+    };
+    const result = runPruning(trial, { train: split.train }, trialConfig);
+    const row = { value, sparsity: result.sparsity, accuracy: evaluate(result.model, split.validation).accuracy };
+    rows.push(row);
+    options.onRow?.(row);
+  }
+  return { chosen: pickSparsest(rows, baseline, options.tolerance), baseline, tolerance: options.tolerance, rows };
+}

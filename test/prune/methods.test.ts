@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { Adam, cloneModel, evaluate, fit, mlp, type Sequential } from '../../src/nn/index.ts';
+import {
+  findTargets, gradualSchedule, iterativeSparsities, METHODS, parseGranularity, pickSparsest, runPruning, sensitivityAnalysis,
+  sparsityReport, sweepPruning, targetsSparsity, type MethodName, type PruneConfig,
+} from '../../src/prune/index.ts';
+import { countZeros, toyData } from './helpers.ts';
+
+const train = toyData(900, 12, 3, 1, 'toy/train');
+const test = toyData(400, 12, 3, 2, 'toy/test');
+
+function trainedModel(): Sequential {
+  const model = mlp([12, 48, 24, 3], { seed: 1 });
+  fit(model, train, { epochs: 12, batchSize: 32, optimizer: new Adam(model.parameters(), { lr: 0.01 }), seed: 1 });
+  return model;
+}
+const dense = trainedModel();
+const denseAccuracy = evaluate(dense, test).accuracy;
+
+const config = (method: MethodName, extra: Partial<PruneConfig> = {}): PruneConfig => ({
+  method, criterion: 'magnitude', sparsity: 0.8, scope: 'global', granularity: { kind: 'weight' }, epochs: 3, batchSize: 32, lr: 0.005, seed: 3,
+  ...(method === 'threshold' ? { threshold: 1 } : method === 'l1' ? { threshold: 0.5 } : {}),
+  ...extra,
+});
+
+describe('pruning methods end to end', () => {
+  it('starts from a model that learned the task', () => {
+    expect(denseAccuracy).toBeGreaterThan(0.85);
+  });
+
+  for (const method of METHODS) {
+    it(`${method}: reaches its sparsity, leaves masks that match the zeros, keeps accuracy`, () => {
+      const result = runPruning(cloneModel(dense), { train }, config(method));
+      const targets = findTargets(result.model);
+      for (const t of targets) {
+        expect(t.weight.mask).not.toBeNull();
+        t.weight.mask!.forEach((m, i) => m === 0 && expect(t.weight.value.data[i]).toBe(0));
+      }
+      const total = targets.reduce((n, t) => n + t.weight.value.size, 0);
+      if (method === 'threshold' || method === 'l1') expect(result.sparsity).toBeGreaterThan(0.1);
+      else expect(Math.abs(result.sparsity - 0.8) * total).toBeLessThanOrEqual(1);
+      expect(result.sparsity).toBe(targetsSparsity(targets));
+      expect(evaluate(result.model, test).accuracy).toBeGreaterThan(0.75);
+      expect(result.notes.length).toBeGreaterThan(0);
+    });
+  }
+
+  it('gradient criteria work in every criterion-driven method', () => {
+    for (const method of ['oneshot', 'iterative', 'gradual'] as const) {
+      for (const criterion of ['gradient', 'gradient-squared', 'taylor', 'movement', 'snip', 'random'] as const) {
+        const result = runPruning(cloneModel(dense), { train }, config(method, { criterion, epochs: 1 }));
+        expect(result.sparsity).toBeCloseTo(0.8, 2);
+      }
+    }
+  });
+
+  it('neuron pruning with shrink gives a smaller dense model with the same outputs as the masked one', () => {
+    const masked = runPruning(cloneModel(dense), { train }, config('oneshot', { granularity: { kind: 'neuron' }, scope: 'layer', sparsity: 0.5, epochs: 0, shrink: false }));
+    const shrunk = runPruning(cloneModel(dense), { train }, config('oneshot', { granularity: { kind: 'neuron' }, scope: 'layer', sparsity: 0.5, epochs: 0 }));
+    expect(shrunk.model.spec().layers.map((l) => (l.type === 'linear' ? `${l.inFeatures}x${l.outFeatures}` : l.type))).toEqual(['12x24', 'relu', '24x12', 'relu', '12x3']);
+    expect(shrunk.model.parameterCount()).toBeLessThan(dense.parameterCount() / 2);
+    const a = evaluate(masked.model, test);
+    const b = evaluate(shrunk.model, test);
+    expect(b.loss).toBeCloseTo(a.loss, 5);
+  });
+
+  it('runs block and N:M granularities', () => {
+    const nm = runPruning(cloneModel(dense), { train }, config('oneshot', { granularity: parseGranularity('2:4'), scope: 'layer', epochs: 1, exclude: ['layers.4'] }));
+    expect(nm.sparsity).toBeCloseTo(0.5, 5);
+    const block = runPruning(cloneModel(dense), { train }, config('gradual', { granularity: parseGranularity('1x4'), epochs: 2 }));
+    expect(block.sparsity).toBeGreaterThan(0.78);
+  });
+});
+
+describe('schedules', () => {
+  it('follows the Zhu & Gupta cubic curve', () => {
+    const s = gradualSchedule({ finalSparsity: 0.9, beginStep: 1, endStep: 101, frequency: 10 });
+    expect(s.sparsityAt(1)).toBe(0);
+    expect(s.sparsityAt(51)).toBeCloseTo(0.9 * (1 - 0.5 ** 3), 12);
+    expect(s.sparsityAt(101)).toBe(0.9);
+    expect(s.sparsityAt(500)).toBe(0.9);
+    expect([1, 11, 21, 101].every((t) => s.isUpdateStep(t))).toBe(true);
+    expect(s.isUpdateStep(12) || s.isUpdateStep(102)).toBe(false);
+  });
+
+  it('removes a constant fraction of what remains in each iterative round', () => {
+    const levels = iterativeSparsities(0.99, 2);
+    expect(levels[0]).toBeCloseTo(0.9, 12);
+    expect(levels[1]).toBe(0.99);
+  });
+});
+
+describe('sweeps, sensitivity and reports', () => {
+  it('picks the sparsest setting within tolerance', () => {
+    const rows = [
+      { value: 0.5, sparsity: 0.5, accuracy: 0.95 },
+      { value: 0.9, sparsity: 0.9, accuracy: 0.94 },
+      { value: 0.99, sparsity: 0.99, accuracy: 0.7 },
+    ];
+    expect(pickSparsest(rows, 0.96, 0.02)?.value).toBe(0.9);
+    expect(pickSparsest(rows, 0.99, 0.001)).toBeNull();
+  });
+
+  it('chooses a hard threshold by a validation sweep', () => {
+    const result = sweepPruning(dense, train, config('threshold', { epochs: 1 }), { candidates: [0.1, 0.5, 1, 2, 4], tolerance: 0.05 });
+    expect(result.rows).toHaveLength(5);
+    const sparsities = result.rows.map((r) => r.sparsity);
+    expect(sparsities[4]).toBeGreaterThan(sparsities[0]!); // larger q, sparser
+    expect(result.chosen).not.toBeNull();
+    expect(result.chosen!.accuracy).toBeGreaterThanOrEqual(result.baseline - 0.05);
+  });
+
+  it('records accuracy per layer and sparsity without changing the model', () => {
+    const before = dense.parameters().map((p) => p.value.data[0]);
+    const rows = sensitivityAnalysis(dense, test, { sparsities: [0.5, 0.99] });
+    expect(rows.map((r) => `${r.layer}@${r.sparsity}`)).toEqual([
+      'layers.0.weight@0.5', 'layers.0.weight@0.99', 'layers.2.weight@0.5', 'layers.2.weight@0.99', 'layers.4.weight@0.5', 'layers.4.weight@0.99',
+    ]);
+    expect(rows[1]!.accuracy).toBeLessThan(rows[0]!.accuracy + 1e-9);
+    expect(dense.parameters().map((p) => p.value.data[0])).toEqual(before);
+  });
+
+  it('reports nnz, FLOPs and bytes dense vs sparse', () => {
+    const result = runPruning(cloneModel(dense), { train }, config('oneshot', { epochs: 0, sparsity: 0.9, scope: 'layer' }));
+    const report = sparsityReport(result.model);
+    const first = report.layers[0]!;
+    expect(first.shape).toEqual([48, 12]);
+    expect(first.nnz).toBe(576 - countZeros(findTargets(result.model)[0]!.weight.value.data));
+    expect(first.nnz).toBe(Math.round(0.1 * 576));
+    expect(first.flopsSparse).toBe(2 * first.nnz);
+    expect(first.bytesSparse).toBe(8 * first.nnz + 4 * 49 + 4 * 48);
+    expect(report.total.sparsity).toBeCloseTo(0.9, 2);
+    expect(report.total.bytesSparse).toBeLessThan(report.total.bytesDense / 3);
+  });
+});
