@@ -15,7 +15,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   data: ['tensor'],
   nn: ['autograd', 'tensor', 'data'],
   sparse: ['tensor'],
-  prune: ['nn', 'autograd', 'tensor', 'data', 'sparse'],
+  prune: ['nn', 'autograd', 'tensor', 'data', 'sparse', 'report'],
   io: ['nn', 'sparse', 'tensor'],
   report: [],
   node: ['*'],

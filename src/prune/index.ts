@@ -15,3 +15,5 @@ export { sweepPruning, pickSparsest, type SweepOptions, type SweepResult, type S
 export { sensitivityAnalysis, type SensitivityRow } from './sensitivity.ts';
 export { sparsityReport, type SparsityReport, type LayerSparsity } from './report.ts';
 export { kthSmallest } from './quickselect.ts';
+export { runComparison, calibrateStdMultiple, type Comparison, type ComparisonRow, type ComparisonOptions } from './compare.ts';
+export { comparisonChart } from './compare-chart.ts';

@@ -1,0 +1,47 @@
+import { predict } from '../../nn/train.ts';
+import { readImages } from '../../node/image.ts';
+import { readIdxFile } from '../../node/data.ts';
+import { softmax } from '../../tensor/ops.ts';
+import { optionalString, parseCommand, stringFlag, UsageError } from '../args.ts';
+import { loadModel } from '../common.ts';
+import { createOutput, percent } from '../output.ts';
+
+export const PREDICT_HELP = `usage: sparsegrad predict --model FILE --input PATH [--labels IDX] [--json]
+
+Predicts the class of each input image. PATH is a PNG (8-bit gray or RGB) or binary PGM image of the
+model's input size (28×28 for MNIST models), an IDX image file (raw or .gz, many images), or a JSON array
+of pixel values. With --labels (an IDX label file) it also reports the accuracy.
+`;
+
+export async function predictCommand(argv: string[]): Promise<void> {
+  const { values } = parseCommand(argv, { model: { type: 'string' }, input: { type: 'string' }, labels: { type: 'string' }, json: { type: 'boolean' } });
+  const out = createOutput({ json: values['json'] === true, quiet: true });
+  const model = await loadModel(stringFlag(values, 'model'));
+  const images = readImages(stringFlag(values, 'input'));
+  const features = images.pixels.length / Math.max(images.count, 1);
+  const expected = model.spec().layers.find((l) => l.type === 'linear');
+  if (expected?.type === 'linear' && expected.inFeatures !== features) {
+    throw new UsageError(`the model expects ${expected.inFeatures} input values per image, the input has ${features} (${images.width}×${images.height})`);
+  }
+  const logits = predict(model, images.pixels, images.count);
+  const probabilities = softmax(logits);
+  const classes = logits.shape[1]!;
+  const predictions = Array.from({ length: images.count }, (_, i) => {
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (probabilities.data[i * classes + c]! > probabilities.data[i * classes + best]!) best = c;
+    return { class: best, probability: probabilities.data[i * classes + best]! };
+  });
+  const labelsPath = optionalString(values, 'labels');
+  let accuracy: number | null = null;
+  if (labelsPath !== undefined) {
+    const labels = readIdxFile(labelsPath);
+    if (labels.data.length !== images.count) throw new UsageError(`${labels.data.length} labels for ${images.count} images`);
+    accuracy = predictions.filter((p, i) => p.class === labels.data[i]).length / images.count;
+  }
+  if (images.count === 1) out.result(`class ${predictions[0]!.class} (probability ${percent(predictions[0]!.probability, 1)})`);
+  else {
+    out.result(predictions.slice(0, 20).map((p, i) => `${i}: ${p.class} (${percent(p.probability, 1)})`).join('\n') + (images.count > 20 ? `\n… ${images.count - 20} more` : ''));
+  }
+  if (accuracy !== null) out.result(`accuracy ${percent(accuracy)} on ${images.count} images`);
+  out.emitJson({ count: images.count, predictions: predictions.map((p) => p.class), probabilities: predictions.map((p) => p.probability), ...(accuracy === null ? {} : { accuracy }) });
+}

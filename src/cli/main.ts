@@ -1,0 +1,82 @@
+/**
+ * The sparsegrad command line: train, prune, compare, compile, bench, inspect, predict, demo.
+ * Exit codes: 0 success, 1 runtime failure, 2 usage error, 3 invalid input file (model or data),
+ * 4 a benchmark check failed.
+ */
+import { ConfigError, DataFormatError, LabelError, ModelFormatError, SparsegradError } from '../errors.ts';
+import { UsageError } from './args.ts';
+import { COMPARE_HELP, compareCommand } from './commands/compare.ts';
+import { INSPECT_HELP, inspectCommand } from './commands/inspect.ts';
+import { PREDICT_HELP, predictCommand } from './commands/predict.ts';
+import { PRUNE_HELP, pruneCommand } from './commands/prune.ts';
+import { TRAIN_HELP, trainCommand } from './commands/train.ts';
+
+interface Command {
+  readonly summary: string;
+  readonly help: string;
+  run(argv: string[]): Promise<void>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  train: { summary: 'train an MLP on digits, Fashion-MNIST or IDX data', help: TRAIN_HELP, run: trainCommand },
+  prune: { summary: 'prune a trained model with any criterion and method, retrain, save it sparse', help: PRUNE_HELP, run: pruneCommand },
+  compare: { summary: 'grid of methods × criteria × sparsities: JSON table and SVG chart', help: COMPARE_HELP, run: compareCommand },
+  inspect: { summary: 'show a model file: layers, shapes, encodings, sparsity, sizes', help: INSPECT_HELP, run: inspectCommand },
+  predict: { summary: 'classify an image, or a whole IDX file of images', help: PREDICT_HELP, run: predictCommand },
+};
+
+export const EXIT = { ok: 0, failure: 1, usage: 2, badInput: 3, benchCheck: 4 } as const;
+
+function usage(): string {
+  const names = Object.keys(COMMANDS);
+  const width = Math.max(...names.map((n) => n.length));
+  return [
+    'usage: sparsegrad <command> [options]     (sparsegrad <command> --help for details)',
+    '',
+    ...names.map((n) => `  ${n.padEnd(width)}  ${COMMANDS[n]!.summary}`),
+    '',
+    'exit codes: 0 ok, 1 failure, 2 usage error, 3 invalid model or data file, 4 benchmark check failed',
+  ].join('\n');
+}
+
+/** Maps an error to an exit code, in one place. */
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof UsageError || error instanceof ConfigError) return EXIT.usage;
+  if (error instanceof ModelFormatError || error instanceof DataFormatError || error instanceof LabelError) return EXIT.badInput;
+  return EXIT.failure;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage() + '\n');
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (name === '--version') {
+    process.stdout.write('sparsegrad 0.1.0\n');
+    return EXIT.ok;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    process.stderr.write(`error: unknown command '${name}'\n\n${usage()}\n`);
+    return EXIT.usage;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(command.help);
+    return EXIT.ok;
+  }
+  const json = rest.includes('--json');
+  try {
+    await command.run(rest);
+    return EXIT.ok;
+  } catch (error) {
+    const code = exitCodeFor(error);
+    const message = error instanceof Error ? error.message : String(error);
+    const kind = error instanceof SparsegradError ? ` [${error.code}]` : '';
+    process.stderr.write(`error${kind}: ${message}\n`);
+    if (process.env['SPARSEGRAD_DEBUG'] && error instanceof Error && error.stack) process.stderr.write(error.stack + '\n');
+    if (code === EXIT.usage && !(error instanceof ConfigError)) process.stderr.write(`(see: sparsegrad ${name} --help)\n`);
+    if (json) process.stdout.write(JSON.stringify({ error: { code: error instanceof SparsegradError ? error.code : 'E_FAILURE', message } }) + '\n');
+    return code;
+  }
+}

@@ -1,0 +1,497 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ModelFormatError } from '../../src/errors.ts';
+import {
+  csrToDense,
+  deserializeModel,
+  denseToCsr,
+  parameterShapes,
+  readModelHeader,
+  serializeModel,
+  validateModelSpec,
+  type ModelLimits,
+  type ModelRecord,
+  type ParamRecord,
+} from '../../src/io/model-file.ts';
+import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.ts';
+import { CSRMatrix } from '../../src/sparse/csr-matrix.ts';
+import {
+  SMALL_SPEC,
+  TINY_SPEC,
+  elementOf,
+  headerObject,
+  sampleRecord,
+  packFile,
+  splitFile,
+  withElement,
+  withHeader,
+  withMetadata,
+} from '../fixtures/model-files.ts';
+
+/** Dense values of a parameter, whatever its encoding. */
+function denseOf(param: ParamRecord | undefined): number[] {
+  if (param === undefined) throw new Error('missing parameter');
+  return Array.from(param.dense ?? csrToDense(param.csr!));
+}
+
+function expectSameModel(a: ModelRecord, b: ModelRecord): void {
+  expect(b.spec).toEqual(a.spec);
+  expect([...b.params.keys()]).toEqual([...a.params.keys()]);
+  for (const [name, param] of a.params) {
+    const other = b.params.get(name);
+    expect(other?.shape).toEqual(param.shape);
+    expect(denseOf(other)).toEqual(denseOf(param));
+    expect(other?.mask === undefined ? undefined : Array.from(other.mask)).toEqual(param.mask === undefined ? undefined : Array.from(param.mask));
+  }
+  expect(b.training).toEqual(a.training);
+}
+
+function rejectCode(bytes: Uint8Array, code: string, limits: ModelLimits = {}): string {
+  try {
+    deserializeModel(bytes, limits);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ModelFormatError);
+    expect((error as ModelFormatError).code, (error as Error).message).toBe(code);
+    return (error as Error).message;
+  }
+  throw new Error(`expected ${code}, but the file was accepted`);
+}
+
+const training = { optimizer: { name: 'adam', lr: 0.001 }, epochs: 3, seed: 42, pruning: { method: 'magnitude', sparsity: 0.9 }, notes: ['a', 'ü'], done: true, none: null };
+
+describe('model file round trip', () => {
+  it('dense: save -> load gives the same model, and save -> load -> save the same bytes', () => {
+    const record = sampleRecord(SMALL_SPEC, { training });
+    const bytes = serializeModel(record, { encoding: 'dense' });
+    const loaded = deserializeModel(bytes);
+    expectSameModel(record, loaded);
+    for (const param of loaded.params.values()) expect(param.dense).toBeInstanceOf(Float32Array);
+    expect(serializeModel(loaded, { encoding: 'dense' })).toEqual(bytes);
+  });
+
+  it('CSR: a pruned model stored as CSR loads back as CSR, equal when densified', () => {
+    const record = sampleRecord(SMALL_SPEC, { sparsity: 0.7, seed: 3 });
+    const bytes = serializeModel(record, { encoding: 'csr' });
+    const loaded = deserializeModel(bytes);
+    expectSameModel(record, loaded);
+    const weight = loaded.params.get('layers.0.weight');
+    expect(weight?.csr?.nRows).toBe(5);
+    expect(weight?.csr?.nCols).toBe(6);
+    expect(weight?.dense).toBeUndefined();
+    expect(loaded.params.get('layers.0.bias')?.dense).toBeInstanceOf(Float32Array); // 1-D stays dense
+    expect(serializeModel(loaded, { encoding: 'csr' })).toEqual(bytes);
+    // Dense and CSR files of one model hold the same numbers.
+    expectSameModel(deserializeModel(serializeModel(record, { encoding: 'dense' })), loaded);
+  });
+
+  it('masks: stored as U8 after the weights, and CSR keeps the mask structure', () => {
+    for (const csr of [false, true]) {
+      const record = sampleRecord(SMALL_SPEC, { sparsity: 0.5, masks: true, csr, seed: 9 });
+      for (const encoding of ['dense', 'csr', 'auto'] as const) {
+        const bytes = serializeModel(record, { encoding });
+        const loaded = deserializeModel(bytes);
+        expectSameModel(record, loaded);
+        expect(serializeModel(loaded, { encoding })).toEqual(bytes);
+        const names = Object.keys(headerObject(bytes)).filter((n) => n !== '__metadata__');
+        const firstMask = names.findIndex((n) => n.endsWith('.mask'));
+        expect(names.slice(firstMask).every((n) => n.endsWith('.mask'))).toBe(true);
+        if (encoding === 'csr') {
+          // With a mask, CSR stores exactly the kept positions (even a kept weight that happens to be 0).
+          const mask = record.params.get('layers.0.weight')?.mask;
+          expect(loaded.params.get('layers.0.weight')?.csr?.values.length).toBe(mask?.reduce((a, b) => a + b, 0));
+        }
+      }
+    }
+  });
+
+  it('auto picks CSR only when it is smaller', () => {
+    const dense = serializeModel(sampleRecord(SMALL_SPEC, { sparsity: 0 }), { encoding: 'auto' });
+    expect(decodeSafetensors(dense).metadata.has('encodings')).toBe(false);
+    const sparse = serializeModel(sampleRecord(SMALL_SPEC, { sparsity: 0.9, seed: 5 }), { encoding: 'auto' });
+    const encodings = JSON.parse(decodeSafetensors(sparse).metadata.get('encodings') ?? '{}') as Record<string, unknown>;
+    expect(encodings['layers.0.weight']).toEqual({ kind: 'csr', shape: [5, 6] });
+    // On a model of realistic size the whole file shrinks too (on tiny ones the longer header can dominate).
+    const wide = { layers: [{ type: 'linear', inFeatures: 100, outFeatures: 50, bias: true }] } as const;
+    const pruned = sampleRecord(wide, { sparsity: 0.9, seed: 5 });
+    expect(serializeModel(pruned, { encoding: 'auto' }).length).toBeLessThan(serializeModel(pruned, { encoding: 'dense' }).length / 3);
+    // At half density CSR (8 bytes per entry) is larger than dense (4), so auto stays dense.
+    const half = serializeModel(sampleRecord(wide, { sparsity: 0.5, seed: 5 }), { encoding: 'auto' });
+    expect(decodeSafetensors(half).metadata.has('encodings')).toBe(false);
+  });
+
+  it('accepts a CSRMatrix instance as the csr field', () => {
+    const record = sampleRecord(TINY_SPEC, { sparsity: 0.5, seed: 2 });
+    const weight = record.params.get('layers.0.weight')!;
+    const csr = denseToCsr(2, 2, weight.dense!);
+    const matrix = new CSRMatrix(2, 2, csr.indptr, csr.indices, csr.values);
+    const params = new Map(record.params).set('layers.0.weight', { shape: [2, 2], csr: matrix });
+    expectSameModel({ ...record, params }, deserializeModel(serializeModel({ ...record, params })));
+  });
+
+  it('stores the documented metadata', () => {
+    const bytes = serializeModel(sampleRecord(SMALL_SPEC, { training, sparsity: 0.9 }), { encoding: 'csr' });
+    const metadata = Object.fromEntries(decodeSafetensors(bytes).metadata);
+    expect(Object.keys(metadata)).toEqual(['encodings', 'format', 'format_version', 'model', 'training']);
+    expect(metadata['format']).toBe('sparsegrad');
+    expect(metadata['format_version']).toBe('1');
+    expect(JSON.parse(metadata['model'] ?? '')).toEqual(SMALL_SPEC);
+    expect(JSON.parse(metadata['training'] ?? '')).toEqual(training);
+    expect(JSON.parse(metadata['encodings'] ?? '')).toEqual({
+      'layers.0.weight': { kind: 'csr', shape: [5, 6] },
+      'layers.3.weight': { kind: 'csr', shape: [4, 5] },
+      'layers.5.weight': { kind: 'csr', shape: [3, 4] },
+    });
+    expect(Object.keys(headerObject(bytes)).slice(1, 5)).toEqual([
+      'layers.0.weight.csr.indptr',
+      'layers.0.weight.csr.indices',
+      'layers.0.weight.csr.values',
+      'layers.0.bias',
+    ]);
+  });
+
+  it('training metadata comes back as null-prototype objects', () => {
+    const loaded = deserializeModel(serializeModel(sampleRecord(TINY_SPEC, { training })));
+    expect(Object.getPrototypeOf(loaded.training)).toBeNull();
+    expect(loaded.training).toEqual(training);
+  });
+
+  it('refuses to save what it could not load back', () => {
+    const record = sampleRecord(TINY_SPEC);
+    const withParam = (name: string, param: ParamRecord) => ({ ...record, params: new Map(record.params).set(name, param) });
+    const bad = new Float32Array(4);
+    bad[2] = NaN;
+    expect(() => serializeModel(withParam('layers.0.weight', { shape: [2, 2], dense: bad }))).toThrow(/E?NaN at index 2/);
+    expect(() => serializeModel(withParam('layers.0.weight', { shape: [2, 3], dense: new Float32Array(6) }))).toThrow(ModelFormatError);
+    expect(() => serializeModel(withParam('layers.0.weight', { shape: [2, 2], dense: new Float64Array(4) as unknown as Float32Array }))).toThrow(/must hold a Float32Array, got Float64Array/);
+    expect(() => serializeModel(withParam('layers.0.weight', { shape: [2, 2], dense: new Float32Array(4), mask: new Uint8Array(3) }))).toThrow(/mask .* has 3 values/);
+    expect(() => serializeModel(withParam('layers.9.weight', { shape: [2, 2], dense: new Float32Array(4) }))).toThrow(/not part of the architecture/);
+    expect(() => serializeModel(withParam('layers.0.weight', { shape: [2, 2], dense: new Float32Array(4), mask: Uint8Array.from([1, 2, 1, 1]) }))).toThrow(/masks hold only 0 and 1/);
+    expect(() => serializeModel(withParam('layers.0.weight', { shape: [2, 2], dense: Float32Array.from([1, 1, 1, 1]), mask: Uint8Array.from([1, 0, 1, 1]) }))).toThrow(/where its mask is 0/);
+    expect(() =>
+      serializeModel(withParam('layers.0.weight', { shape: [2, 2], csr: { nRows: 2, nCols: 2, indptr: Int32Array.from([0, 1, 2]), indices: Int32Array.from([0, 2]), values: new Float32Array(2) } })),
+    ).toThrow(/E?out of range/);
+    const params = new Map(record.params);
+    params.delete('layers.0.bias');
+    expect(() => serializeModel({ ...record, params })).toThrow(/"layers.0.bias" \[2\] is missing/);
+    expect(() => serializeModel({ ...record, training: { loss: NaN } })).toThrow(/finite/);
+    expect(() => serializeModel({ ...record, training: { when: new Date(0) } as Record<string, unknown> })).toThrow(/only JSON values/);
+    expect(() => serializeModel({ ...record, training: JSON.parse('{"__proto__":{"x":1}}') as Record<string, unknown> })).toThrow(/__proto__/);
+    expect(() => serializeModel({ ...record, spec: { layers: [] } })).toThrow(/non-empty/);
+  });
+});
+
+describe('architecture validation', () => {
+  const linear = (inFeatures: number, outFeatures: number, bias = true) => ({ type: 'linear', inFeatures, outFeatures, bias });
+  const bad = (spec: unknown, pattern: RegExp, limits = {}) => {
+    expect(() => validateModelSpec(spec, limits)).toThrow(pattern);
+    try {
+      validateModelSpec(spec, limits);
+    } catch (error) {
+      expect((error as ModelFormatError).code).toBe('E_BAD_SPEC');
+    }
+  };
+  it('accepts valid specs and lists their parameters', () => {
+    expect(validateModelSpec(SMALL_SPEC)).toEqual(SMALL_SPEC);
+    expect([...parameterShapes(SMALL_SPEC)]).toEqual([
+      ['layers.0.weight', [5, 6]],
+      ['layers.0.bias', [5]],
+      ['layers.3.weight', [4, 5]],
+      ['layers.3.bias', [4]],
+      ['layers.5.weight', [3, 4]],
+    ]);
+  });
+  it('rejects bad ones with E_BAD_SPEC', () => {
+    bad(null, /object with exactly one field/);
+    bad({ layers: [], extra: 1 }, /exactly one field/);
+    bad({ layers: [] }, /non-empty/);
+    bad({ layers: [{ type: 'conv2d' }] }, /unknown type "conv2d"/);
+    bad({ layers: [{ type: 'toString' }] }, /unknown type/);
+    bad({ layers: [{ type: '__proto__' }] }, /unknown type/);
+    bad({ layers: [{ ...linear(2, 2), extra: 1 }] }, /exactly type, inFeatures, outFeatures, bias/);
+    bad({ layers: [linear(0, 2)] }, /inFeatures 0/);
+    bad({ layers: [linear(2.5, 2)] }, /inFeatures 2.5/);
+    bad({ layers: [linear(2, -1)] }, /outFeatures -1/);
+    bad({ layers: [linear(2, 2 ** 31)] }, /below 2\^31/);
+    bad({ layers: [{ type: 'linear', inFeatures: '2', outFeatures: 2, bias: true }] }, /inFeatures "2"/);
+    bad({ layers: [{ type: 'linear', inFeatures: 2, outFeatures: 2, bias: 1 }] }, /bias 1/);
+    bad({ layers: [linear(2, 3), { type: 'relu' }, linear(4, 2)] }, /takes 4 inputs but the previous linear layer gives 3/);
+    bad({ layers: [{ type: 'dropout', p: 1 }] }, /\[0, 1\)/);
+    bad({ layers: [{ type: 'dropout', p: -0.1 }] }, /\[0, 1\)/);
+    bad({ layers: [{ type: 'dropout', p: NaN }] }, /\[0, 1\)/);
+    bad({ layers: [{ type: 'relu', p: 0 }] }, /only a "type"/);
+    bad({ layers: [linear(30000, 30000)] }, /more than 67108864 parameters/);
+    bad({ layers: [linear(10, 10), linear(10, 10)] }, /more than 150 parameters/, { maxParams: 150 });
+    bad({ layers: [{ type: 'relu' }, { type: 'relu' }] }, /more than the limit of 1/, { maxLayers: 1 });
+  });
+});
+
+describe('model file validation: each check has its code', () => {
+  const dense = serializeModel(sampleRecord(SMALL_SPEC, { training, masks: true, sparsity: 0.5, seed: 4 }), { encoding: 'dense' });
+  const csr = serializeModel(sampleRecord(SMALL_SPEC, { sparsity: 0.6, seed: 4 }), { encoding: 'csr' });
+  const csrMasked = serializeModel(sampleRecord(SMALL_SPEC, { sparsity: 0.6, masks: true, seed: 4 }), { encoding: 'csr' });
+
+  it('the baseline files load', () => {
+    for (const bytes of [dense, csr, csrMasked]) expect(deserializeModel(bytes).params.size).toBe(5);
+  });
+
+  it('container errors pass through unchanged', () => {
+    expect(rejectCode(dense.subarray(0, dense.length - 1), 'E_MODEL_TRUNCATED')).toBeTruthy();
+    expect(rejectCode(new Uint8Array([...dense, 0]), 'E_TRAILING_DATA')).toBeTruthy();
+  });
+
+  it('format and version', () => {
+    expect(rejectCode(withMetadata(dense, 'format', undefined), 'E_NOT_SPARSEGRAD')).toMatch(/not a sparsegrad model file: .*no __metadata__.format/);
+    expect(rejectCode(withMetadata(dense, 'format', 'pt'), 'E_NOT_SPARSEGRAD')).toMatch(/"pt"/);
+    expect(rejectCode(encodeSafetensors(new Map([['w', { dtype: 'F32', shape: [1], data: new Float32Array(1) }]])), 'E_NOT_SPARSEGRAD')).toBeTruthy();
+    expect(rejectCode(withMetadata(dense, 'format_version', '2'), 'E_UNSUPPORTED_VERSION')).toMatch(/format_version "2".*reads format_version "1"/);
+    expect(rejectCode(withMetadata(dense, 'format_version', '1.0'), 'E_UNSUPPORTED_VERSION')).toBeTruthy();
+    expect(rejectCode(withMetadata(dense, 'format_version', undefined), 'E_UNSUPPORTED_VERSION')).toMatch(/no format_version/);
+    expect(rejectCode(withMetadata(dense, 'author', 'me'), 'E_BAD_METADATA')).toMatch(/unknown __metadata__ entry "author"/);
+  });
+
+  it('architecture metadata', () => {
+    expect(rejectCode(withMetadata(dense, 'model', undefined), 'E_BAD_METADATA')).toMatch(/no __metadata__.model/);
+    expect(rejectCode(withMetadata(dense, 'model', '{"layers":['), 'E_BAD_METADATA')).toMatch(/__metadata__.model: invalid JSON/);
+    expect(rejectCode(withMetadata(dense, 'model', '{"layers":[],"layers":[]}'), 'E_DUPLICATE_KEY')).toMatch(/__metadata__.model/);
+    expect(rejectCode(withMetadata(dense, 'model', '{"layers":[{"type":"conv"}]}'), 'E_BAD_SPEC')).toMatch(/unknown type "conv"/);
+    expect(rejectCode(withMetadata(dense, 'model', '{"layers":[[[[[1]]]]]}'), 'E_BAD_METADATA')).toMatch(/nesting/);
+    const bigger = JSON.stringify({ layers: [{ type: 'linear', inFeatures: 6, outFeatures: 5, bias: true }, { type: 'linear', inFeatures: 6, outFeatures: 5, bias: true }] });
+    expect(rejectCode(withMetadata(dense, 'model', bigger), 'E_BAD_SPEC')).toMatch(/takes 6 inputs/);
+    expect(rejectCode(dense, 'E_BAD_SPEC', { maxParams: 10 })).toMatch(/more than 10 parameters/);
+  });
+
+  it('training and encodings metadata', () => {
+    expect(rejectCode(withMetadata(dense, 'training', '[1]'), 'E_BAD_METADATA')).toMatch(/must be a JSON object/);
+    expect(rejectCode(withMetadata(dense, 'training', '{"a":1,"a":2}'), 'E_DUPLICATE_KEY')).toBeTruthy();
+    expect(rejectCode(withMetadata(dense, 'training', '{"x":{"__proto__":{"polluted":1}}}'), 'E_BAD_METADATA')).toMatch(/__proto__/);
+    expect(rejectCode(withMetadata(dense, 'training', JSON.stringify({ s: 'x'.repeat(2000) })), 'E_BAD_METADATA', { maxMetadataJsonBytes: 1000 })).toMatch(/larger than the limit/);
+    expect(rejectCode(withMetadata(csr, 'encodings', '{"layers.9.weight":{"kind":"csr","shape":[1,1]}}'), 'E_BAD_METADATA')).toMatch(/not a parameter/);
+    expect(rejectCode(withMetadata(csr, 'encodings', '{"layers.0.bias":{"kind":"csr","shape":[5]}}'), 'E_BAD_METADATA')).toMatch(/only 2-D/);
+    expect(rejectCode(withMetadata(csr, 'encodings', '{"layers.0.weight":{"kind":"coo","shape":[5,6]}}'), 'E_BAD_METADATA')).toBeTruthy();
+    expect(rejectCode(withMetadata(csr, 'encodings', '{"layers.0.weight":{"kind":"csr","shape":[6,5]}}'), 'E_BAD_SHAPE')).toMatch(/\[6,5\]/);
+    expect(rejectCode(withMetadata(csr, 'encodings', '[]'), 'E_BAD_METADATA')).toBeTruthy();
+  });
+
+  it('the tensor set must match the architecture', () => {
+    // Removing a tensor from the header leaves a gap in the data, which the container reports first...
+    const drop = (name: string) => withHeader(dense, (header) => Object.fromEntries(Object.entries(header).filter(([key]) => key !== name)));
+    // ...so files with a different tensor set are rebuilt with encodeSafetensors.
+    const rebuild = (bytes: Uint8Array, edit: (tensors: Map<string, { dtype: 'F32' | 'I32' | 'U8' | 'F64'; shape: readonly number[]; data: Float32Array | Int32Array | Uint8Array | Float64Array }>) => void) => {
+      const file = decodeSafetensors(bytes);
+      const tensors = new Map(file.tensors);
+      edit(tensors);
+      return encodeSafetensors(tensors, file.metadata);
+    };
+    expect(rejectCode(drop('layers.0.bias'), 'E_BAD_OFFSETS')).toBeTruthy();
+    expect(rejectCode(rebuild(dense, (t) => t.delete('layers.0.bias')), 'E_MISSING_TENSOR')).toMatch(/no tensor "layers.0.bias"/);
+    expect(rejectCode(rebuild(dense, (t) => t.set('extra', { dtype: 'F32', shape: [1], data: new Float32Array(1) })), 'E_UNEXPECTED_TENSOR')).toMatch(/"extra" is not part of the model/);
+    expect(rejectCode(rebuild(dense, (t) => t.set('layers.1.weight', { dtype: 'F32', shape: [1], data: new Float32Array(1) })), 'E_UNEXPECTED_TENSOR')).toBeTruthy();
+    expect(rejectCode(rebuild(dense, (t) => t.set('layers.0.bias', { dtype: 'F64', shape: [5], data: new Float64Array(5) })), 'E_BAD_DTYPE')).toMatch(/"layers.0.bias" is F64/);
+    expect(rejectCode(rebuild(dense, (t) => t.set('layers.0.bias', { dtype: 'F32', shape: [1, 5], data: new Float32Array(5) })), 'E_BAD_SHAPE')).toMatch(/\[1, 5\].*must be \[5\]/);
+    expect(rejectCode(rebuild(dense, (t) => t.set('layers.0.weight', { dtype: 'F32', shape: [6, 5], data: new Float32Array(30) })), 'E_BAD_SHAPE')).toBeTruthy();
+    expect(rejectCode(rebuild(dense, (t) => t.set('layers.0.weight.mask', { dtype: 'U8', shape: [30], data: new Uint8Array(30) })), 'E_BAD_SHAPE')).toMatch(/mask/);
+    expect(rejectCode(rebuild(dense, (t) => t.set('layers.0.weight.mask', { dtype: 'F32', shape: [5, 6], data: new Float32Array(30) })), 'E_BAD_DTYPE')).toBeTruthy();
+    // Exactly one encoding: dense and CSR copies of one parameter are refused.
+    expect(rejectCode(rebuild(csr, (t) => t.set('layers.0.weight', { dtype: 'F32', shape: [5, 6], data: new Float32Array(30) })), 'E_UNEXPECTED_TENSOR')).toMatch(/stored twice/);
+    expect(rejectCode(rebuild(dense, (t) => t.set('layers.0.weight.csr.indptr', { dtype: 'I32', shape: [6], data: new Int32Array(6) })), 'E_UNEXPECTED_TENSOR')).toMatch(/looks like CSR data/);
+    expect(rejectCode(rebuild(csr, (t) => t.delete('layers.0.weight.csr.values')), 'E_MISSING_TENSOR')).toBeTruthy();
+    expect(rejectCode(rebuild(csr, (t) => t.set('layers.0.weight.csr.indptr', { dtype: 'I32', shape: [5], data: new Int32Array(5) })), 'E_BAD_SHAPE')).toMatch(/must be \[6\]/);
+    expect(rejectCode(rebuild(csr, (t) => t.set('layers.0.weight.csr.values', { dtype: 'F32', shape: [1], data: new Float32Array(1) })), 'E_BAD_SHAPE')).toMatch(/one per column index/);
+    expect(rejectCode(rebuild(csr, (t) => t.set('layers.0.weight.csr.indices', { dtype: 'F32', shape: [0], data: new Float32Array(0) })), 'E_BAD_DTYPE')).toBeTruthy();
+  });
+
+  it('CSR invariants, via validateCsr', () => {
+    const indptr = 'layers.0.weight.csr.indptr';
+    const indices = 'layers.0.weight.csr.indices';
+    expect(rejectCode(withElement(csr, indptr, 0, 1), 'E_BAD_CSR')).toMatch(/"layers.0.weight".*indptr\[0\] must be 0/);
+    expect(rejectCode(withElement(csr, indptr, 2, elementOf(csr, indptr, 3) + 1), 'E_BAD_CSR')).toMatch(/not monotone/);
+    expect(rejectCode(withElement(csr, indptr, 5, 0), 'E_BAD_CSR')).toMatch(/nnz/);
+    expect(rejectCode(withElement(csr, indices, 0, 6), 'E_BAD_CSR')).toMatch(/out of range \[0, 6\)/);
+    expect(rejectCode(withElement(csr, indices, 0, -1), 'E_BAD_CSR')).toMatch(/out of range/);
+    // A duplicate column: copy the next index of the same row over this one.
+    const row0 = [elementOf(csr, indptr, 0), elementOf(csr, indptr, 1)];
+    expect(row0[1]! - row0[0]!).toBeGreaterThanOrEqual(2);
+    expect(rejectCode(withElement(csr, indices, 1, elementOf(csr, indices, 0)), 'E_BAD_CSR')).toMatch(/duplicate column/);
+  });
+
+  it('values must be finite, unless allowed', () => {
+    expect(rejectCode(withElement(dense, 'layers.3.weight', 7, NaN), 'E_NON_FINITE')).toMatch(/"layers.3.weight" holds NaN at index 7 \(row 1, column 2\)/);
+    expect(rejectCode(withElement(dense, 'layers.0.bias', 1, -Infinity), 'E_NON_FINITE')).toMatch(/"layers.0.bias" holds -Infinity at index 1/);
+    expect(rejectCode(withElement(csr, 'layers.0.weight.csr.values', 2, Infinity), 'E_NON_FINITE')).toMatch(/"layers.0.weight.csr.values" holds Infinity at index 2 \(row \d, column \d\)/);
+    const allowed = deserializeModel(withElement(dense, 'layers.0.bias', 1, NaN), { allowNonFinite: true });
+    expect(allowed.params.get('layers.0.bias')?.dense?.[1]).toBeNaN();
+  });
+
+  it('masks must be 0/1 and agree with the weights', () => {
+    const maskName = 'layers.0.weight.mask';
+    const zeroAt = Array.from({ length: 30 }, (_, i) => i).find((i) => elementOf(dense, maskName, i) === 0)!;
+    const oneAt = Array.from({ length: 30 }, (_, i) => i).find((i) => elementOf(dense, maskName, i) === 1)!;
+    expect(rejectCode(withElement(dense, maskName, oneAt, 2), 'E_BAD_MASK')).toMatch(/holds 2 at index/);
+    expect(rejectCode(withElement(dense, 'layers.0.weight', zeroAt, 0.5), 'E_BAD_MASK')).toMatch(new RegExp(`holds 0.5 at index ${zeroAt}, where its mask is 0`));
+    // Turning a kept entry's mask off while its weight is nonzero is the same inconsistency.
+    expect(rejectCode(withElement(dense, maskName, oneAt, 0), 'E_BAD_MASK')).toBeTruthy();
+    // CSR: a stored nonzero value where the mask says pruned.
+    const stored = elementOf(csrMasked, 'layers.0.weight.csr.indices', 0);
+    expect(rejectCode(withElement(csrMasked, maskName, stored, 0), 'E_BAD_MASK')).toMatch(/csr.values.*where the mask is 0/);
+  });
+});
+
+describe('readModelHeader (inspect)', () => {
+  it('summarizes parameters from the header alone', () => {
+    const bytes = serializeModel(sampleRecord(SMALL_SPEC, { sparsity: 0.8, masks: true, seed: 11, training }), { encoding: 'auto' });
+    const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    const header = readModelHeader(bytes.subarray(0, 8 + n), { fileSize: bytes.length });
+    expect(header.formatVersion).toBe('1');
+    expect(header.spec).toEqual(SMALL_SPEC);
+    expect(header.training).toEqual(training);
+    const loaded = deserializeModel(bytes);
+    for (const summary of header.params) {
+      const param = loaded.params.get(summary.name)!;
+      expect(summary.shape).toEqual(param.shape);
+      expect(summary.encoding).toBe(param.csr !== undefined ? 'csr' : 'dense');
+      expect(summary.nnz).toBe(param.csr?.values.length ?? null);
+      expect(summary.hasMask).toBe(param.mask !== undefined);
+    }
+    const total = header.params.reduce((sum, p) => sum + p.storedBytes, 0);
+    expect(total).toBe(bytes.length - 8 - n);
+    expect(header.container.tensors.length).toBe(Object.keys(headerObject(bytes)).length - 1);
+  });
+
+  it('reports the same errors as a full load for header problems', () => {
+    const bytes = serializeModel(sampleRecord(TINY_SPEC));
+    expect(() => readModelHeader(withMetadata(bytes, 'format_version', '9'))).toThrow(/format_version "9"/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Golden files and regression fixtures: the format must not drift silently.
+// ---------------------------------------------------------------------------------------------------------
+
+const FIXTURES = new URL('../fixtures/models/', import.meta.url).pathname;
+const UPDATE = process.env['UPDATE_FIXTURES'] === '1';
+
+function goldenRecords(): Record<string, { record: ModelRecord; encoding: 'dense' | 'csr' | 'auto' }> {
+  return {
+    'tiny-dense.safetensors': { record: sampleRecord(TINY_SPEC, { seed: 1 }), encoding: 'dense' },
+    'small-csr-masked.safetensors': { record: sampleRecord(SMALL_SPEC, { seed: 2, sparsity: 0.75, masks: true, training: { seed: 2, sparsity: 0.75 } }), encoding: 'auto' },
+  };
+}
+
+/** The file with its header's space padding turned into NUL bytes (a real writer bug), adding padding if needed. */
+function withNulPadding(bytes: Uint8Array): Uint8Array {
+  const { headerText, data } = splitFile(bytes);
+  const json = headerText.trimEnd();
+  return packFile(json.length % 8 === 0 ? `${json.slice(0, -1)} }` : json, data, { pad: '\0' });
+}
+
+/** Hand-made bad files with the code each must fail with; also usable by CLI tests (exit code 3). */
+function badFixtures(): Record<string, { bytes: Uint8Array; code: string }> {
+  const good = serializeModel(sampleRecord(TINY_SPEC, { seed: 1 }), { encoding: 'dense' });
+  const csr = serializeModel(sampleRecord(SMALL_SPEC, { seed: 2, sparsity: 0.75 }), { encoding: 'csr' });
+  const hugeN = good.slice();
+  new DataView(hugeN.buffer).setBigUint64(0, 2n ** 64n - 1n, true);
+  return {
+    'empty.safetensors': { bytes: new Uint8Array(0), code: 'E_MODEL_TRUNCATED' },
+    'truncated.safetensors': { bytes: good.subarray(0, good.length - 3), code: 'E_MODEL_TRUNCATED' },
+    'header-too-large.safetensors': { bytes: hugeN, code: 'E_HEADER_TOO_LARGE' },
+    'trailing-data.safetensors': { bytes: new Uint8Array([...good, 0x50, 0x4b, 0x05, 0x06]), code: 'E_TRAILING_DATA' },
+    'duplicate-key.safetensors': {
+      bytes: withHeader(good, () => splitFile(good).headerText.trimEnd().replace('"format":"sparsegrad"', '"format":"sparsegrad","format":"sparsegrad"')),
+      code: 'E_DUPLICATE_KEY',
+    },
+    'nul-padding.safetensors': { bytes: withNulPadding(good), code: 'E_HEADER_JSON' },
+    'not-sparsegrad.safetensors': { bytes: withMetadata(good, 'format', 'pt'), code: 'E_NOT_SPARSEGRAD' },
+    'future-version.safetensors': { bytes: withMetadata(good, 'format_version', '2'), code: 'E_UNSUPPORTED_VERSION' },
+    'nan-weight.safetensors': { bytes: withElement(good, 'layers.0.weight', 1, NaN), code: 'E_NON_FINITE' },
+    'csr-column-out-of-range.safetensors': { bytes: withElement(csr, 'layers.0.weight.csr.indices', 0, 99), code: 'E_BAD_CSR' },
+  };
+}
+
+describe('fixtures', () => {
+  it('golden v1 files: today\'s writer produces them byte for byte, and they load', () => {
+    mkdirSync(join(FIXTURES, 'bad'), { recursive: true });
+    for (const [name, { record, encoding }] of Object.entries(goldenRecords())) {
+      const path = join(FIXTURES, name);
+      const bytes = serializeModel(record, { encoding });
+      if (UPDATE || !existsSync(path)) writeFileSync(path, bytes);
+      const golden = new Uint8Array(readFileSync(path));
+      expect(bytes, `${name} changed; if the format change is intended, bump format_version or rerun with UPDATE_FIXTURES=1`).toEqual(golden);
+      expectSameModel(record, deserializeModel(golden));
+    }
+  });
+
+  it('bad files fail with their documented code', () => {
+    const dir = join(FIXTURES, 'bad');
+    mkdirSync(dir, { recursive: true });
+    const manifest: Record<string, string> = {};
+    for (const [name, { bytes, code }] of Object.entries(badFixtures())) {
+      const path = join(dir, name);
+      if (UPDATE || !existsSync(path)) writeFileSync(path, bytes);
+      manifest[name] = code;
+    }
+    const manifestPath = join(dir, 'manifest.json');
+    if (UPDATE || !existsSync(manifestPath)) writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+    const stored = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, string>;
+    expect(Object.keys(stored).length).toBeGreaterThan(0);
+    for (const name of readdirSync(dir).filter((n) => n.endsWith('.safetensors'))) {
+      expect(stored[name], `${name} is not in manifest.json`).toBeDefined();
+      rejectCode(new Uint8Array(readFileSync(join(dir, name))), stored[name]!);
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Python: a model file is a plain safetensors file.
+// ---------------------------------------------------------------------------------------------------------
+
+const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0;
+
+describe('a model file read from Python', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sparsegrad-model-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.runIf(hasNumpy)('numpy rebuilds the same dense weights from a CSR file', () => {
+    const record = sampleRecord(SMALL_SPEC, { sparsity: 0.8, masks: true, seed: 21, training });
+    const path = join(dir, 'model.safetensors');
+    writeFileSync(path, serializeModel(record, { encoding: 'csr' }));
+    const result = spawnSync(
+      'python3',
+      [
+        '-c',
+        `
+import json, struct, sys
+import numpy as np
+raw = open(sys.argv[1], 'rb').read()
+(n,) = struct.unpack('<Q', raw[:8])
+header = json.loads(raw[8:8 + n])
+meta = header.pop('__metadata__')
+data = raw[8 + n:]
+kinds = {'F32': '<f4', 'I32': '<i4', 'U8': 'u1'}
+t = {k: np.frombuffer(data[v['data_offsets'][0]:v['data_offsets'][1]], dtype=kinds[v['dtype']]).reshape(v['shape']) for k, v in header.items()}
+encodings = json.loads(meta.get('encodings', '{}'))
+out = {}
+for name, enc in encodings.items():
+    rows, cols = enc['shape']
+    dense = np.zeros((rows, cols), dtype='<f4')
+    p, i, v = t[name + '.csr.indptr'], t[name + '.csr.indices'], t[name + '.csr.values']
+    for r in range(rows):
+        dense[r, i[p[r]:p[r + 1]]] = v[p[r]:p[r + 1]]
+    out[name] = [float(x) for x in dense.ravel()]
+    assert ((t[name + '.mask'] == 0) <= (dense == 0)).all()
+print(json.dumps({'format': meta['format'], 'version': meta['format_version'], 'weights': out}))
+`,
+        path,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(result.status, result.stderr).toBe(0);
+    const read = JSON.parse(result.stdout) as { format: string; version: string; weights: Record<string, number[]> };
+    expect(read.format).toBe('sparsegrad');
+    expect(read.version).toBe('1');
+    expect(Object.keys(read.weights)).toEqual(['layers.0.weight', 'layers.3.weight', 'layers.5.weight']);
+    for (const [name, values] of Object.entries(read.weights)) expect(values).toEqual(denseOf(record.params.get(name)));
+  });
+});
