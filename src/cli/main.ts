@@ -5,6 +5,8 @@
  */
 import { ConfigError, DataFormatError, LabelError, ModelFormatError, SparsegradError } from '../errors.ts';
 import { UsageError } from './args.ts';
+import { BENCH_HELP, benchCommand } from './commands/bench.ts';
+import { COMPILE_HELP, compileCommand } from './commands/compile.ts';
 import { COMPARE_HELP, compareCommand } from './commands/compare.ts';
 import { INSPECT_HELP, inspectCommand } from './commands/inspect.ts';
 import { PREDICT_HELP, predictCommand } from './commands/predict.ts';
@@ -21,6 +23,8 @@ const COMMANDS: Record<string, Command> = {
   train: { summary: 'train an MLP on digits, Fashion-MNIST or IDX data', help: TRAIN_HELP, run: trainCommand },
   prune: { summary: 'prune a trained model with any criterion and method, retrain, save it sparse', help: PRUNE_HELP, run: pruneCommand },
   compare: { summary: 'grid of methods × criteria × sparsities: JSON table and SVG chart', help: COMPARE_HELP, run: compareCommand },
+  compile: { summary: 'compile a model for sparse inference; per-layer kernels, sizes, FLOPs; check vs dense', help: COMPILE_HELP, run: compileCommand },
+  bench: { summary: 'benchmarks: dense, sparse, train, onnx (needs a source checkout)', help: BENCH_HELP, run: benchCommand },
   inspect: { summary: 'show a model file: layers, shapes, encodings, sparsity, sizes', help: INSPECT_HELP, run: inspectCommand },
   predict: { summary: 'classify an image, or a whole IDX file of images', help: PREDICT_HELP, run: predictCommand },
 };

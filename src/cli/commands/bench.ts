@@ -1,0 +1,29 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { UsageError } from '../args.ts';
+
+export const BENCH_HELP = `usage: sparsegrad bench <dense|sparse|train|onnx> [--json] [--quick] [--max-time S]
+
+Runs a benchmark suite (benchmark.js underneath): dense matmul vs tfjs-cpu and a naive loop; sparse kernels
+vs the dense kernel and scipy; training speed vs tfjs-layers; sparse inference vs onnxruntime-node.
+Ratios are measured in one run. With --json the last stdout line is one JSON object {"rows": [...]}.
+Needs a source checkout with dev dependencies installed (npm ci): the suites live in bench/.
+`;
+
+const SUITES = ['dense', 'sparse', 'train', 'onnx'];
+
+export async function benchCommand(argv: string[]): Promise<void> {
+  const suite = argv[0];
+  if (suite === undefined || !SUITES.includes(suite)) throw new UsageError(`bench needs a suite: ${SUITES.join(', ')}`);
+  const root = fileURLToPath(new URL('../../../', import.meta.url));
+  const runner = `${root}bench/run.ts`;
+  const tsx = `${root}node_modules/tsx/dist/cli.mjs`;
+  if (!existsSync(runner) || !existsSync(tsx)) {
+    throw new UsageError('benchmarks need a source checkout with dev dependencies (git clone, then npm ci): bench/ or tsx is missing');
+  }
+  // A child process with inherited stdio: the suite's output, and its last JSON line, pass straight through.
+  const child = spawnSync(process.execPath, [tsx, runner, ...argv], { stdio: 'inherit' });
+  if (child.error) throw child.error;
+  if (child.status !== 0) process.exitCode = child.status ?? 1;
+}

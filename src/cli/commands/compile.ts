@@ -1,0 +1,83 @@
+import { predict } from '../../nn/train.ts';
+import { compileModel } from '../../prune/compile.ts';
+import type { InferenceStrategy } from '../../sparse/inference.ts';
+import { numberListFlag, optionalString, parseCommand, stringFlag, UsageError } from '../args.ts';
+import { loadData, loadModel, saveModelTo } from '../common.ts';
+import { createOutput, kib, percent, table } from '../output.ts';
+
+export const COMPILE_HELP = `usage: sparsegrad compile --model FILE [options]
+
+Compiles a model (dense, or pruned with zeros) for sparse inference and shows, per layer and batch size,
+the kernel the measured cost model picks, with nnz, density, bytes and FLOPs dense vs sparse.
+
+  --model FILE        a model file
+  --batch LIST        batch sizes to plan for, default 1,64
+  --strategy NAME     auto (cost model, default), autotune (time each kernel here), dense, csr or bsr4x1
+  --data SPEC         also check on this data's test split that the compiled model predicts exactly the
+                      classes of the dense model (digits, fashion-mnist or an IDX directory)
+  --out FILE          save the model with CSR-encoded weights (the compact file to ship)
+  --json              print one JSON object as the last stdout line
+`;
+
+const STRATEGIES = ['auto', 'autotune', 'dense', 'csr', 'bsr4x1'];
+
+export async function compileCommand(argv: string[]): Promise<void> {
+  const { values } = parseCommand(argv, {
+    model: { type: 'string' }, batch: { type: 'string' }, strategy: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' },
+    json: { type: 'boolean' }, quiet: { type: 'boolean' },
+  });
+  const out = createOutput({ json: values['json'] === true, quiet: values['quiet'] === true });
+  const strategy = stringFlag(values, 'strategy', 'auto');
+  if (!STRATEGIES.includes(strategy)) throw new UsageError(`--strategy must be one of ${STRATEGIES.join(', ')}, got '${strategy}'`);
+  const batches = numberListFlag(values, 'batch', [1, 64]);
+  for (const b of batches) if (!Number.isSafeInteger(b) || b < 1) throw new UsageError(`--batch sizes must be positive integers, got ${b}`);
+  const model = await loadModel(stringFlag(values, 'model'));
+  const compiled = compileModel(model, { strategy: strategy as InferenceStrategy, batch: batches[0]! });
+  const plans = batches.map((batch) => ({ batch, layers: compiled.report(batch) }));
+  for (const plan of plans) {
+    out.result(`batch ${plan.batch}:`);
+    out.result(table(plan.layers.map((l) => ({
+      layer: l.index, shape: `${l.outFeatures}x${l.inFeatures}`, nnz: l.nnz, density: percent(l.density), kernel: l.kernel,
+      'KiB dense': (l.denseBytes / 1024).toFixed(1), 'KiB CSR': (l.csrBytes / 1024).toFixed(1), 'FLOPs dense/sparse': `${l.denseFlops}/${l.sparseFlops}`,
+    })), ['layer', 'shape', 'nnz', 'density', 'kernel', 'KiB dense', 'KiB CSR', 'FLOPs dense/sparse']));
+  }
+  const result: Record<string, unknown> = { strategy, plans };
+  const dataSpec = optionalString(values, 'data');
+  if (dataSpec !== undefined) {
+    const { test } = loadData(dataSpec, out);
+    const dense = predict(model, test.x, test.count);
+    const classes = dense.shape[1]!;
+    const sparseLogits = compiled.predict(test.x, test.count);
+    let mismatches = 0;
+    // Largest logit difference relative to the largest logit magnitude (elementwise ratios are
+    // meaningless for logits near zero).
+    let maxDifference = 0;
+    let maxMagnitude = 0;
+    for (let i = 0; i < test.count; i++) {
+      let a = 0;
+      let b = 0;
+      for (let c = 1; c < classes; c++) {
+        if (dense.data[i * classes + c]! > dense.data[i * classes + a]!) a = c;
+        if (sparseLogits[i * classes + c]! > sparseLogits[i * classes + b]!) b = c;
+      }
+      if (a !== b) mismatches++;
+      for (let c = 0; c < classes; c++) {
+        const d = dense.data[i * classes + c]!;
+        maxDifference = Math.max(maxDifference, Math.abs(sparseLogits[i * classes + c]! - d));
+        maxMagnitude = Math.max(maxMagnitude, Math.abs(d));
+      }
+    }
+    const maxRelative = maxDifference / Math.max(maxMagnitude, Number.MIN_VALUE);
+    result['check'] = { samples: test.count, mismatches, maxRelativeDifference: maxRelative };
+    out.result(`check on ${test.name}: ${mismatches} of ${test.count} predictions differ from the dense model; max relative logit difference ${maxRelative.toExponential(2)}`);
+    if (mismatches > 0) process.exitCode = 1;
+  }
+  const outPath = optionalString(values, 'out');
+  if (outPath !== undefined) {
+    const bytes = await saveModelTo(outPath, model, 'csr', { training: { command: 'compile' } });
+    result['out'] = outPath;
+    result['fileBytes'] = bytes;
+    out.note(`saved ${outPath} with CSR weights (${kib(bytes)})`);
+  }
+  out.emitJson(result);
+}
