@@ -8,6 +8,7 @@ import { UsageError } from './args.ts';
 import { BENCH_HELP, benchCommand } from './commands/bench.ts';
 import { COMPILE_HELP, compileCommand } from './commands/compile.ts';
 import { COMPARE_HELP, compareCommand } from './commands/compare.ts';
+import { DEMO_HELP, demoCommand } from './commands/demo.ts';
 import { INSPECT_HELP, inspectCommand } from './commands/inspect.ts';
 import { PREDICT_HELP, predictCommand } from './commands/predict.ts';
 import { PRUNE_HELP, pruneCommand } from './commands/prune.ts';
@@ -20,6 +21,7 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
+  demo: { summary: 'the main job: train → prune → compile sparse → benchmark → HTML report', help: DEMO_HELP, run: demoCommand },
   train: { summary: 'train an MLP on digits, Fashion-MNIST or IDX data', help: TRAIN_HELP, run: trainCommand },
   prune: { summary: 'prune a trained model with any criterion and method, retrain, save it sparse', help: PRUNE_HELP, run: pruneCommand },
   compare: { summary: 'grid of methods × criteria × sparsities: JSON table and SVG chart', help: COMPARE_HELP, run: compareCommand },

@@ -1,0 +1,66 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadDigits } from '../../node/data.ts';
+import { writeFileAtomically } from '../../node/files.ts';
+import { renderReport } from '../../report/html.ts';
+import { numberFlag, numberListFlag, parseCommand, stringFlag } from '../args.ts';
+import { demoReport } from '../demo-report.ts';
+import { runDemo } from '../demo.ts';
+import { bar, createOutput, percent, table } from '../output.ts';
+
+export const DEMO_HELP = `usage: sparsegrad demo [options]
+
+The main job: trains LeNet-300-100 on the built-in digits, prunes it (gradual magnitude, iterative
+gradient, gradual Taylor) at several sparsities, compiles each model to sparse kernels, times dense vs
+sparse inference at batch 1 and 64, and writes a self-contained HTML report with its JSON.
+
+  --out DIR          where to write index.html, report.json and the models (default: report)
+  --epochs N         dense training epochs, default 10
+  --prune-epochs N   retraining epochs per pruned model, default 3
+  --sparsities LIST  default 0.5,0.8,0.9,0.95,0.98
+  --timing-ms MS     length of one timing sample, default 40
+  --seed S           default 0
+  --quick            a fast smoke run (1 epoch, 2 sparsities, short timings)
+  --json             print the summary as one JSON object on the last stdout line
+  --quiet            no progress output
+`;
+
+export async function demoCommand(argv: string[]): Promise<void> {
+  const { values } = parseCommand(argv, {
+    out: { type: 'string' }, epochs: { type: 'string' }, 'prune-epochs': { type: 'string' }, sparsities: { type: 'string' }, 'timing-ms': { type: 'string' },
+    seed: { type: 'string' }, quick: { type: 'boolean' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
+  });
+  const out = createOutput({ json: values['json'] === true, quiet: values['quiet'] === true });
+  const quick = values['quick'] === true;
+  const outDir = resolve(stringFlag(values, 'out', 'report'));
+  const options = {
+    epochs: numberFlag(values, 'epochs', quick ? 1 : 10, { min: 1, integer: true }),
+    pruneEpochs: numberFlag(values, 'prune-epochs', quick ? 1 : 3, { min: 0, integer: true }),
+    sparsities: numberListFlag(values, 'sparsities', quick ? [0.5, 0.95] : [0.5, 0.8, 0.9, 0.95, 0.98]),
+    timingMs: numberFlag(values, 'timing-ms', quick ? 5 : 40, { min: 1 }),
+    seed: numberFlag(values, 'seed', 0, { min: 0, integer: true }),
+  };
+  mkdirSync(outDir, { recursive: true });
+  const data = loadDigits();
+  let stageNumber = 0;
+  const result = runDemo(data, {
+    ...options,
+    onStage: (text) => out.note(`[${++stageNumber}] ${text}`),
+    onProgress: (e, label) => out.progress(`  ${label} epoch ${e.epoch}/${e.epochs} ${bar(e.batch / e.batches)} loss ${e.loss.toFixed(4)}`),
+  });
+  out.endProgress();
+
+  const report = demoReport(result, { date: new Date().toISOString(), command: `sparsegrad demo ${argv.join(' ')}`.trim() });
+  const htmlPath = join(outDir, 'index.html');
+  const jsonPath = join(outDir, 'report.json');
+  await writeFileAtomically(htmlPath, renderReport(report));
+  await writeFileAtomically(jsonPath, JSON.stringify(result, null, 2) + '\n');
+
+  out.result(table(result.runs.map((r) => ({
+    method: r.label, sparsity: percent(r.sparsity, 1), 'test acc': percent(r.testAccuracy), 'file KiB': (r.fileBytes / 1024).toFixed(1),
+    'speedup b1': `${r.latency[0]!.speedup.toFixed(1)}×`, 'speedup b64': `${r.latency[1]!.speedup.toFixed(1)}×`, ideal: `${(1 / (1 - r.sparsity)).toFixed(1)}×`,
+  })), ['method', 'sparsity', 'test acc', 'file KiB', 'speedup b1', 'speedup b64', 'ideal']));
+  out.result(`dense: ${percent(result.dense.testAccuracy)}, ${(result.dense.fileBytes / 1024).toFixed(1)} KiB, ${result.dense.latency.map((l) => `batch ${l.batch} ${l.denseUs.toFixed(1)} µs`).join(', ')}`);
+  out.result(`report: ${htmlPath} (data: ${jsonPath}); ${result.seconds.toFixed(0)} s in all`);
+  out.emitJson({ report: htmlPath, data: jsonPath, dense: result.dense, runs: result.runs, seconds: result.seconds });
+}
