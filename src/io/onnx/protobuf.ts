@@ -39,7 +39,6 @@ export const WireType = {
 } as const;
 export type WireType = (typeof WireType)[keyof typeof WireType];
 
-
 /**
  * Appends the base-128 varint of `value` to `out` (a plain byte list).
  * Accepts a non-negative safe integer, a negative safe integer (encoded as its 64-bit two's complement,
