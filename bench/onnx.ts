@@ -24,6 +24,7 @@ import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { exportOnnx } from '../src/io/onnx/export.ts';
 import type { ModelSpec } from '../src/nn/spec.ts';
 import { Rng } from '../src/tensor/rng.ts';
+import { compileInference, type InferenceLayer } from '../src/sparse/inference.ts';
 import { consume, formatTable, say, type BenchOptions } from './harness.ts';
 
 // ---- models --------------------------------------------------------------------------------------------
@@ -113,7 +114,31 @@ const onnxruntimeEngine: InferenceEngine = {
 };
 
 /** Every engine this suite times, in table order. */
-export const ENGINES: InferenceEngine[] = [onnxruntimeEngine];
+/** sparsegrad's own compiled inference (src/sparse): per-layer dense or sparse kernels by the cost model. */
+const sparsegradEngine: InferenceEngine = {
+  name: 'sparsegrad',
+  async prepare(model, batch) {
+    const layers: InferenceLayer[] = [];
+    model.spec.layers.forEach((layer, i) => {
+      if (layer.type === 'linear') {
+        layers.push({
+          weight: model.params.get(`layers.${i}.weight`)!,
+          bias: layer.bias ? model.params.get(`layers.${i}.bias`)! : null,
+          inFeatures: layer.inFeatures,
+          outFeatures: layer.outFeatures,
+          activation: 'none',
+        });
+      } else if (layer.type === 'relu' || layer.type === 'sigmoid' || layer.type === 'tanh') {
+        layers[layers.length - 1]!.activation = layer.type;
+      }
+    });
+    const compiled = compileInference(layers, { strategy: 'auto', batch });
+    const x = makeInput(batch, model.inFeatures);
+    return { call: () => void compiled.predict(x, batch) };
+  },
+};
+
+export const ENGINES: InferenceEngine[] = [onnxruntimeEngine, sparsegradEngine];
 
 // ---- timing --------------------------------------------------------------------------------------------
 
@@ -173,8 +198,8 @@ function listArg(args: readonly string[], key: string, fallback: number[]): numb
   return values;
 }
 
-export async function run(options: BenchOptions): Promise<{ rows: OnnxBenchRow[] }> {
-  const sparsities = listArg(options.args, 'sparsity', options.quick ? [0.9] : [0, 0.9]);
+export async function run(options: BenchOptions): Promise<{ rows: OnnxBenchRow[]; ratios: Record<string, number>[] }> {
+  const sparsities = listArg(options.args, 'sparsity', options.quick ? [0.95] : [0, 0.9, 0.95, 0.98]);
   const batches = listArg(options.args, 'batch', [1, 64]);
   const settings: TimerSettings = options.quick ? { warmupCalls: 5, minLoopMs: 10, reps: 3 } : { warmupCalls: 50, minLoopMs: 50, reps: 7 };
   if (sparsities.some((s) => s < 0 || s >= 1)) throw new Error('sparsity must be in [0, 1)');
@@ -197,5 +222,14 @@ export async function run(options: BenchOptions): Promise<{ rows: OnnxBenchRow[]
     }
   }
   say(options, '\n' + formatTable(rows as unknown as Record<string, unknown>[], ['engine', 'model', 'sparsity', 'batch', 'us']));
-  return { rows };
+  // onnxruntime densifies sparse weights, so its time at any sparsity is its dense time: compare sparsegrad
+  // at each sparsity with onnxruntime on the same model in the same run.
+  const ratios = rows
+    .filter((r) => r.engine === 'sparsegrad')
+    .map((r) => {
+      const ort = rows.find((o) => o.engine === 'onnxruntime-node' && o.sparsity === r.sparsity && o.batch === r.batch)!;
+      return { sparsity: r.sparsity, batch: r.batch, sparsegradUs: r.us, onnxruntimeUs: ort.us, speedupOverOnnxruntime: ort.us / r.us };
+    });
+  say(options, '\n' + formatTable(ratios, ['sparsity', 'batch', 'sparsegradUs', 'onnxruntimeUs', 'speedupOverOnnxruntime']));
+  return { rows, ratios };
 }

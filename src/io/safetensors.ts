@@ -19,8 +19,10 @@
  *
  * The writer is deterministic: the same tensors and metadata always give the same bytes. Metadata keys are
  * sorted; tensors keep the order they were given, except that wider element types come first (F64, then
- * F32/I32, then U8). Together with a header padded to a multiple of 8, every typed-array view of the data
- * is then aligned. The reader returns tensors in data order, so save -> load -> save gives identical bytes.
+ * F32/I32, then U16, then U8). Together with a header padded to a multiple of 8, every typed-array view of
+ * the data is then aligned (each group ends on a multiple of its element size, which is a multiple of the
+ * next group's). The reader returns tensors in data order, so save -> load -> save gives identical bytes.
+ * Multi-byte elements are little-endian in the file whatever the host's byte order.
  *
  * The reader treats every file as hostile. Before it creates a single typed array it checks that the header
  * length is sane, that the header is strict UTF-8 JSON with no duplicate keys (JSON.parse would silently keep
@@ -38,12 +40,12 @@ import { ConfigError, DTypeError, ModelFormatError, ShapeError } from '../errors
 // ---------------------------------------------------------------------------------------------------------
 
 /** The element types this library reads and writes (a subset of what safetensors defines). */
-export type SafetensorsDType = 'F64' | 'F32' | 'I32' | 'U8';
-export type SafetensorsData = Float64Array | Float32Array | Int32Array | Uint8Array;
+export type SafetensorsDType = 'F64' | 'F32' | 'I32' | 'U16' | 'U8';
+export type SafetensorsData = Float64Array | Float32Array | Int32Array | Uint16Array | Uint8Array;
 
-export const SAFETENSORS_DTYPES: readonly SafetensorsDType[] = ['F64', 'F32', 'I32', 'U8'];
+export const SAFETENSORS_DTYPES: readonly SafetensorsDType[] = ['F64', 'F32', 'I32', 'U16', 'U8'];
 
-const BYTES_PER_ELEMENT: Readonly<Record<SafetensorsDType, number>> = { F64: 8, F32: 4, I32: 4, U8: 1 };
+const BYTES_PER_ELEMENT: Readonly<Record<SafetensorsDType, number>> = { F64: 8, F32: 4, I32: 4, U16: 2, U8: 1 };
 
 /** A tensor as stored in a file: element type, row-major shape and the flat data. */
 export interface SafetensorsTensor {
@@ -148,7 +150,9 @@ export function encodeSafetensors(
     if (names.has(name)) throw new ConfigError(`safetensors: tensor name "${name}" appears twice`);
     names.add(name);
   }
-  // Widest element type first, so each view starts on a multiple of its own element size; otherwise stable.
+  // Widest element type first (F64, then F32/I32, then U16, then U8), so each view starts on a multiple of its
+  // own element size: every tensor's byte length is a multiple of its element size, and the sizes divide each
+  // other. Otherwise stable.
   entries.sort((a, b) => BYTES_PER_ELEMENT[b.tensor.dtype] - BYTES_PER_ELEMENT[a.tensor.dtype] || a.order - b.order);
 
   const metadataEntries = (metadata instanceof Map ? [...metadata] : Object.entries(metadata)) as [unknown, unknown][];
@@ -201,7 +205,7 @@ function checkTensorForWriting(name: string, tensor: SafetensorsTensor): void {
   if (!Object.hasOwn(BYTES_PER_ELEMENT, dtype)) {
     throw new DTypeError(`safetensors: tensor "${name}" has dtype ${String(dtype)}; supported: ${SAFETENSORS_DTYPES.join(', ')}`);
   }
-  const expectedKind = { F64: Float64Array, F32: Float32Array, I32: Int32Array, U8: Uint8Array }[dtype];
+  const expectedKind = { F64: Float64Array, F32: Float32Array, I32: Int32Array, U16: Uint16Array, U8: Uint8Array }[dtype];
   if (!(data instanceof expectedKind)) {
     throw new DTypeError(`safetensors: tensor "${name}" is ${dtype} and needs a ${expectedKind.name}, got ${describe(data)}`);
   }
@@ -245,6 +249,7 @@ function writeLittleEndian(file: Uint8Array, position: number, data: Safetensors
     const value = data[i] as number;
     if (data instanceof Float64Array) view.setFloat64(i * 8, value, true);
     else if (data instanceof Float32Array) view.setFloat32(i * 4, value, true);
+    else if (data instanceof Uint16Array) view.setUint16(i * 2, value, true);
     else view.setInt32(i * 4, value, true);
   }
 }
@@ -484,6 +489,7 @@ function readTensorData(bytes: Uint8Array, position: number, byteCount: number, 
     if (absolute % elementSize === 0) {
       if (dtype === 'F64') return new Float64Array(bytes.buffer, absolute, length);
       if (dtype === 'F32') return new Float32Array(bytes.buffer, absolute, length);
+      if (dtype === 'U16') return new Uint16Array(bytes.buffer, absolute, length);
       return new Int32Array(bytes.buffer, absolute, length);
     }
     // Misaligned (e.g. a Node Buffer from the shared pool): copy into a fresh, aligned buffer. Not with
@@ -492,11 +498,13 @@ function readTensorData(bytes: Uint8Array, position: number, byteCount: number, 
     copy.set(bytes.subarray(position, position + byteCount));
     if (dtype === 'F64') return new Float64Array(copy.buffer);
     if (dtype === 'F32') return new Float32Array(copy.buffer);
+    if (dtype === 'U16') return new Uint16Array(copy.buffer);
     return new Int32Array(copy.buffer);
   }
   const view = new DataView(bytes.buffer, absolute, byteCount);
   if (dtype === 'F64') return Float64Array.from({ length }, (_, i) => view.getFloat64(i * 8, true));
   if (dtype === 'F32') return Float32Array.from({ length }, (_, i) => view.getFloat32(i * 4, true));
+  if (dtype === 'U16') return Uint16Array.from({ length }, (_, i) => view.getUint16(i * 2, true));
   return Int32Array.from({ length }, (_, i) => view.getInt32(i * 4, true));
 }
 

@@ -4,8 +4,8 @@
  * Valid files (dense, CSR, with and without masks and training metadata) are mutated in seeded, repeatable
  * ways: truncation, bit flips, byte overwrites, edits of the length prefix, edits of the header JSON at the
  * structural level (duplicate keys, __proto__ keys, evil numbers in shapes and offsets, unknown dtypes, broken
- * metadata, padding and BOM tricks, trailing bytes) and edits of the data (broken CSR structure, NaN/Inf,
- * bad masks). The property, for every case:
+ * metadata, padding and BOM tricks, trailing bytes) and edits of the data (broken CSR structure in the I32 row
+ * pointers and in both U16 and I32 column indices, NaN/Inf, bad masks). The property, for every case:
  *
  *   - deserializeModel either returns a record, which must re-serialize and load back to the same numbers,
  *     or throws a ModelFormatError with a code; anything else (TypeError, RangeError, ...) is a bug;
@@ -17,11 +17,31 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ModelFormatError } from '../../src/errors.ts';
-import { csrToDense, deserializeModel, readModelHeader, serializeModel, type ModelRecord } from '../../src/io/model-file.ts';
+import { deserializeModel, readModelHeader, serializeModel, type ModelRecord } from '../../src/io/model-file.ts';
+import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.ts';
 import { Rng } from '../../src/tensor/rng.ts';
-import { SMALL_SPEC, TINY_SPEC, packFile, sampleRecord, splitFile, tensorLocation } from '../fixtures/model-files.ts';
+import { SMALL_SPEC, TINY_SPEC, elementSize, packFile, sampleRecord, splitFile, tensorLocation } from '../fixtures/model-files.ts';
 
 const training = { optimizer: 'sgd', lr: 0.1, schedule: [0.5, 0.75, 0.9], pruning: { method: 'magnitude' } };
+
+/** The same file with every CSR column index tensor stored as I32 (what the writer uses only above 65,536 columns). */
+function withI32Indices(bytes: Uint8Array): Uint8Array {
+  const file = decodeSafetensors(bytes);
+  const tensors = new Map(file.tensors);
+  for (const [name, tensor] of tensors) {
+    if (name.endsWith('.csr.indices')) tensors.set(name, { dtype: 'I32', shape: tensor.shape, data: Int32Array.from(tensor.data) });
+  }
+  return encodeSafetensors(tensors, file.metadata);
+}
+
+/** One CSR weight too wide for U16 column indices (1 x 65,537), so the writer itself stores them as I32. */
+function wideCsrFile(): Uint8Array {
+  const nCols = 65537;
+  const columns = [0, 1, 4000, 65535, 65536];
+  const spec = { layers: [{ type: 'linear' as const, inFeatures: nCols, outFeatures: 1, bias: false }] };
+  const csr = { nRows: 1, nCols, indptr: Int32Array.from([0, columns.length]), indices: Int32Array.from(columns), values: Float32Array.from(columns, (c, i) => (i + 1) * (c % 2 === 0 ? 1 : -1)) };
+  return serializeModel({ spec, params: new Map([['layers.0.weight', { shape: [1, nCols], csr }]]) }, { encoding: 'csr' });
+}
 
 const SEED_FILES: Record<string, Uint8Array> = {
   dense: serializeModel(sampleRecord(SMALL_SPEC, { seed: 1, training }), { encoding: 'dense' }),
@@ -30,6 +50,9 @@ const SEED_FILES: Record<string, Uint8Array> = {
   csrMasked: serializeModel(sampleRecord(SMALL_SPEC, { seed: 4, sparsity: 0.6, masks: true, training }), { encoding: 'csr' }),
   tiny: serializeModel(sampleRecord(TINY_SPEC, { seed: 5 }), { encoding: 'dense' }),
   tinyCsrMasked: serializeModel(sampleRecord(TINY_SPEC, { seed: 6, sparsity: 0.5, masks: true }), { encoding: 'csr' }),
+  // The writer stores these column indices as U16; an I32 copy is valid too and gets its I32 data mutated.
+  csrI32: withI32Indices(serializeModel(sampleRecord(SMALL_SPEC, { seed: 7, sparsity: 0.6, masks: true }), { encoding: 'csr' })),
+  wideCsr: wideCsrFile(),
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -47,8 +70,26 @@ interface Tally {
 
 const newTally = (): Tally => ({ cases: 0, accepted: 0, codes: new Map(), slowestMs: 0, slowestLabel: '', failures: [] });
 
-function denseValues(record: ModelRecord): number[][] {
-  return [...record.params.values()].map((p) => Array.from(p.dense ?? csrToDense(p.csr!)));
+/**
+ * The nonzero entries of every parameter as [flat index, value] pairs, whatever the encoding. Equivalent to
+ * comparing the densified parameters as JSON (where -0 and 0 print alike), without expanding a 65,537-wide
+ * CSR matrix for every accepted case.
+ */
+function denseValues(record: ModelRecord): [string, [number, number][]][] {
+  return [...record.params].map(([name, p]) => {
+    const entries: [number, number][] = [];
+    if (p.dense !== undefined) {
+      p.dense.forEach((value, i) => {
+        if (value !== 0) entries.push([i, value]);
+      });
+    } else {
+      const { nRows, nCols, indptr, indices, values } = p.csr!;
+      for (let r = 0; r < nRows; r++) {
+        for (let k = indptr[r]!; k < indptr[r + 1]!; k++) if (values[k] !== 0) entries.push([r * nCols + indices[k]!, values[k]!]);
+      }
+    }
+    return [name, entries];
+  });
 }
 
 /** Runs one case through the property. `mustFail` marks mutations that can never leave a valid file. */
@@ -263,7 +304,7 @@ const HEADER_EDITS: HeaderEdit[] = [
     mustFail: false,
     apply: (rng, header, names) => {
       const entry = header.get(pick(rng, names)) as Obj;
-      entry.set('dtype', new Raw(pick(rng, ['"F16"', '"BF16"', '"f32"', '"I64"', '"BOOL"', '"F32"', '"I32"', '"U8"', '"F64"', '""', '7', 'null', '["F32"]'])));
+      entry.set('dtype', new Raw(pick(rng, ['"F16"', '"BF16"', '"f32"', '"I64"', '"BOOL"', '"F32"', '"I32"', '"U16"', '"u16"', '"I16"', '"U8"', '"F64"', '""', '7', 'null', '["F32"]'])));
       return toJson(header);
     },
   },
@@ -441,26 +482,41 @@ describe('fuzzing the model loader', () => {
     }
   });
 
-  it('data edits: CSR structure, NaN/Inf, masks', () => {
+  it('data edits: CSR structure (U16 and I32 column indices), NaN/Inf, masks', () => {
+    const indexEdits = new Map<string, number>();
     for (const [name, file] of Object.entries(SEED_FILES)) {
       const header = JSON.parse(splitFile(file).headerText) as Record<string, { dtype: string; shape: number[] }>;
       const tensors = Object.keys(header).filter((k) => k !== '__metadata__');
+      const metadata = header['__metadata__'] as unknown as Record<string, string>;
+      const encodings = JSON.parse(metadata['encodings'] ?? '{}') as Record<string, { shape: [number, number] }>;
       for (let i = 0; i < 200; i++) {
-        const tensor = pick(rng, tensors);
+        // Half of the edits go to CSR column indices where there are any, so both index widths get real coverage.
+        const indexTensors = tensors.filter((t) => t.endsWith('.csr.indices'));
+        const tensor = indexTensors.length > 0 && rng.int(2) === 0 ? pick(rng, indexTensors) : pick(rng, tensors);
         const { start, end, dtype } = tensorLocation(file, tensor);
-        const count = (end - start) / (dtype === 'U8' ? 1 : 4);
+        const count = (end - start) / elementSize(dtype);
         if (count === 0) continue;
         const bytes = file.slice();
         const view = new DataView(bytes.buffer);
         const index = rng.int(count);
         let mustFail = false;
+        // The width of the matrix whose column indices these are (undefined for any other tensor).
+        const nCols = tensor.endsWith('.csr.indices') ? encodings[tensor.slice(0, -'.csr.indices'.length)]?.shape[1] : undefined;
+        if (nCols !== undefined) indexEdits.set(dtype, (indexEdits.get(dtype) ?? 0) + 1);
         if (dtype === 'F32') {
           view.setFloat32(start + index * 4, pick(rng, [NaN, Infinity, -Infinity, 0, 1e30, -1]), true);
           mustFail = !Number.isFinite(view.getFloat32(start + index * 4, true));
         } else if (dtype === 'I32') {
           const old = view.getInt32(start + index * 4, true);
-          const value = pick(rng, [old + 1, old - 1, -1, 0, 2 ** 31 - 1, -(2 ** 31), rng.int(10), old]);
+          const value = pick(rng, [old + 1, old - 1, -1, 0, 2 ** 31 - 1, -(2 ** 31), rng.int(10), old, 65535, 65536, 65537]);
           view.setInt32(start + index * 4, value, true);
+          if (nCols !== undefined) mustFail = value < 0 || value >= nCols;
+        } else if (dtype === 'U16') {
+          // Column indices: neighbours (duplicates, unsorted), the ends of the range and what -1 becomes in 16 bits.
+          const old = view.getUint16(start + index * 2, true);
+          const value = pick(rng, [old + 1, old - 1, 0, 65535, 32768, rng.int(10), old]);
+          view.setUint16(start + index * 2, value & 0xffff, true);
+          mustFail = (value & 0xffff) >= (nCols ?? 0);
         } else {
           const value = pick(rng, [0, 1, 2, 255]);
           bytes[start + index] = value;
@@ -469,6 +525,9 @@ describe('fuzzing the model loader', () => {
         check(tally, bytes, `${name} data edit of ${tensor}[${index}]`, mustFail);
       }
     }
+    // Both stored widths of column indices were really mutated.
+    expect(indexEdits.get('U16') ?? 0).toBeGreaterThan(200);
+    expect(indexEdits.get('I32') ?? 0).toBeGreaterThan(100);
   });
 
   it('holds for every case: only ModelFormatError, re-serializable results, fast, no pollution', () => {

@@ -5,18 +5,22 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ModelFormatError } from '../../src/errors.ts';
 import {
+  csrIndexDtype,
   csrToDense,
   deserializeModel,
   denseToCsr,
   parameterShapes,
+  pickEncoding,
   readModelHeader,
   serializeModel,
   validateModelSpec,
+  type CsrRecord,
   type ModelLimits,
   type ModelRecord,
   type ParamRecord,
 } from '../../src/io/model-file.ts';
-import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.ts';
+import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from '../../src/io/safetensors.ts';
+import type { ModelSpec } from '../../src/nn/spec.ts';
 import { CSRMatrix } from '../../src/sparse/csr-matrix.ts';
 import {
   SMALL_SPEC,
@@ -24,6 +28,7 @@ import {
   elementOf,
   headerObject,
   sampleRecord,
+  tensorLocation,
   packFile,
   splitFile,
   withElement,
@@ -58,6 +63,33 @@ function rejectCode(bytes: Uint8Array, code: string, limits: ModelLimits = {}): 
     return (error as Error).message;
   }
   throw new Error(`expected ${code}, but the file was accepted`);
+}
+
+/** Rewrites a file's tensors (decoded, edited, re-encoded by the container writer); the metadata is kept. */
+function rebuild(bytes: Uint8Array, edit: (tensors: Map<string, SafetensorsTensor>) => void): Uint8Array {
+  const file = decodeSafetensors(bytes);
+  const tensors = new Map(file.tensors);
+  edit(tensors);
+  return encodeSafetensors(tensors, file.metadata);
+}
+
+/** The same file with the CSR column indices of `param` stored as `dtype` (values converted, not checked). */
+function withIndexDtype(bytes: Uint8Array, param: string, dtype: 'U16' | 'I32'): Uint8Array {
+  return rebuild(bytes, (tensors) => {
+    const name = `${param}.csr.indices`;
+    const { shape, data } = tensors.get(name)!;
+    tensors.set(name, dtype === 'U16' ? { dtype, shape, data: Uint16Array.from(data) } : { dtype, shape, data: Int32Array.from(data) });
+  });
+}
+
+/** One linear layer nCols -> nRows without bias, stored as CSR with the given entries (row, column, value). */
+function wideRecord(nRows: number, nCols: number, entries: readonly [number, number, number][]): ModelRecord {
+  const spec: ModelSpec = { layers: [{ type: 'linear', inFeatures: nCols, outFeatures: nRows, bias: false }] };
+  const indptr = new Int32Array(nRows + 1);
+  for (const [r] of entries) indptr[r + 1]!++;
+  for (let r = 0; r < nRows; r++) indptr[r + 1]! += indptr[r]!;
+  const csr: CsrRecord = { nRows, nCols, indptr, indices: Int32Array.from(entries, ([, c]) => c), values: Float32Array.from(entries, ([, , v]) => v) };
+  return { spec, params: new Map([['layers.0.weight', { shape: [nRows, nCols], csr }]]) };
 }
 
 const training = { optimizer: { name: 'adam', lr: 0.001 }, epochs: 3, seed: 42, pruning: { method: 'magnitude', sparsity: 0.9 }, notes: ['a', 'ü'], done: true, none: null };
@@ -117,9 +149,91 @@ describe('model file round trip', () => {
     const wide = { layers: [{ type: 'linear', inFeatures: 100, outFeatures: 50, bias: true }] } as const;
     const pruned = sampleRecord(wide, { sparsity: 0.9, seed: 5 });
     expect(serializeModel(pruned, { encoding: 'auto' }).length).toBeLessThan(serializeModel(pruned, { encoding: 'dense' }).length / 3);
-    // At half density CSR (8 bytes per entry) is larger than dense (4), so auto stays dense.
+    // With U16 column indices CSR costs 6 bytes per entry (dense: 4), so at half density CSR still wins...
     const half = serializeModel(sampleRecord(wide, { sparsity: 0.5, seed: 5 }), { encoding: 'auto' });
-    expect(decodeSafetensors(half).metadata.has('encodings')).toBe(false);
+    expect(decodeSafetensors(half).metadata.has('encodings')).toBe(true);
+    // ...while at three quarters density it does not, and auto stays dense.
+    const mostlyDense = serializeModel(sampleRecord(wide, { sparsity: 0.25, seed: 5 }), { encoding: 'auto' });
+    expect(decodeSafetensors(mostlyDense).metadata.has('encodings')).toBe(false);
+  });
+
+  it('pickEncoding counts the real column index width (U16 up to 65,536 columns, I32 beyond)', () => {
+    expect(csrIndexDtype(1)).toBe('U16');
+    expect(csrIndexDtype(65536)).toBe('U16');
+    expect(csrIndexDtype(65537)).toBe('I32');
+    // 10 x 100: dense 4,000 bytes; CSR 44 + 6 * nnz (U16), so CSR up to 659 entries, dense from 660.
+    const narrow = (nnz: number): ParamRecord => ({ shape: [10, 100], dense: Float32Array.from({ length: 1000 }, (_, i) => (i < nnz ? 1 : 0)) });
+    expect(pickEncoding(narrow(659), 'auto')).toBe('csr');
+    expect(pickEncoding(narrow(660), 'auto')).toBe('dense');
+    // 1 x 70,000: dense 280,000 bytes; CSR 8 + 8 * nnz (I32), so CSR up to 34,998 entries, dense from 34,999
+    // (with U16 arithmetic 40,000 entries would wrongly look smaller).
+    const wide = (nnz: number): ParamRecord => ({ shape: [1, 70000], dense: Float32Array.from({ length: 70000 }, (_, i) => (i < nnz ? 1 : 0)) });
+    expect(pickEncoding(wide(34998), 'auto')).toBe('csr');
+    expect(pickEncoding(wide(34999), 'auto')).toBe('dense');
+    expect(pickEncoding(wide(40000), 'auto')).toBe('dense');
+    // The file agrees: a CSR weight is exactly 4 (rows + 1) + (4 + index width) nnz bytes.
+    for (const [param, indexBytes] of [[narrow(659), 2], [wide(34998), 4]] as const) {
+      const [rows, cols] = param.shape as [number, number];
+      const spec: ModelSpec = { layers: [{ type: 'linear', inFeatures: cols, outFeatures: rows, bias: false }] };
+      const bytes = serializeModel({ spec, params: new Map([['layers.0.weight', param]]) }, { encoding: 'auto' });
+      const stored = readModelHeader(bytes).params[0]!;
+      expect(stored.encoding).toBe('csr');
+      expect(stored.storedBytes).toBe(4 * (rows + 1) + (4 + indexBytes) * stored.nnz!);
+    }
+  });
+
+  it('CSR column indices are U16 up to 65,536 columns and I32 beyond, and load as Int32Array either way', () => {
+    const cases = [
+      { nCols: 6, dtype: 'U16' },
+      { nCols: 65536, dtype: 'U16' },
+      { nCols: 65537, dtype: 'I32' },
+      { nCols: 200000, dtype: 'I32' },
+    ] as const;
+    for (const { nCols, dtype } of cases) {
+      // A few entries per row, including the first and the last column (65,535 is the largest U16 index).
+      const entries: [number, number, number][] = [[0, 0, 1.5], [0, nCols - 1, -2], [1, Math.floor(nCols / 2), 0.25], [2, 1, 3], [2, nCols - 2, -0.5]];
+      const record = wideRecord(3, nCols, entries);
+      const bytes = serializeModel(record, { encoding: 'csr' });
+      const indices = tensorLocation(bytes, 'layers.0.weight.csr.indices');
+      expect(indices.dtype, `nCols ${nCols}`).toBe(dtype);
+      expect(indices.end - indices.start).toBe(entries.length * (dtype === 'U16' ? 2 : 4));
+      expect(tensorLocation(bytes, 'layers.0.weight.csr.indptr').dtype).toBe('I32');
+      const loaded = deserializeModel(bytes);
+      const csr = loaded.params.get('layers.0.weight')!.csr!;
+      expect(csr.indices).toBeInstanceOf(Int32Array);
+      expect(Array.from(csr.indices)).toEqual(entries.map(([, c]) => c));
+      expect(Array.from(csr.values)).toEqual(entries.map(([, , v]) => v));
+      expect(Array.from(csr.indptr)).toEqual([0, 2, 3, 5]);
+      expect(serializeModel(loaded, { encoding: 'csr' })).toEqual(bytes);
+      // Every typed array of the file is aligned in the data section: views, not copies.
+      expect(csr.values.byteOffset % 4).toBe(0);
+    }
+  });
+
+  it('the reader accepts I32 column indices at any width; re-saving writes the canonical U16 form', () => {
+    const record = sampleRecord(SMALL_SPEC, { sparsity: 0.6, seed: 12 });
+    const canonical = serializeModel(record, { encoding: 'csr' });
+    let wide = canonical;
+    for (const param of ['layers.0.weight', 'layers.3.weight', 'layers.5.weight']) wide = withIndexDtype(wide, param, 'I32');
+    expect(tensorLocation(wide, 'layers.0.weight.csr.indices').dtype).toBe('I32');
+    expect(wide.length).toBeGreaterThan(canonical.length);
+    const loaded = deserializeModel(wide);
+    expectSameModel(record, loaded);
+    for (const name of ['layers.0.weight', 'layers.3.weight', 'layers.5.weight']) expect(loaded.params.get(name)?.csr?.indices).toBeInstanceOf(Int32Array);
+    expect(serializeModel(loaded, { encoding: 'csr' })).toEqual(canonical);
+    // An I32 file with an index out of range is refused like a U16 one.
+    expect(rejectCode(withElement(wide, 'layers.3.weight.csr.indices', 0, 5), 'E_BAD_CSR')).toMatch(/out of range \[0, 5\)/);
+  });
+
+  it('U16 column indices are refused when the matrix is too wide for them to address every column', () => {
+    const record = wideRecord(2, 65537, [[0, 3, 1], [1, 7, 2]]);
+    const bytes = withIndexDtype(serializeModel(record, { encoding: 'csr' }), 'layers.0.weight', 'U16');
+    expect(tensorLocation(bytes, 'layers.0.weight.csr.indices').dtype).toBe('U16');
+    // Every index is < nCols, so only the dtype rule catches it (a 16-bit cast could have wrapped wider ones).
+    expect(rejectCode(bytes, 'E_BAD_DTYPE')).toMatch(/"layers.0.weight.csr.indices" is U16; .*65537 columns.* must be I32/);
+    expect(() => readModelHeader(bytes)).toThrow(/is U16/);
+    // At exactly 65,536 columns U16 is the writer's own choice.
+    expect(() => deserializeModel(serializeModel(wideRecord(2, 65536, [[0, 65535, 1]]), { encoding: 'csr' }))).not.toThrow();
   });
 
   it('accepts a CSRMatrix instance as the csr field', () => {
@@ -144,12 +258,22 @@ describe('model file round trip', () => {
       'layers.3.weight': { kind: 'csr', shape: [4, 5] },
       'layers.5.weight': { kind: 'csr', shape: [3, 4] },
     });
-    expect(Object.keys(headerObject(bytes)).slice(1, 5)).toEqual([
+    // In data order: the 4-byte tensors in architecture order, then the U16 column indices (then U8 masks).
+    const header = headerObject(bytes) as Record<string, { dtype: string }>;
+    expect(Object.keys(header).slice(1)).toEqual([
       'layers.0.weight.csr.indptr',
-      'layers.0.weight.csr.indices',
       'layers.0.weight.csr.values',
       'layers.0.bias',
+      'layers.3.weight.csr.indptr',
+      'layers.3.weight.csr.values',
+      'layers.3.bias',
+      'layers.5.weight.csr.indptr',
+      'layers.5.weight.csr.values',
+      'layers.0.weight.csr.indices',
+      'layers.3.weight.csr.indices',
+      'layers.5.weight.csr.indices',
     ]);
+    expect(Object.values(header).slice(1).map((entry) => entry.dtype)).toEqual(['I32', 'F32', 'F32', 'I32', 'F32', 'F32', 'I32', 'F32', 'U16', 'U16', 'U16']);
   });
 
   it('training metadata comes back as null-prototype objects', () => {
@@ -278,13 +402,7 @@ describe('model file validation: each check has its code', () => {
   it('the tensor set must match the architecture', () => {
     // Removing a tensor from the header leaves a gap in the data, which the container reports first...
     const drop = (name: string) => withHeader(dense, (header) => Object.fromEntries(Object.entries(header).filter(([key]) => key !== name)));
-    // ...so files with a different tensor set are rebuilt with encodeSafetensors.
-    const rebuild = (bytes: Uint8Array, edit: (tensors: Map<string, { dtype: 'F32' | 'I32' | 'U8' | 'F64'; shape: readonly number[]; data: Float32Array | Int32Array | Uint8Array | Float64Array }>) => void) => {
-      const file = decodeSafetensors(bytes);
-      const tensors = new Map(file.tensors);
-      edit(tensors);
-      return encodeSafetensors(tensors, file.metadata);
-    };
+    // ...so files with a different tensor set are rebuilt with encodeSafetensors (rebuild, above).
     expect(rejectCode(drop('layers.0.bias'), 'E_BAD_OFFSETS')).toBeTruthy();
     expect(rejectCode(rebuild(dense, (t) => t.delete('layers.0.bias')), 'E_MISSING_TENSOR')).toMatch(/no tensor "layers.0.bias"/);
     expect(rejectCode(rebuild(dense, (t) => t.set('extra', { dtype: 'F32', shape: [1], data: new Float32Array(1) })), 'E_UNEXPECTED_TENSOR')).toMatch(/"extra" is not part of the model/);
@@ -300,17 +418,23 @@ describe('model file validation: each check has its code', () => {
     expect(rejectCode(rebuild(csr, (t) => t.delete('layers.0.weight.csr.values')), 'E_MISSING_TENSOR')).toBeTruthy();
     expect(rejectCode(rebuild(csr, (t) => t.set('layers.0.weight.csr.indptr', { dtype: 'I32', shape: [5], data: new Int32Array(5) })), 'E_BAD_SHAPE')).toMatch(/must be \[6\]/);
     expect(rejectCode(rebuild(csr, (t) => t.set('layers.0.weight.csr.values', { dtype: 'F32', shape: [1], data: new Float32Array(1) })), 'E_BAD_SHAPE')).toMatch(/one per column index/);
-    expect(rejectCode(rebuild(csr, (t) => t.set('layers.0.weight.csr.indices', { dtype: 'F32', shape: [0], data: new Float32Array(0) })), 'E_BAD_DTYPE')).toBeTruthy();
+    expect(rejectCode(rebuild(csr, (t) => t.set('layers.0.weight.csr.indices', { dtype: 'F32', shape: [0], data: new Float32Array(0) })), 'E_BAD_DTYPE')).toMatch(/must be U16 or I32/);
+    expect(rejectCode(rebuild(csr, (t) => t.set('layers.0.weight.csr.indices', { dtype: 'U8', shape: [0], data: new Uint8Array(0) })), 'E_BAD_DTYPE')).toMatch(/must be U16 or I32/);
+    expect(rejectCode(rebuild(csr, (t) => t.set('layers.0.weight.csr.indptr', { dtype: 'U16', shape: [6], data: new Uint16Array(6) })), 'E_BAD_DTYPE')).toMatch(/indptr" is U16; .* must be I32/);
+    expect(rejectCode(rebuild(dense, (t) => t.set('layers.0.bias', { dtype: 'U16', shape: [5], data: new Uint16Array(5) })), 'E_BAD_DTYPE')).toBeTruthy();
   });
 
   it('CSR invariants, via validateCsr', () => {
     const indptr = 'layers.0.weight.csr.indptr';
     const indices = 'layers.0.weight.csr.indices';
+    expect(tensorLocation(csr, indices).dtype).toBe('U16');
     expect(rejectCode(withElement(csr, indptr, 0, 1), 'E_BAD_CSR')).toMatch(/"layers.0.weight".*indptr\[0\] must be 0/);
     expect(rejectCode(withElement(csr, indptr, 2, elementOf(csr, indptr, 3) + 1), 'E_BAD_CSR')).toMatch(/not monotone/);
     expect(rejectCode(withElement(csr, indptr, 5, 0), 'E_BAD_CSR')).toMatch(/nnz/);
     expect(rejectCode(withElement(csr, indices, 0, 6), 'E_BAD_CSR')).toMatch(/out of range \[0, 6\)/);
-    expect(rejectCode(withElement(csr, indices, 0, -1), 'E_BAD_CSR')).toMatch(/out of range/);
+    // U16 cannot hold -1; the same bits are 65,535, and the largest U16 value is refused like any index >= nCols.
+    expect(rejectCode(withElement(csr, indices, 0, -1), 'E_BAD_CSR')).toMatch(/column index 65535 at position 0 is out of range \[0, 6\)/);
+    expect(rejectCode(withElement(csr, 'layers.5.weight.csr.indices', 0, 4), 'E_BAD_CSR')).toMatch(/"layers.5.weight".*out of range \[0, 4\)/);
     // A duplicate column: copy the next index of the same row over this one.
     const row0 = [elementOf(csr, indptr, 0), elementOf(csr, indptr, 1)];
     expect(row0[1]! - row0[0]!).toBeGreaterThanOrEqual(2);
@@ -407,6 +531,10 @@ function badFixtures(): Record<string, { bytes: Uint8Array; code: string }> {
     'future-version.safetensors': { bytes: withMetadata(good, 'format_version', '2'), code: 'E_UNSUPPORTED_VERSION' },
     'nan-weight.safetensors': { bytes: withElement(good, 'layers.0.weight', 1, NaN), code: 'E_NON_FINITE' },
     'csr-column-out-of-range.safetensors': { bytes: withElement(csr, 'layers.0.weight.csr.indices', 0, 99), code: 'E_BAD_CSR' },
+    'csr-u16-indices-too-wide.safetensors': {
+      bytes: withIndexDtype(serializeModel(wideRecord(1, 65537, [[0, 2, 1]]), { encoding: 'csr' }), 'layers.0.weight', 'U16'),
+      code: 'E_BAD_DTYPE',
+    },
   };
 }
 
@@ -469,7 +597,7 @@ raw = open(sys.argv[1], 'rb').read()
 header = json.loads(raw[8:8 + n])
 meta = header.pop('__metadata__')
 data = raw[8 + n:]
-kinds = {'F32': '<f4', 'I32': '<i4', 'U8': 'u1'}
+kinds = {'F32': '<f4', 'I32': '<i4', 'U16': '<u2', 'U8': 'u1'}
 t = {k: np.frombuffer(data[v['data_offsets'][0]:v['data_offsets'][1]], dtype=kinds[v['dtype']]).reshape(v['shape']) for k, v in header.items()}
 encodings = json.loads(meta.get('encodings', '{}'))
 out = {}
@@ -481,14 +609,16 @@ for name, enc in encodings.items():
         dense[r, i[p[r]:p[r + 1]]] = v[p[r]:p[r + 1]]
     out[name] = [float(x) for x in dense.ravel()]
     assert ((t[name + '.mask'] == 0) <= (dense == 0)).all()
-print(json.dumps({'format': meta['format'], 'version': meta['format_version'], 'weights': out}))
+index_dtypes = {name: header[name + '.csr.indices']['dtype'] for name in encodings}
+print(json.dumps({'format': meta['format'], 'version': meta['format_version'], 'weights': out, 'index_dtypes': index_dtypes}))
 `,
         path,
       ],
       { encoding: 'utf8' },
     );
     expect(result.status, result.stderr).toBe(0);
-    const read = JSON.parse(result.stdout) as { format: string; version: string; weights: Record<string, number[]> };
+    const read = JSON.parse(result.stdout) as { format: string; version: string; weights: Record<string, number[]>; index_dtypes: Record<string, string> };
+    expect(Object.values(read.index_dtypes)).toEqual(['U16', 'U16', 'U16']);
     expect(read.format).toBe('sparsegrad');
     expect(read.version).toBe('1');
     expect(Object.keys(read.weights)).toEqual(['layers.0.weight', 'layers.3.weight', 'layers.5.weight']);

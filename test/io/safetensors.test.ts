@@ -19,6 +19,7 @@ function sampleTensors(): Map<string, SafetensorsTensor> {
   return new Map<string, SafetensorsTensor>([
     ['mask', { dtype: 'U8', shape: [3], data: Uint8Array.from([1, 0, 1]) }],
     ['weight', { dtype: 'F32', shape: [2, 3], data: Float32Array.from([1.5, -2, 0, 3.25, 1e-30, -0]) }],
+    ['ids', { dtype: 'U16', shape: [3], data: Uint16Array.from([0, 65535, 258]) }],
     ['scalar', { dtype: 'F64', shape: [], data: Float64Array.from([Math.PI]) }],
     ['empty', { dtype: 'F32', shape: [0, 4], data: new Float32Array(0) }],
     ['index', { dtype: 'I32', shape: [2, 1, 1, 2], data: Int32Array.from([-2147483648, 0, 7, 2147483647]) }],
@@ -60,6 +61,7 @@ function referenceRead(bytes: Uint8Array): { metadata: Record<string, string>; t
       if (info.dtype === 'F32') (values.push(view.getFloat32(at, true)), (at += 4));
       else if (info.dtype === 'F64') (values.push(view.getFloat64(at, true)), (at += 8));
       else if (info.dtype === 'I32') (values.push(view.getInt32(at, true)), (at += 4));
+      else if (info.dtype === 'U16') (values.push(view.getUint16(at, true)), (at += 2));
       else (values.push(view.getUint8(at)), (at += 1));
     }
     tensors[name] = { dtype: info.dtype, shape: info.shape, values };
@@ -68,7 +70,7 @@ function referenceRead(bytes: Uint8Array): { metadata: Record<string, string>; t
 }
 
 describe('safetensors writer', () => {
-  it('writes the documented layout: u64 length, space-padded JSON, widest dtypes first, U8 last', () => {
+  it('writes the documented layout: u64 length, space-padded JSON, widest dtypes first, then U16, U8 last', () => {
     const bytes = encodeSafetensors(sampleTensors(), sampleMetadata);
     const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
     expect(n % 8).toBe(0);
@@ -76,12 +78,17 @@ describe('safetensors writer', () => {
     expect(headerText.trimEnd().endsWith('}')).toBe(true);
     expect(headerText.slice(headerText.trimEnd().length)).toMatch(/^ *$/);
     const header = JSON.parse(headerText) as Record<string, { data_offsets: number[] }>;
-    // Metadata first with sorted keys, then tensors in data order: F64, then F32/I32 in the given order, U8 last.
-    expect(Object.keys(header)).toEqual(['__metadata__', 'scalar', 'weight', 'empty', 'index', 'mask']);
+    // Metadata first with sorted keys, then tensors in data order: F64, then F32/I32 in the given order, then
+    // U16, U8 last.
+    expect(Object.keys(header)).toEqual(['__metadata__', 'scalar', 'weight', 'empty', 'index', 'ids', 'mask']);
     expect(Object.keys(header['__metadata__'] as object)).toEqual(['__proto__x', 'alpha', 'empty', 'zeta']);
     expect(header['scalar']?.data_offsets).toEqual([0, 8]);
-    expect(header['mask']?.data_offsets).toEqual([48, 51]);
-    expect(bytes.length).toBe(8 + n + 51);
+    expect(header['index']?.data_offsets).toEqual([32, 48]);
+    expect(header['ids']?.data_offsets).toEqual([48, 54]);
+    expect(header['mask']?.data_offsets).toEqual([54, 57]);
+    expect(bytes.length).toBe(8 + n + 57);
+    // U16 is little-endian: 258 = 0x0102 is stored as 02 01.
+    expect(Array.from(bytes.subarray(8 + n + 52, 8 + n + 54))).toEqual([0x02, 0x01]);
   });
 
   it('is read correctly by an independent reader written from the spec', () => {
@@ -110,6 +117,9 @@ describe('safetensors writer', () => {
     const write = (tensor: SafetensorsTensor, name = 't') => () => encodeSafetensors(new Map([[name, tensor]]));
     expect(write({ dtype: 'F32', shape: [2], data: new Float64Array(2) })).toThrow(DTypeError);
     expect(write({ dtype: 'F16' as 'F32', shape: [2], data: new Float32Array(2) })).toThrow(DTypeError);
+    expect(write({ dtype: 'U16', shape: [2], data: new Int32Array(2) })).toThrow(DTypeError);
+    expect(write({ dtype: 'I32', shape: [2], data: new Uint16Array(2) })).toThrow(DTypeError);
+    expect(write({ dtype: 'U16', shape: [2], data: new Int16Array(2) as unknown as Uint16Array })).toThrow(DTypeError);
     expect(write({ dtype: 'F32', shape: [3], data: new Float32Array(2) })).toThrow(ShapeError);
     expect(write({ dtype: 'F32', shape: [-1], data: new Float32Array(0) })).toThrow(ShapeError);
     expect(write({ dtype: 'F32', shape: [1, 1, 1, 1, 1], data: new Float32Array(1) })).toThrow(ShapeError);
@@ -134,6 +144,15 @@ describe('safetensors reader', () => {
     expect(Object.is(decoded.tensors.get('weight')?.data[5], -0)).toBe(true);
   });
 
+  it('reads aligned data as views of the bytes passed in, U16 included', () => {
+    const file = encodeSafetensors(sampleTensors(), sampleMetadata);
+    const decoded = decodeSafetensors(file);
+    for (const name of ['scalar', 'weight', 'index', 'ids', 'mask']) expect(decoded.tensors.get(name)?.data.buffer, name).toBe(file.buffer);
+    const ids = decoded.tensors.get('ids')?.data;
+    expect(ids).toBeInstanceOf(Uint16Array);
+    expect((ids?.byteOffset ?? 1) % 2).toBe(0);
+  });
+
   it('copies misaligned data instead of failing (e.g. a Node Buffer at an odd offset)', () => {
     const file = encodeSafetensors(sampleTensors(), sampleMetadata);
     for (const shift of [1, 2, 3, 5]) {
@@ -142,6 +161,9 @@ describe('safetensors reader', () => {
       const decoded = decodeSafetensors(backing.subarray(shift));
       expect(Array.from(decoded.tensors.get('weight')?.data ?? [])).toEqual(Array.from(sampleTensors().get('weight')?.data ?? []));
       expect(Array.from(decoded.tensors.get('scalar')?.data ?? [])).toEqual([Math.PI]);
+      const ids = decoded.tensors.get('ids')?.data;
+      expect(ids).toBeInstanceOf(Uint16Array);
+      expect(Array.from(ids ?? [])).toEqual([0, 65535, 258]);
     }
   });
 
@@ -180,7 +202,7 @@ describe('safetensors reader', () => {
     const file = encodeSafetensors(sampleTensors(), sampleMetadata);
     const n = Number(new DataView(file.buffer).getBigUint64(0, true));
     const header = readSafetensorsHeader(file.subarray(0, 8 + n), { fileSize: file.length });
-    expect(header.tensors.map((t) => t.name)).toEqual(['scalar', 'weight', 'empty', 'index', 'mask']);
+    expect(header.tensors.map((t) => t.name)).toEqual(['scalar', 'weight', 'empty', 'index', 'ids', 'mask']);
     expect(header.dataStart).toBe(8 + n);
     expect(() => readSafetensorsHeader(file.subarray(0, 8 + n), { fileSize: file.length + 1 })).toThrow(/follow the last tensor/);
     expect(() => readSafetensorsHeader(file.subarray(0, 8 + n - 1), { fileSize: file.length })).toThrow(ModelFormatError);
@@ -256,9 +278,12 @@ describe('safetensors reader rejects bad files with a stable code', () => {
   });
 
   it('dtype', () => {
-    for (const dtype of ['"F16"', '"BF16"', '"f32"', '"I64"', '""', '7', 'null']) {
+    for (const dtype of ['"F16"', '"BF16"', '"f32"', '"I64"', '"I16"', '"u16"', '"U32"', '""', '7', 'null']) {
       expect(rejectCode(tensor(`"dtype":${dtype},"shape":[2],"data_offsets":[0,8]`), 'E_BAD_DTYPE')).toMatch(/tensor "t" has unsupported dtype/);
     }
+    // U16 is read with its own element size: [2] is 4 bytes, so the 8-byte offsets do not fit it.
+    expect(rejectCode(tensor('"dtype":"U16","shape":[2],"data_offsets":[0,8]'), 'E_BAD_OFFSETS')).toMatch(/U16 \[2\] needs 4 bytes/);
+    expect(Array.from(decodeSafetensors(tensor('"dtype":"U16","shape":[4],"data_offsets":[0,8]')).tensors.get('t')?.data ?? [])).toEqual([0, 16256, 0, 16384]);
   });
 
   it('shape', () => {
@@ -346,7 +371,7 @@ text = raw[8:8 + n].decode('utf-8')
 assert text[0] == '{' and text.rstrip(' ').endswith('}'), 'header shape'
 header = json.loads(text)
 meta = header.pop('__metadata__', {})
-dtypes = {'F32': '<f4', 'F64': '<f8', 'I32': '<i4', 'U8': 'u1'}
+dtypes = {'F32': '<f4', 'F64': '<f8', 'I32': '<i4', 'U16': '<u2', 'U8': 'u1'}
 data = raw[8 + n:]
 end = 0
 tensors = {}
@@ -376,11 +401,12 @@ print(json.dumps({'n_mod_8': n % 8, 'metadata': meta, 'tensors': tensors}))
 import json, struct, sys
 import numpy as np
 tensors = {'b.weight': np.arange(6, dtype='<f4').reshape(2, 3) / 4, 'a.idx': np.array([3, -1], dtype='<i4'),
-           'c.mask': np.array([1, 0, 1], dtype='u1'), 'd.double': np.array([[0.1]], dtype='<f8')}
+           'c.mask': np.array([1, 0, 1], dtype='u1'), 'd.double': np.array([[0.1]], dtype='<f8'),
+           'e.ids': np.array([65535, 2, 258], dtype='<u2')}
 # Like the reference writer: sort by alignment (descending) then name; pad the header with spaces to 8.
 order = sorted(tensors, key=lambda k: (-tensors[k].dtype.itemsize, k))
 header, offset = {'__metadata__': {'format': 'pt'}}, 0
-names = {'<f4': 'F32', '<i4': 'I32', '|u1': 'U8', '<f8': 'F64'}
+names = {'<f4': 'F32', '<i4': 'I32', '<u2': 'U16', '|u1': 'U8', '<f8': 'F64'}
 for k in order:
     a = tensors[k]
     header[k] = {'dtype': names[a.dtype.str], 'shape': list(a.shape), 'data_offsets': [offset, offset + a.nbytes]}
@@ -394,7 +420,9 @@ with open(sys.argv[1], 'wb') as f:
     );
     const decoded = decodeSafetensors(new Uint8Array(readFileSync(path)));
     expect(decoded.metadata.get('format')).toBe('pt');
-    expect([...decoded.tensors.keys()]).toEqual(['d.double', 'a.idx', 'b.weight', 'c.mask']);
+    expect([...decoded.tensors.keys()]).toEqual(['d.double', 'a.idx', 'b.weight', 'e.ids', 'c.mask']);
+    expect(decoded.tensors.get('e.ids')?.dtype).toBe('U16');
+    expect(Array.from(decoded.tensors.get('e.ids')?.data ?? [])).toEqual([65535, 2, 258]);
     expect(Array.from(decoded.tensors.get('b.weight')?.data ?? [])).toEqual([0, 0.25, 0.5, 0.75, 1, 1.25]);
     expect(decoded.tensors.get('b.weight')?.shape).toEqual([2, 3]);
     expect(Array.from(decoded.tensors.get('a.idx')?.data ?? [])).toEqual([3, -1]);
