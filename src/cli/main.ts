@@ -9,6 +9,7 @@ import { BENCH_HELP, benchCommand } from './commands/bench.ts';
 import { COMPILE_HELP, compileCommand } from './commands/compile.ts';
 import { COMPARE_HELP, compareCommand } from './commands/compare.ts';
 import { DEMO_HELP, demoCommand } from './commands/demo.ts';
+import { EXPORT_HELP, exportCommand } from './commands/export.ts';
 import { INSPECT_HELP, inspectCommand } from './commands/inspect.ts';
 import { PREDICT_HELP, predictCommand } from './commands/predict.ts';
 import { PRUNE_HELP, pruneCommand } from './commands/prune.ts';
@@ -27,6 +28,7 @@ const COMMANDS: Record<string, Command> = {
   compare: { summary: 'grid of methods × criteria × sparsities: JSON table and SVG chart', help: COMPARE_HELP, run: compareCommand },
   compile: { summary: 'compile a model for sparse inference; per-layer kernels, sizes, FLOPs; check vs dense', help: COMPILE_HELP, run: compileCommand },
   bench: { summary: 'benchmarks: dense, sparse, train, onnx (needs a source checkout)', help: BENCH_HELP, run: benchCommand },
+  export: { summary: 'export a model to ONNX for other runtimes', help: EXPORT_HELP, run: exportCommand },
   inspect: { summary: 'show a model file: layers, shapes, encodings, sparsity, sizes', help: INSPECT_HELP, run: inspectCommand },
   predict: { summary: 'classify an image, or a whole IDX file of images', help: PREDICT_HELP, run: predictCommand },
 };
