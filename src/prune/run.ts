@@ -215,6 +215,9 @@ function validateConfig(config: PruneConfig): void {
   if (!(METHODS as readonly string[]).includes(config.method)) parseMethod(config.method);
   if (!THRESHOLD_METHODS.includes(config.method) && config.granularity.kind !== 'nm') checkSparsity(config.sparsity);
   if (!Number.isSafeInteger(config.epochs) || config.epochs < 0) throw new ConfigError(`epochs must be a non-negative integer, got ${config.epochs}`);
+  if (config.epochs === 0 && !['oneshot', 'iterative'].includes(config.method)) {
+    throw new ConfigError(`method '${config.method}' prunes while training, so it needs at least one epoch (got epochs = 0)`);
+  }
   if (THRESHOLD_METHODS.includes(config.method) && config.threshold === undefined) {
     throw new ConfigError(`method '${config.method}' needs a threshold (${config.method === 'l1' ? 'λ' : 'q, as in τ = q·std'}); use chooseThreshold to pick one by a validation sweep`);
   }

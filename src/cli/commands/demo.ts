@@ -35,7 +35,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
   const outDir = resolve(stringFlag(values, 'out', 'report'));
   const options = {
     epochs: numberFlag(values, 'epochs', quick ? 1 : 10, { min: 1, integer: true }),
-    pruneEpochs: numberFlag(values, 'prune-epochs', quick ? 1 : 3, { min: 0, integer: true }),
+    pruneEpochs: numberFlag(values, 'prune-epochs', quick ? 1 : 3, { min: 1, integer: true }),
     sparsities: numberListFlag(values, 'sparsities', quick ? [0.5, 0.95] : [0.5, 0.8, 0.9, 0.95, 0.98]),
     timingMs: numberFlag(values, 'timing-ms', quick ? 5 : 40, { min: 1 }),
     seed: numberFlag(values, 'seed', 0, { min: 0, integer: true }),

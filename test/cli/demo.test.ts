@@ -1,0 +1,36 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { checkPageInChromium } from '../../src/node/chromium.ts';
+import { extractReportData } from '../../src/report/html.ts';
+import { runCli } from './run-cli.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'sparsegrad-demo-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('sparsegrad demo (quick)', () => {
+  let html = '';
+
+  it('runs the whole job and writes the HTML report and its JSON', async () => {
+    const result = await runCli(['demo', '--quick', '--out', dir, '--json', '--quiet', '--sparsities', '0.9', '--epochs', '1', '--prune-epochs', '1']);
+    expect(result.code, result.stderr).toBe(0);
+    html = readFileSync(join(dir, 'index.html'), 'utf8');
+    const data = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as { runs: { sparsity: number; latency: { speedup: number }[] }[]; dense: { testAccuracy: number } };
+    expect(data.dense.testAccuracy).toBeGreaterThan(0.8);
+    expect(data.runs).toHaveLength(3); // three methods × one sparsity
+    for (const run of data.runs) {
+      expect(run.sparsity).toBeCloseTo(0.9, 2);
+      expect(run.latency).toHaveLength(2);
+    }
+    expect(extractReportData(html)).toMatchObject({ data: { runs: expect.any(Array) } });
+    expect(html.match(/<svg/g)?.length).toBe(4);
+  });
+
+  it.runIf(existsSync('/usr/bin/chromium'))('opens in headless Chromium without errors', async () => {
+    const check = await checkPageInChromium(join(dir, 'index.html'));
+    expect(check.errors).toEqual([]);
+    expect(check.ok).toBe(true);
+    expect(check.svgCount).toBe(4);
+  });
+});
