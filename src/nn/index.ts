@@ -12,7 +12,8 @@ export { Adam, AdamW, type AdamOptions } from './optim/adam.ts';
 export { constantLR, stepLR, cosineLR, type LRSchedule } from './optim/schedule.ts';
 export { crossEntropy, mse } from '../autograd/ops/losses.ts';
 export {
-  fit, evaluate, predict, predictClasses,
+  fit, evaluate, predict, predictClasses, type LossFn,
   type FitOptions, type TrainingHistory, type EpochStats, type StepContext, type TrainingHooks, type ProgressEvent, type Evaluation,
 } from './train.ts';
 export { cloneModel } from './clone.ts';
+export { distillationLoss, type DistillationOptions } from './distillation.ts';

@@ -70,9 +70,12 @@ export interface FitOptions {
   hooks?: TrainingHooks | readonly TrainingHooks[];
   onEpoch?: (stats: EpochStats) => void;
   onProgress?: (event: ProgressEvent) => void;
-  /** Loss from logits and labels; cross-entropy by default. */
-  loss?: (logits: Var, labels: Labels) => Var;
+  /** Loss from logits, labels and the batch's inputs (e.g. for distillation); cross-entropy by default. */
+  loss?: LossFn;
 }
+
+/** A training loss: from the model's logits, the integer labels and the batch inputs [batch, features]. */
+export type LossFn = (logits: Var, labels: Labels, inputs: Tensor) => Var;
 
 export interface TrainingHistory {
   readonly epochs: EpochStats[];
@@ -111,7 +114,7 @@ export function fit(model: Module, data: Dataset, options: FitOptions): Training
       const start = batch * batchSize;
       const { x, y } = gatherBatch(data, order, start, Math.min(start + batchSize, data.count));
       const logits = model.forward(constant(x));
-      const loss = lossFn(logits, y);
+      const loss = lossFn(logits, y, x);
       const lossValue = loss.value.item();
       if (!Number.isFinite(lossValue)) {
         throw new NonFiniteError(`training diverged: the loss is ${lossValue} at epoch ${epoch}, batch ${batch + 1} of ${batchesPerEpoch} (try a lower learning rate; lr was ${optimizer.lr})`);

@@ -1,6 +1,8 @@
 import type { Dataset } from '../data/dataset.ts';
 import { ConfigError } from '../errors.ts';
 import { buildModel } from '../nn/build.ts';
+import { cloneModel } from '../nn/clone.ts';
+import { distillationLoss, type DistillationOptions } from '../nn/distillation.ts';
 import type { Sequential } from '../nn/sequential.ts';
 import { Adam, AdamW } from '../nn/optim/adam.ts';
 import type { Optimizer } from '../nn/optim/optimizer.ts';
@@ -78,6 +80,8 @@ export interface PruneConfig {
   threshold?: number;
   /** Neuron granularity: rebuild the model with the pruned neurons removed (default true). */
   shrink?: boolean;
+  /** Retrain with knowledge distillation from the unpruned model as teacher (Hinton et al. 2015). */
+  distill?: DistillationOptions;
 }
 
 export interface PruneCallbacks {
@@ -111,6 +115,8 @@ export function runPruning(model: Sequential, data: { train: Dataset; validation
     note('snip: re-initialised the weights (SNIP prunes at initialisation)');
   }
   let targets = findTargets(working, config.exclude === undefined ? {} : { exclude: config.exclude });
+  const loss = config.distill === undefined ? undefined : distillationLoss(cloneModel(model), config.distill);
+  if (config.distill !== undefined) note(`distillation: retraining against the unpruned model's soft predictions (α ${config.distill.alpha ?? 0.5}, T ${config.distill.temperature ?? 4})`);
   const sparsity = granularity.kind === 'nm' ? nmSparsity(granularity) : config.sparsity;
   const stepOptions = { criterion, scope, granularity, rng, ...(config.overrides === undefined ? {} : { overrides: config.overrides }) };
   const batchesPerEpoch = Math.ceil(data.train.count / config.batchSize);
@@ -126,6 +132,7 @@ export function runPruning(model: Sequential, data: { train: Dataset; validation
       schedule,
       seed: rng.nextUint32(),
       hooks,
+      ...(loss === undefined ? {} : { loss }),
       ...(data.validation === undefined ? {} : { validation: data.validation }),
       onEpoch: (stats) => {
         history.push({ phase, stats });

@@ -102,6 +102,9 @@ const CASES: Record<string, Case[]> = {
     { name: 'batch of 4', fn: (a) => A.crossEntropy(a!, [0, 2, 1, 2]), inputs: [normal([4, 3])] },
     { name: 'batch of 1', fn: (a) => A.crossEntropy(a!, [4]), inputs: [normal([1, 5])] },
   ],
+  softCrossEntropy: [
+    { name: 'teacher probabilities', fn: (a) => A.softCrossEntropy(a!, new Tensor(Float64Array.from([0.1, 0.7, 0.2, 0.5, 0.25, 0.25]), [2, 3])), inputs: [normal([2, 3])] },
+  ],
   mse: [{ name: 'both inputs', fn: (a, b) => A.mse(a!, b!), inputs: [normal([3, 2]), normal([3, 2])] }],
 };
 

@@ -105,3 +105,20 @@ describe('layers and architecture', () => {
     expect(() => new Dropout(1, new Rng(0))).toThrow(/p must be in \[0, 1\)/);
   });
 });
+
+describe('knowledge distillation', () => {
+  it('reduces to cross-entropy with alpha = 1 and pulls towards the teacher otherwise', async () => {
+    const { crossEntropy, distillationLoss } = await import('../../src/nn/index.ts');
+    const data = toyData(32, 8, 3, 4);
+    const teacher = mlp([8, 16, 3], { seed: 1 });
+    const student = mlp([8, 16, 3], { seed: 2 });
+    const x = new Tensor(data.x, [32, 8]);
+    const logits = student.forward(constant(x));
+    expect(distillationLoss(teacher, { alpha: 1 })(logits, data.y, x).value.item()).toBeCloseTo(crossEntropy(logits, data.y).value.item(), 6);
+    // The soft term is smallest when the student equals the teacher.
+    const self = distillationLoss(teacher, { alpha: 0, temperature: 2 });
+    const own = self(teacher.forward(constant(x)), data.y, x).value.item();
+    expect(self(logits, data.y, x).value.item()).toBeGreaterThan(own);
+    expect(() => distillationLoss(teacher, { alpha: 2 })).toThrow(/alpha must be in \[0, 1\]/);
+  });
+});

@@ -64,6 +64,12 @@ describe('pruning methods end to end', () => {
     expect(b.loss).toBeCloseTo(a.loss, 5);
   });
 
+  it('retrains with distillation from the unpruned model', () => {
+    const result = runPruning(cloneModel(dense), { train }, config('gradual', { distill: { alpha: 0.5, temperature: 4 } }));
+    expect(result.notes.some((n) => n.startsWith('distillation'))).toBe(true);
+    expect(evaluate(result.model, test).accuracy).toBeGreaterThan(0.75);
+  });
+
   it('runs block and N:M granularities', () => {
     const nm = runPruning(cloneModel(dense), { train }, config('oneshot', { granularity: parseGranularity('2:4'), scope: 'layer', epochs: 1, exclude: ['layers.4'] }));
     expect(nm.sparsity).toBeCloseTo(0.5, 5);

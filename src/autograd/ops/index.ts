@@ -4,4 +4,4 @@ export { matmul, linear } from './matmul.ts';
 export { sum, mean, max } from './reduce.ts';
 export { softmax, logSoftmax } from './softmax.ts';
 export { reshape } from './shape.ts';
-export { crossEntropy, mse, type Labels } from './losses.ts';
+export { crossEntropy, softCrossEntropy, mse, type Labels } from './losses.ts';

@@ -36,6 +36,28 @@ export function crossEntropy(logits: Var, labels: Labels): Var {
   });
 }
 
+/**
+ * Mean cross-entropy against soft targets (a probability distribution per row, e.g. a teacher's softened
+ * predictions in knowledge distillation): loss = −(1/B) Σ_i Σ_c p_ic · log softmax(logits_i)_c.
+ * Fused like crossEntropy: the backward is (softmax − p)/B. The targets are constants.
+ */
+export function softCrossEntropy(logits: Var, targets: Tensor): Var {
+  if (logits.value.rank !== 2 || !shapesEqual(logits.shape, targets.shape)) {
+    throw new ShapeError(`softCrossEntropy: logits ${formatShape(logits.shape)} and targets ${formatShape(targets.shape)} must both be [batch, classes]`);
+  }
+  const batch = logits.shape[0]!;
+  const logProbs = T.logSoftmax(logits.value, 1);
+  let total = 0;
+  for (let i = 0; i < logProbs.size; i++) total -= targets.data[i]! * logProbs.data[i]!;
+  const loss = scalar(batch === 0 ? 0 : total / batch, logits.value.dtype);
+  return record('softCrossEntropy', loss, [logits], (dy) => {
+    const scale = dy.data[0]! / batch;
+    const dx = new Tensor(allocate(logits.value.size, logits.value.dtype), logits.shape);
+    for (let i = 0; i < dx.size; i++) dx.data[i] = (Math.exp(logProbs.data[i]!) - targets.data[i]!) * scale;
+    return [dx];
+  });
+}
+
 /** Mean squared error mean((prediction − target)²). d/dprediction = 2(prediction − target)/n. */
 export function mse(prediction: Var, target: Var): Var {
   if (!shapesEqual(prediction.shape, target.shape)) {

@@ -27,6 +27,8 @@ Prunes a trained model, retrains it, and saves the result (CSR-encoded when that
   --tolerance T        sweep: allowed validation-accuracy drop, default 0.01 (one point)
   --batch B            default 128;  --lr X  default 0.001;  --optimizer adam|adamw|sgd  default adam
   --lr-schedule NAME   constant (default) or cosine
+  --distill            retrain with knowledge distillation from the unpruned model
+  --distill-alpha A    weight of the label loss, default 0.5;  --distill-temperature T  default 4
   --gradient-batches N mini-batches for gradient-based scores, default 10
   --seed N             default 0
   --out FILE           where to save the pruned model (atomic write)
@@ -42,6 +44,7 @@ export async function pruneCommand(argv: string[]): Promise<void> {
     threshold: { type: 'string' }, candidates: { type: 'string' }, tolerance: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
     optimizer: { type: 'string' }, 'lr-schedule': { type: 'string' }, 'gradient-batches': { type: 'string' }, seed: { type: 'string' },
     out: { type: 'string' }, encoding: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
+    distill: { type: 'boolean' }, 'distill-alpha': { type: 'string' }, 'distill-temperature': { type: 'string' },
   });
   const out = createOutput({ json: values['json'] === true, quiet: values['quiet'] === true });
   const method = parseMethod(stringFlag(values, 'method', 'gradual'));
@@ -66,6 +69,14 @@ export async function pruneCommand(argv: string[]): Promise<void> {
     gradientBatches: numberFlag(values, 'gradient-batches', 10, { min: 1, integer: true }),
     rounds: numberFlag(values, 'rounds', 3, { min: 1, integer: true }),
     ...(threshold === undefined ? {} : { threshold }),
+    ...(values['distill'] === true
+      ? {
+          distill: {
+            alpha: numberFlag(values, 'distill-alpha', 0.5, { min: 0, max: 1 }),
+            temperature: numberFlag(values, 'distill-temperature', 4, { min: 0, exclusiveMin: true }),
+          },
+        }
+      : {}),
   };
   const encoding = parseEncoding(stringFlag(values, 'encoding', 'auto'));
   const outPath = optionalString(values, 'out');

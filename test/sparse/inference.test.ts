@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, ShapeError } from '../../src/errors.ts';
+import { chooseKernel, compileInference, panelWidths, type Activation, type InferenceLayer, type InferenceStrategy } from '../../src/sparse/index.ts';
+import { Rng } from '../../src/tensor/index.ts';
+import { linearReference, maxRelativeError, randomSparse, randomVector } from '../reference/sparse.ts';
+
+function makeLayers(sizes: number[], densities: number[], activations: Activation[], rng: Rng): InferenceLayer[] {
+  return activations.map((activation, l) => ({
+    weight: randomSparse(sizes[l + 1]!, sizes[l]!, densities[l]!, rng),
+    inFeatures: sizes[l]!,
+    outFeatures: sizes[l + 1]!,
+    bias: l % 2 === 0 ? randomVector(sizes[l + 1]!, rng) : null,
+    activation,
+  }));
+}
+
+/** The network in float64, layer by layer: the oracle. */
+function forwardReference(layers: InferenceLayer[], x: Float32Array, batch: number): Float64Array {
+  let h: ArrayLike<number> = x;
+  for (const layer of layers) {
+    const w = layer.mask === undefined ? layer.weight : layer.weight.map((v, i) => (layer.mask![i] === 0 ? 0 : v));
+    h = linearReference(layer.outFeatures, layer.inFeatures, batch, w, layer.bias, layer.activation, h);
+  }
+  return h as Float64Array;
+}
+
+function argmaxRows(y: ArrayLike<number>, batch: number, n: number): number[] {
+  const out: number[] = [];
+  for (let s = 0; s < batch; s++) {
+    let best = 0;
+    for (let c = 1; c < n; c++) if (y[s * n + c]! > y[s * n + best]!) best = c;
+    out.push(best);
+  }
+  return out;
+}
+
+const STRATEGIES: InferenceStrategy[] = ['auto', 'dense', 'csr', 'bsr4x1', 'autotune'];
+
+describe('compileInference', () => {
+  const rng = new Rng(31);
+  const networks: { name: string; sizes: number[]; densities: number[]; activations: Activation[] }[] = [
+    { name: 'LeNet-like 95 % sparse', sizes: [78, 30, 10, 4], densities: [0.05, 0.05, 0.05], activations: ['relu', 'relu', 'none'] },
+    { name: 'mixed densities and activations', sizes: [19, 33, 7, 5], densities: [1, 0.5, 0.2], activations: ['tanh', 'sigmoid', 'none'] },
+    { name: 'one layer, nothing kept', sizes: [6, 3], densities: [0], activations: ['relu'] },
+    { name: 'one input, one output', sizes: [1, 1], densities: [1], activations: ['none'] },
+  ];
+  for (const net of networks) {
+    for (const strategy of STRATEGIES) {
+      it(`${net.name}, strategy ${strategy}: equals the float64 dense network within 1e-5 and predicts the same classes`, () => {
+        const layers = makeLayers(net.sizes, net.densities, net.activations, rng);
+        const model = compileInference(layers, { strategy });
+        const dense = compileInference(layers, { strategy: 'dense' });
+        const nOut = net.sizes[net.sizes.length - 1]!;
+        for (const batch of [1, 2, 3, 16, 17, 37]) {
+          const x = randomVector(batch * net.sizes[0]!, rng);
+          const expected = forwardReference(layers, x, batch);
+          const y = model.predict(x, batch);
+          expect(y.length).toBe(batch * nOut);
+          expect(maxRelativeError(y, expected)).toBeLessThan(1e-5);
+          expect(Array.from(model.predictClasses(x, batch))).toEqual(argmaxRows(dense.predict(x, batch), batch, nOut));
+        }
+      });
+    }
+  }
+
+  it('applies an explicit mask as pruning', () => {
+    const layers = makeLayers([12, 8], [1], ['none'], rng);
+    const mask = new Uint8Array(96).map(() => (rng.uniform() < 0.3 ? 1 : 0));
+    const masked: InferenceLayer[] = [{ ...layers[0]!, mask }];
+    const x = randomVector(3 * 12, rng);
+    const model = compileInference(masked, { strategy: 'csr' });
+    expect(maxRelativeError(model.predict(x, 3), forwardReference(masked, x, 3))).toBeLessThan(1e-5);
+    expect(model.report()[0]!.nnz).toBeLessThanOrEqual(mask.reduce((a, b) => a + b, 0));
+  });
+
+  it('does not see later changes to the caller weights', () => {
+    const layers = makeLayers([5, 4], [1], ['none'], rng);
+    const x = randomVector(5, rng);
+    const model = compileInference(layers);
+    const before = model.predict(x, 1).slice();
+    layers[0]!.weight.fill(100);
+    expect(model.predict(x, 1)).toEqual(before);
+  });
+
+  it('reuses its buffers: repeated calls at one batch size return the same array', () => {
+    const model = compileInference(makeLayers([10, 6, 3], [0.1, 1], ['relu', 'none'], rng));
+    const x = randomVector(20, rng);
+    const first = model.predict(x, 2);
+    expect(model.predict(x, 2)).toBe(first);
+    expect(model.predict(randomVector(30, rng), 3)).not.toBe(first);
+  });
+
+  it('validates inputs at the boundary, naming expected and actual sizes', () => {
+    const model = compileInference(makeLayers([10, 3], [1], ['none'], rng));
+    expect(() => model.predict(new Float32Array(19), 2)).toThrow(ShapeError);
+    expect(() => model.predict(new Float32Array(19), 2)).toThrow(/19 elements, expected batch × inFeatures = 2 × 10 = 20/);
+    expect(() => model.predict(new Float32Array(0), 0)).toThrow(/batch must be a positive integer, got 0/);
+    expect(() => model.predict(new Float32Array(10), 1.5)).toThrow(ShapeError);
+    expect(() => model.predict([1, 2] as unknown as Float32Array, 1)).toThrow(ShapeError);
+  });
+
+  it('validates layers: shapes, the chain, activations, strategy', () => {
+    const good = makeLayers([4, 3, 2], [1, 1], ['relu', 'none'], rng);
+    expect(() => compileInference([])).toThrow(ConfigError);
+    expect(() => compileInference([{ ...good[0]!, weight: new Float32Array(11) }])).toThrow(/weight has 11 elements, expected \[3, 4\] = 12/);
+    expect(() => compileInference([{ ...good[0]!, bias: new Float32Array(2) }])).toThrow(/bias has 2 elements, expected 3/);
+    expect(() => compileInference([good[0]!, { ...good[1]!, inFeatures: 4, weight: new Float32Array(8) }])).toThrow(/layer 1 expects 4 inputs but layer 0 gives 3/);
+    expect(() => compileInference([{ ...good[0]!, activation: 'gelu' as Activation }])).toThrow(ConfigError);
+    expect(() => compileInference(good, { strategy: 'fast' as InferenceStrategy })).toThrow(/unknown strategy 'fast'/);
+  });
+
+  it('reports nnz, density, bytes, FLOPs and the chosen kernel per layer', () => {
+    const layers = makeLayers([40, 20, 5], [0.1, 1], ['relu', 'none'], rng);
+    const [first, second] = compileInference(layers, { strategy: 'auto' }).report(1);
+    const nnz = layers[0]!.weight.filter((v) => v !== 0).length;
+    expect(first).toMatchObject({ index: 0, inFeatures: 40, outFeatures: 20, nnz, denseBytes: 4 * 800, csrBytes: 8 * nnz + 4 * 21, denseFlops: 1600, sparseFlops: 2 * nnz });
+    expect(first!.density).toBeCloseTo(nnz / 800, 12);
+    expect(first!.kernel).toBe('csr');
+    expect(second!.kernel).toBe('dense');
+    expect(second!.bsrBytes).toBeNull(); // 5 rows pad to 8 in 4×1 blocks: more than 1.5× the nonzeros
+  });
+
+  it('runs 4×1 block-pruned weights with the BSR kernel and reports its bytes', () => {
+    const weight = new Float32Array(64 * 50);
+    for (let r = 0; r < 16; r++) for (let c = 0; c < 50; c++) if (rng.uniform() < 0.1) for (let t = 0; t < 4; t++) weight[(4 * r + t) * 50 + c] = rng.normal() || 1;
+    const layers: InferenceLayer[] = [{ weight, inFeatures: 50, outFeatures: 64, bias: randomVector(64, rng), activation: 'relu' }];
+    const model = compileInference(layers);
+    const [report] = model.report(1);
+    expect(report!.kernel).toBe('bsr4x1');
+    expect(report!.bsrBytes).toBe(5 * report!.nnz + 4 * 17); // 16 bytes of values + 4 of index per 4 entries
+    for (const batch of [1, 5, 16]) {
+      const x = randomVector(batch * 50, rng);
+      expect(maxRelativeError(model.predict(x, batch), forwardReference(layers, x, batch))).toBeLessThan(1e-5);
+    }
+  });
+});
+
+describe('kernel selection rule (cost model)', () => {
+  const layer = (sparsity: number) => ({ inFeatures: 784, outFeatures: 300, nnz: Math.round((1 - sparsity) * 300 * 784), bsrStored: null });
+
+  it('picks dense at 0 % sparsity and CSR at 95 % for a 300×784 layer at batch 1', () => {
+    expect(chooseKernel(layer(0), panelWidths(1))).toBe('dense');
+    expect(chooseKernel(layer(0.95), panelWidths(1))).toBe('csr');
+  });
+
+  it('picks sparse at 90 % and dense at 0 % at batch 64 too', () => {
+    expect(chooseKernel(layer(0), panelWidths(64))).toBe('dense');
+    expect(chooseKernel(layer(0.9), panelWidths(64))).toBe('csr');
+  });
+
+  it('prefers 4×1 BSR when the weights are block structured', () => {
+    const nnz = Math.round(0.1 * 300 * 784);
+    expect(chooseKernel({ inFeatures: 784, outFeatures: 300, nnz, bsrStored: nnz }, panelWidths(1))).toBe('bsr4x1');
+  });
+
+  it('compileInference follows the rule', () => {
+    const rng = new Rng(32);
+    const layers = (density: number): InferenceLayer[] => [{ weight: randomSparse(300, 784, density, rng), inFeatures: 784, outFeatures: 300, bias: null, activation: 'relu' }];
+    expect(compileInference(layers(1)).kernels(1)).toEqual(['dense']);
+    expect(compileInference(layers(0.05)).kernels(1)).toEqual(['csr']);
+  });
+});
