@@ -37,6 +37,8 @@ export const RUNS: { name: string; config: PruneConfig }[] = [
     { name: `gradual-taylor-${s}`, config: { ...base, method: 'gradual', criterion: 'taylor', sparsity: s, epochs: 8 } as PruneConfig },
     { name: `dns-${s}`, config: { ...base, method: 'dns', criterion: 'magnitude', sparsity: s, epochs: 8 } as PruneConfig },
     { name: `rigl-${s}`, config: { ...base, method: 'rigl', criterion: 'magnitude', sparsity: s, epochs: 8 } as PruneConfig },
+    { name: `gradual-magnitude-distill-${s}`, config: { ...base, method: 'gradual', criterion: 'magnitude', sparsity: s, epochs: 8, distill: { alpha: 0.5, temperature: 4 } } as PruneConfig },
+    { name: `gradual-magnitude-distill-cosine-${s}`, config: { ...base, method: 'gradual', criterion: 'magnitude', sparsity: s, epochs: 8, lrSchedule: 'cosine', distill: { alpha: 0.5, temperature: 4 } } as PruneConfig },
   ]),
 ];
 
