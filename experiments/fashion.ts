@@ -32,12 +32,14 @@ export const RUNS: { name: string; config: PruneConfig }[] = [
   { name: 'oneshot-magnitude-0.95', config: { ...base, method: 'oneshot', criterion: 'magnitude', sparsity: 0.95, epochs: 4 } },
   { name: 'oneshot-taylor-0.95', config: { ...base, method: 'oneshot', criterion: 'taylor', sparsity: 0.95, epochs: 4 } },
   { name: 'oneshot-gradient-0.95', config: { ...base, method: 'oneshot', criterion: 'gradient', sparsity: 0.95, epochs: 4 } },
+  { name: 'oneshot-gradient-b100-0.95', config: { ...base, method: 'oneshot', criterion: 'gradient', sparsity: 0.95, epochs: 4, gradientBatches: 100 } },
   ...[0.98, 0.99].flatMap((s) => [
     { name: `gradual-magnitude-cosine-${s}`, config: { ...base, method: 'gradual', criterion: 'magnitude', sparsity: s, epochs: 8, lrSchedule: 'cosine' } as PruneConfig },
     { name: `gradual-taylor-${s}`, config: { ...base, method: 'gradual', criterion: 'taylor', sparsity: s, epochs: 8 } as PruneConfig },
     { name: `dns-${s}`, config: { ...base, method: 'dns', criterion: 'magnitude', sparsity: s, epochs: 8 } as PruneConfig },
     { name: `rigl-${s}`, config: { ...base, method: 'rigl', criterion: 'magnitude', sparsity: s, epochs: 8 } as PruneConfig },
     { name: `gradual-magnitude-distill-${s}`, config: { ...base, method: 'gradual', criterion: 'magnitude', sparsity: s, epochs: 8, distill: { alpha: 0.5, temperature: 4 } } as PruneConfig },
+    { name: `gradual-taylor-distill-${s}`, config: { ...base, method: 'gradual', criterion: 'taylor', sparsity: s, epochs: 8, distill: { alpha: 0.5, temperature: 4 } } as PruneConfig },
     { name: `gradual-magnitude-distill-cosine-${s}`, config: { ...base, method: 'gradual', criterion: 'magnitude', sparsity: s, epochs: 8, lrSchedule: 'cosine', distill: { alpha: 0.5, temperature: 4 } } as PruneConfig },
   ]),
 ];

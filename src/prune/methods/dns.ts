@@ -2,6 +2,7 @@ import type { TrainingHooks } from '../../nn/train.ts';
 import type { Rng } from '../../tensor/rng.ts';
 import { Tensor } from '../../tensor/tensor.ts';
 import { kthSmallest } from '../quickselect.ts';
+import { gradualSchedule } from '../schedule.ts';
 import { checkSparsity, type PruneTarget } from '../targets.ts';
 
 /**
@@ -9,9 +10,11 @@ import { checkSparsity, type PruneTarget } from '../targets.ts';
  * weight — pruned or not — keeps receiving gradient updates on a dense copy W, so a wrongly pruned
  * connection whose magnitude grows back is spliced in again. Two thresholds a < b with a hysteresis band:
  *   |W| < a → T = 0,   |W| > b → T = 1,   otherwise T unchanged.
- * Here a and b sit around the layer's sparsity-quantile of |W| (a band of ±margin, shrinking to zero by
- * the end so the final mask meets the sparsity exactly), and T is updated with the paper's decaying
- * probability σ(t) = (1 + γt)^(−power).
+ * Here the target sparsity rises on the cubic schedule of Zhu & Gupta (so splicing has a moving target to
+ * correct, rather than a one-shot cut), a and b sit around the layer's current sparsity-quantile of |W| (a band of ±margin, shrinking to zero),
+ * and T is updated with the paper's decaying probability σ(t) = (1 + γt)^(−power) until a fraction
+ * `endFraction` of training; there the mask is cut exactly at the sparsity and frozen, so the rest of
+ * training recovers from the last splice instead of ending on an untrained mask change.
  *
  * Mechanics: during the step the parameter temporarily holds the dense W so the optimizer updates it with
  * the gradient computed at W ⊙ T (the straight-through update of the paper), then gets W ⊙ T back.
@@ -22,6 +25,8 @@ export interface DnsOptions {
   rng: Rng;
   /** Relative half-width of the hysteresis band around the quantile (default 0.1). */
   margin?: number;
+  /** Fraction of training after which the mask is frozen (default 0.75). */
+  endFraction?: number;
   /** Probability decay σ(t) = (1 + γt)^(−power); defaults γ = 1e-4, power = 1 (the paper's Caffe settings). */
   gamma?: number;
   power?: number;
@@ -36,7 +41,9 @@ interface SurgeryState {
 
 export function dnsHook(targets: readonly PruneTarget[], options: DnsOptions): TrainingHooks & { finalize(): void } {
   checkSparsity(options.sparsity);
-  const { sparsity, totalSteps, rng, margin = 0.1, gamma = 1e-4, power = 1 } = options;
+  const { sparsity, totalSteps, rng, margin = 0.1, gamma = 1e-4, power = 1, endFraction = 0.75 } = options;
+  const endStep = Math.max(1, Math.floor(totalSteps * endFraction));
+  const schedule = gradualSchedule({ finalSparsity: sparsity, beginStep: 1, endStep, frequency: 1 });
   const states: SurgeryState[] = targets.map((target) => {
     const value = target.weight.value;
     const state = {
@@ -45,7 +52,6 @@ export function dnsHook(targets: readonly PruneTarget[], options: DnsOptions): T
       effective: value,
       keep: new Uint8Array(value.size).fill(1),
     };
-    updateMask(state, sparsity, 0);
     writeEffective(state);
     return state;
   });
@@ -55,11 +61,12 @@ export function dnsHook(targets: readonly PruneTarget[], options: DnsOptions): T
       for (const s of states) s.target.weight.value = s.dense; // the optimizer updates every weight
     },
     afterStep(ctx) {
-      const progress = Math.min(ctx.step / Math.max(totalSteps, 1), 1);
+      const progress = Math.min(ctx.step / endStep, 1);
       const probability = (1 + gamma * ctx.step) ** -power;
-      const last = ctx.step >= totalSteps;
+      const last = ctx.step === endStep;
+      const target = schedule.sparsityAt(ctx.step);
       for (const s of states) {
-        if (last || rng.uniform() < probability) updateMask(s, sparsity, last ? 0 : margin * (1 - progress));
+        if (last || (ctx.step < endStep && rng.uniform() < probability)) updateMask(s, target, last ? 0 : margin * (1 - progress));
         writeEffective(s);
         s.target.weight.value = s.effective;
       }
