@@ -10,7 +10,8 @@
  *   layoutUs  the panel kernel plus the conversions rows → panels → rows (a single layer run on its own);
  *   rowsUs    csrMatmulRows (row-major, 4 samples per pass), the PEERS.md `rowdot4` baseline;
  *   scipyUs   scipy.sparse csr_matrix (bench/scipy_csr.py), when python3 with scipy is on PATH.
- * Timing: a calibrated loop (≥ minMs per repetition), best of `reps` repetitions, for JS and scipy alike
+ * Timing: benchmark.js (the harness's `measure`) for the JS kernels, interleaved over rounds, keeping the best round;
+ * scipy is timed by a calibrated loop in Python
  * (the machine is shared, and the fastest repetition is the one least disturbed by other processes).
  */
 import { spawnSync } from 'node:child_process';
@@ -29,7 +30,8 @@ import {
   rowsToPanels,
   type InferenceLayer,
 } from '../src/sparse/index.ts';
-import { consume, formatTable, say, type BenchOptions } from './harness.ts';
+import { loadDigits } from '../src/node/data.ts';
+import { consume, formatTable, measure, say, type BenchOptions } from './harness.ts';
 
 interface Row {
   rows: number;
@@ -56,26 +58,9 @@ interface Timer {
 
 /** Best microseconds per call: calibrated inner loop (≥ minMs), best of `reps` repetitions. */
 function time(fn: () => void, timer: Timer): number {
-  fn();
-  fn();
-  let n = 1;
-  for (;;) {
-    const t0 = performance.now();
-    for (let i = 0; i < n; i++) fn();
-    const dt = performance.now() - t0;
-    if (dt >= timer.minMs / 4) {
-      n = Math.max(1, Math.ceil((n * timer.minMs) / Math.max(dt, 1e-3)));
-      break;
-    }
-    n *= 2;
-  }
-  let best = Infinity;
-  for (let r = 0; r < timer.reps; r++) {
-    const t0 = performance.now();
-    for (let i = 0; i < n; i++) fn();
-    best = Math.min(best, (performance.now() - t0) / n);
-  }
-  return best * 1000;
+  // benchmark.js (harness `measure`): calibrated cycles, mean of its samples; the caller keeps the best
+  // over interleaved rounds.
+  return measure('sparse', fn, { maxTime: (timer.minMs * timer.reps) / 1000, minSamples: 5 }).seconds * 1e6;
 }
 
 /** A [rows × cols] weight with exactly round((1 − s)·rows·cols) nonzeros at random positions. */
@@ -345,7 +330,7 @@ export async function run(options: BenchOptions): Promise<Record<string, unknown
   say(options, '\n4×1 block-pruned weights, CSR vs BSR kernels (µs):');
   say(options, formatTable(blocks, ['rows', 'cols', 'batch', 'sparsity', 'nnz', 'denseUs', 'csrUs', 'bsrUs', 'bsrVsCsr']));
   say(options, '\nLeNet-300-100 (784-300-100-10, ReLU), every layer 95 % sparse, compileInference (µs per predict):');
-  say(options, formatTable(lenet, ['batch', 'denseUs', 'sparseUs', 'speedup', 'kernels', 'maxRelError']));
+  say(options, formatTable(lenet, ['batch', 'input', 'denseUs', 'sparseUs', 'speedup', 'kernels', 'maxRelError']));
   say(options, '\nbatch-64 kernel alternatives on 300×784 (effective GFLOP/s = 2·nnz·batch/time):');
   say(options, formatTable(alternatives, ['sparsity', 'rowdot1', 'rowdot4', 'panel4', 'panel8', 'panel16']));
   say(options, `\ncost model, ns per multiply-add (median over the rows above): ${JSON.stringify(costModel)}`);
@@ -422,17 +407,21 @@ function lenetBenchmark(quick: boolean, timer: Timer, rounds: number, rng: Rng):
   }
   const dense = compileInference(layers, { strategy: 'dense' });
   const sparse = compileInference(layers, { strategy: 'auto' });
-  const cases: { batch: number; err: number; dense: Probe; sparse: Probe }[] = [];
-  for (const batch of quick ? [1, 64] : [1, 64, 256]) {
-    const x = randomArray(batch * 784, rng);
+  const cases: { batch: number; input: string; err: number; dense: Probe; sparse: Probe }[] = [];
+  // Inputs: Gaussian noise (every input non-zero), and real digits from the built-in test split, whose
+  // ~80 % background zeros let the batch-1 path skip most of the first layer's weights.
+  const digits = loadDigits().test;
+  const grid = (quick ? [1, 64] : [1, 64, 256]).flatMap((batch) => [{ batch, input: 'random' }, { batch, input: 'digits' }]);
+  for (const { batch, input } of grid) {
+    const x = input === 'random' ? randomArray(batch * 784, rng) : digits.x.slice(0, batch * 784);
     const expected = dense.predict(x, batch).slice();
     const err = relativeError(sparse.predict(x, batch), expected);
     if (!(err <= 1e-5)) throw new Error(`LeNet: sparse inference differs from dense by ${err}`);
-    cases.push({ batch, err, dense: probe(() => consume(dense.predict(x, batch))), sparse: probe(() => consume(sparse.predict(x, batch))) });
+    cases.push({ batch, input, err, dense: probe(() => consume(dense.predict(x, batch))), sparse: probe(() => consume(sparse.predict(x, batch))) });
   }
   measureRounds(cases.flatMap((c) => [c.dense, c.sparse]), rounds, timer);
   return cases.map((c) => ({
-    batch: c.batch, denseUs: c.dense.best, sparseUs: c.sparse.best, speedup: c.dense.best / c.sparse.best,
+    batch: c.batch, input: c.input, denseUs: c.dense.best, sparseUs: c.sparse.best, speedup: c.dense.best / c.sparse.best,
     kernels: sparse.kernels(c.batch).join(','), maxRelError: c.err,
   }));
 }

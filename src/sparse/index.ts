@@ -3,6 +3,7 @@ export { validateCsr } from './validate.ts';
 export { csrFromDense, csrToDense, csrTranspose, type CsrFromDenseOptions } from './convert.ts';
 export { BSRMatrix, bsrFromDense, bsrToDense } from './bsr-matrix.ts';
 export { csrMatvec } from './kernels/csr-matvec.ts';
+export { cscMatvecSkipZeros, countNonZeros } from './kernels/csc-matvec.ts';
 export { csrMatmulPanel, csrMatmulPanel16, csrMatmulPanel8, csrMatmulPanel4 } from './kernels/csr-matmul-panel.ts';
 export { csrMatmulRows } from './kernels/csr-matmul-rows.ts';
 export { bsrMatvec } from './kernels/bsr-matvec.ts';

@@ -2,12 +2,13 @@ import { ConfigError, ShapeError } from '../errors.ts';
 import { gemmNT } from '../tensor/kernels/gemm.ts';
 import type { FloatArray } from '../tensor/tensor.ts';
 import { BSRMatrix, bsrFromDense } from './bsr-matrix.ts';
-import { csrFromDense, csrToDense } from './convert.ts';
+import { csrFromDense, csrToDense, csrTranspose } from './convert.ts';
+import { countNonZeros, cscMatvecSkipZeros } from './kernels/csc-matvec.ts';
 import type { CSRMatrix } from './csr-matrix.ts';
 import { bsrMatmulPanel } from './kernels/bsr-matmul-panel.ts';
 import { csrMatmulPanel } from './kernels/csr-matmul-panel.ts';
 import { panelWidths, panelsToRows, rowsToPanels } from './layout.ts';
-import { chooseKernel, estimateKernelNs, type KernelName } from './select-kernel.ts';
+import { chooseKernel, estimateKernelNs, preferSkipZeros, type KernelName } from './select-kernel.ts';
 
 /*
  * Sparse inference: an inference-only network compiled from plain layer data. Per layer and batch size it
@@ -74,6 +75,8 @@ interface CompiledLayer {
   /** The dense weight, made from the CSR form only when some plan runs this layer dense (see denseWeight). */
   dense: Float32Array | null;
   csr: CSRMatrix;
+  /** The same weights by columns (CSC), for batch-1 calls whose input is mostly zeros. */
+  csc: CSRMatrix;
   bsr: BSRMatrix | null;
 }
 
@@ -147,7 +150,7 @@ function compileLayer(layer: InferenceLayer, index: number, forceBsr: boolean): 
   if (!forceBsr && bsr.storedEntries > 1.5 * csr.nnz) bsr = null;
   // No dense copy is kept: it is rebuilt from CSR only if a plan picks the dense kernel, so a model that
   // runs sparse holds only its sparse form.
-  return { inFeatures, outFeatures, activation, bias: bias === null ? null : bias.slice(), dense: null, csr, bsr };
+  return { inFeatures, outFeatures, activation, bias: bias === null ? null : bias.slice(), dense: null, csr, csc: csrTranspose(csr), bsr };
 }
 
 /** The layer's dense weight [out, in], rebuilt from CSR on first use and kept from then on. */
@@ -357,6 +360,11 @@ function runSparse(layer: CompiledLayer, kernel: KernelName, widths: readonly nu
   if (kernel === 'bsr4x1') {
     const { indptr, indices, values } = layer.bsr!;
     for (let p = 0; p < widths.length; p++) bsrMatmulPanel(outFeatures, widths[p]!, indptr, indices, values, bias, relu, xViews[p]!, yViews[p]!);
+  } else if (widths.length === 1 && widths[0] === 1 && preferSkipZeros(layer.csr.nnz, outFeatures, layer.inFeatures, countNonZeros(layer.inFeatures, xViews[0]!))) {
+    // Batch 1 with a mostly-zero input (ReLU activations, image background): touch only the weights of
+    // the non-zero inputs. Exact for finite weights; see csc-matvec.ts.
+    const { indptr, indices, values } = layer.csc;
+    cscMatvecSkipZeros(outFeatures, layer.inFeatures, indptr, indices, values, bias, relu, xViews[0]!, yViews[0]!);
   } else {
     const { indptr, indices, values } = layer.csr;
     for (let p = 0; p < widths.length; p++) csrMatmulPanel(outFeatures, widths[p]!, indptr, indices, values, bias, relu, xViews[p]!, yViews[p]!);

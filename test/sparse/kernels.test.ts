@@ -7,6 +7,9 @@ import {
   csrMatmulPanel,
   csrMatmulRows,
   csrMatvec,
+  csrTranspose,
+  cscMatvecSkipZeros,
+  compileInference,
   panelsToRows,
   panelWidths,
   rowsToPanels,
@@ -64,6 +67,46 @@ describe('csrMatvec', () => {
     const yt = new Float64Array(n);
     csrMatvec(n, t.indptr, t.indices, t.values, null, false, xt, yt);
     expect(maxRelativeError(yt, linearReference(n, n, 1, tri, null, 'none', xt))).toBeLessThan(TOL);
+  });
+});
+
+describe('cscMatvecSkipZeros (batch 1, skipping zero inputs)', () => {
+  const rng = new Rng(23);
+  for (const { nRows, nCols, density, label } of cases()) {
+    it(`matches the float64 reference on mostly-zero inputs: ${label}`, () => {
+      const w = randomSparse(nRows, nCols, density, rng);
+      const csc = csrTranspose(csrFromDense(w, nRows, nCols));
+      const x = randomVector(nCols, rng).map((v, j) => (j % 3 === 0 ? v : 0)); // two thirds zeros
+      const bias = randomVector(nRows, rng);
+      for (const relu of [false, true]) {
+        for (const b of [null, bias]) {
+          const y = new Float64Array(nRows).fill(NaN);
+          cscMatvecSkipZeros(nRows, nCols, csc.indptr, csc.indices, csc.values, b, relu, x, y);
+          expect(maxRelativeError(y, linearReference(nRows, nCols, 1, w, b, relu ? 'relu' : 'none', x))).toBeLessThan(TOL);
+        }
+      }
+    });
+  }
+
+  it('still propagates NaN and infinite inputs (only exact zeros are skipped)', () => {
+    const w = Float32Array.from([1, 0, 2, 0, 3, 0]); // [2 × 3]
+    const csc = csrTranspose(csrFromDense(w, 2, 3));
+    const y = new Float64Array(2);
+    cscMatvecSkipZeros(2, 3, csc.indptr, csc.indices, csc.values, null, false, Float32Array.from([NaN, 0, 0]), y);
+    expect(Number.isNaN(y[0]!)).toBe(true);
+    cscMatvecSkipZeros(2, 3, csc.indptr, csc.indices, csc.values, null, false, Float32Array.from([0, Infinity, 0]), y);
+    expect(y[1]).toBe(Infinity);
+  });
+
+  it('is what compiled inference runs on sparse inputs at batch 1, with identical results', () => {
+    const nRows = 40;
+    const nCols = 60;
+    const w = randomSparse(nRows, nCols, 0.1, rng);
+    const model = compileInference([{ weight: w, inFeatures: nCols, outFeatures: nRows, bias: null, activation: 'relu' }], { strategy: 'csr' });
+    for (const keep of [1, 0.5, 0.1, 0]) {
+      const x = randomVector(nCols, rng).map((v) => (rng.uniform() < keep ? v : 0));
+      expect(maxRelativeError(model.predict(x, 1), linearReference(nRows, nCols, 1, w, null, 'relu', x))).toBeLessThan(TOL);
+    }
   });
 });
 
