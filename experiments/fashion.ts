@@ -32,6 +32,7 @@ export const RUNS: { name: string; config: PruneConfig }[] = [
   { name: 'oneshot-magnitude-0.95', config: { ...base, method: 'oneshot', criterion: 'magnitude', sparsity: 0.95, epochs: 4 } },
   { name: 'oneshot-taylor-0.95', config: { ...base, method: 'oneshot', criterion: 'taylor', sparsity: 0.95, epochs: 4 } },
   { name: 'oneshot-gradient-0.95', config: { ...base, method: 'oneshot', criterion: 'gradient', sparsity: 0.95, epochs: 4 } },
+  { name: 'oneshot-gradient-epoch-0.95', config: { ...base, method: 'oneshot', criterion: 'gradient', sparsity: 0.95, epochs: 4, gradientBatches: 469 } },
   { name: 'oneshot-gradient-b100-0.95', config: { ...base, method: 'oneshot', criterion: 'gradient', sparsity: 0.95, epochs: 4, gradientBatches: 100 } },
   ...[0.98, 0.99].flatMap((s) => [
     { name: `gradual-magnitude-cosine-${s}`, config: { ...base, method: 'gradual', criterion: 'magnitude', sparsity: s, epochs: 8, lrSchedule: 'cosine' } as PruneConfig },
