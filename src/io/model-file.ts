@@ -35,6 +35,7 @@
 import { ConfigError, ModelFormatError, SparseFormatError } from '../errors.ts';
 import type { LayerSpec, ModelSpec } from '../nn/spec.ts';
 import { LAYER_TYPES } from '../nn/spec.ts';
+import { csrFromDense } from '../sparse/convert.ts';
 import { validateCsr } from '../sparse/validate.ts';
 import {
   decodeSafetensors,
@@ -238,21 +239,7 @@ function countStored(dense: Float32Array, mask: Uint8Array | undefined): number 
 export function denseToCsr(rows: number, cols: number, dense: Float32Array, mask?: Uint8Array): CsrRecord {
   const nnz = countStored(dense, mask);
   if (nnz > MAX_INT32) throw new ConfigError(`a ${rows}x${cols} matrix with ${nnz} entries is too large for I32 CSR indices`);
-  const indptr = new Int32Array(rows + 1);
-  const indices = new Int32Array(nnz);
-  const values = new Float32Array(nnz);
-  let k = 0;
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) {
-      const i = r * cols + c;
-      if (isStored(dense, mask, i)) {
-        indices[k] = c;
-        values[k] = dense[i] as number;
-        k++;
-      }
-    }
-    indptr[r + 1] = k;
-  }
+  const { indptr, indices, values } = csrFromDense(dense, rows, cols, mask === undefined ? {} : { mask });
   return { nRows: rows, nCols: cols, indptr, indices, values };
 }
 
