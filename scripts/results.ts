@@ -90,7 +90,7 @@ if (existsSync(fashionDir)) {
   }
   const family = (prefix: string): [number, number][] =>
     rows.filter((r) => new RegExp(`^${prefix}-0\\.9\\d$`).test(r.name)).map((r) => [r.sparsity!, r.testAccuracy * 100] as [number, number]).sort((a, b) => a[0] - b[0]);
-  const families = ['gradual-magnitude', 'gradual-taylor', 'gradual-magnitude-distill', 'gradual-taylor-distill', 'gradual-magnitude-distill-cosine', 'dns', 'rigl', 'gradual-magnitude-cosine'];
+  const families = ['gradual-magnitude', 'gradual-taylor', 'gradual-taylor-lr3e-3', 'gradual-magnitude-lr3e-3', 'gradual-magnitude-distill', 'gradual-taylor-distill', 'gradual-magnitude-distill-cosine', 'dns', 'rigl', 'gradual-magnitude-cosine'];
   const dense = byName.get('dense');
   writeFileSync('docs/fashion.svg', lineChart({
     title: 'Fashion-MNIST, LeNet-300-100: test accuracy at high sparsity (8 epochs per run)', xLabel: 'sparsity', yLabel: 'test accuracy (%)', xScale: 'sparsity',
