@@ -36,10 +36,11 @@ export function consume(x: ArrayLike<number>): void {
  * Times `fn` with benchmark.js (synchronously): calibrated inner loops, samples until `maxTime`, mean and
  * relative margin of error.
  */
-export function measure(name: string, fn: () => void, options: { maxTime?: number; minSamples?: number } = {}): Timing {
+export function measure(name: string, fn: () => void, options: { maxTime?: number; minSamples?: number; minTime?: number } = {}): Timing {
   const bench = new Benchmark(name, fn, {
     maxTime: options.maxTime ?? 1,
     minSamples: options.minSamples ?? 5,
+    ...(options.minTime === undefined ? {} : { minTime: options.minTime }),
     initCount: 1,
   });
   bench.run({ async: false });

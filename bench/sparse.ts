@@ -60,7 +60,7 @@ interface Timer {
 function time(fn: () => void, timer: Timer): number {
   // benchmark.js (harness `measure`): calibrated cycles, mean of its samples; the caller keeps the best
   // over interleaved rounds.
-  return measure('sparse', fn, { maxTime: (timer.minMs * timer.reps) / 1000, minSamples: 5 }).seconds * 1e6;
+  return measure('sparse', fn, { maxTime: (timer.minMs * timer.reps) / 1000, minSamples: 3, minTime: timer.minMs / 1000 }).seconds * 1e6;
 }
 
 /** A [rows × cols] weight with exactly round((1 − s)·rows·cols) nonzeros at random positions. */
@@ -181,7 +181,7 @@ export async function run(options: BenchOptions): Promise<Record<string, unknown
   const sparsities = quick ? [0, 0.5, 0.9, 0.98] : [0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99];
   const batches = quick ? [1, 64] : [1, 64, 256];
   const timer: Timer = quick ? { minMs: 5, reps: 2 } : { minMs: 8, reps: 2 };
-  const rounds = quick ? 2 : 5;
+  const rounds = quick ? 2 : 3;
   const rng = new Rng(2026);
   let scipyNote = '';
   let scipyVersion: string | null = null;
