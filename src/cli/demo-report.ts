@@ -1,6 +1,6 @@
 import type { Report, ReportSection } from '../report/html.ts';
 import { lineChart, type LineSeries } from '../report/svg-chart.ts';
-import { DEMO_BATCHES, DEMO_METHODS, type DemoResult } from './demo.ts';
+import { DEMO_BATCHES, DEMO_METHODS, type DemoResult, type DemoRun, type LatencyRow } from './demo.ts';
 
 /*
  * Turns the demo's results into the report: accuracy vs sparsity per method, inference speedup vs sparsity
@@ -23,14 +23,19 @@ export function demoReport(result: DemoResult, meta: { date: string; command: st
     referenceLines: [{ y: dense.testAccuracy * 100, label: `dense ${pct(dense.testAccuracy)}` }],
   });
 
-  // Speedup is a property of the weights' sparsity, not of how they were pruned: one line per batch size
-  // over all runs, next to the ideal.
-  const allSparse = [...runs].sort((a, b) => a.sparsity - b.sparsity);
+  // Speedup depends on the weights' sparsity, not on how they were pruned: one line per batch size, each
+  // point the mean over the methods at that target sparsity, next to the ideal.
+  const targets = [...new Set(runs.map((r) => r.targetSparsity))].sort((a, b) => a - b);
+  const meanAt = (target: number, pick: (r: DemoRun) => number): [number, number] => {
+    const rs = runs.filter((r) => r.targetSparsity === target);
+    return [rs.reduce((a, r) => a + r.sparsity, 0) / rs.length, rs.reduce((a, r) => a + pick(r), 0) / rs.length];
+  };
+  const latencyOf = (r: DemoRun, batch: number): LatencyRow => r.latency.find((l) => l.batch === batch)!;
   const speedupSeries: LineSeries[] = DEMO_BATCHES.map((batch) => ({
     name: `measured, batch ${batch}`,
-    points: allSparse.map((r) => [r.sparsity, r.latency.find((l) => l.batch === batch)!.speedup] as [number, number]),
+    points: targets.map((t) => meanAt(t, (r) => latencyOf(r, batch).speedup)),
   }));
-  speedupSeries.push({ name: 'ideal 1/(1−s)', dashed: true, markers: false, points: allSparse.map((r) => [r.sparsity, 1 / (1 - r.sparsity)] as [number, number]) });
+  speedupSeries.push({ name: 'ideal 1/(1−s)', dashed: true, markers: false, points: targets.map((t) => [t, 1 / (1 - t)] as [number, number]) });
   const speedupChart = lineChart({
     title: 'Sparse vs dense inference: speedup',
     xLabel: 'sparsity',
@@ -47,8 +52,8 @@ export function demoReport(result: DemoResult, meta: { date: string; command: st
     xScale: 'sparsity',
     yScale: 'log',
     series: DEMO_BATCHES.flatMap((batch) => [
-      { name: `sparse, batch ${batch}`, points: allSparse.map((r) => [r.sparsity, r.latency.find((l) => l.batch === batch)!.sparseUs] as [number, number]) },
-      { name: `dense, batch ${batch}`, dashed: true, points: allSparse.map((r) => [r.sparsity, r.latency.find((l) => l.batch === batch)!.denseUs] as [number, number]) },
+      { name: `sparse, batch ${batch}`, points: targets.map((t) => meanAt(t, (r) => latencyOf(r, batch).sparseUs)) },
+      { name: `dense, batch ${batch}`, dashed: true, points: targets.map((t) => meanAt(t, (r) => latencyOf(r, batch).denseUs)) },
     ]),
   });
   const lossChart = lineChart({
@@ -94,7 +99,7 @@ export function demoReport(result: DemoResult, meta: { date: string; command: st
     {
       title: 'Inference speed',
       blocks: [
-        { kind: 'chart', svg: speedupChart },
+        { kind: 'chart', svg: speedupChart, caption: 'Each point: the mean over the three pruning methods at that target sparsity.' },
         { kind: 'chart', svg: latencyChart },
         {
           kind: 'table',

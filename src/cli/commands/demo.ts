@@ -18,7 +18,7 @@ sparse inference at batch 1 and 64, and writes a self-contained HTML report with
   --epochs N         dense training epochs, default 10
   --prune-epochs N   retraining epochs per pruned model, default 3
   --sparsities LIST  default 0.5,0.8,0.9,0.95,0.98
-  --timing-ms MS     length of one timing sample, default 40
+  --timing-ms MS     length of one timing sample, default 25
   --seed S           default 0
   --quick            a fast smoke run (1 epoch, 2 sparsities, short timings)
   --json             print the summary as one JSON object on the last stdout line
@@ -37,7 +37,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
     epochs: numberFlag(values, 'epochs', quick ? 1 : 10, { min: 1, integer: true }),
     pruneEpochs: numberFlag(values, 'prune-epochs', quick ? 1 : 3, { min: 1, integer: true }),
     sparsities: numberListFlag(values, 'sparsities', quick ? [0.5, 0.95] : [0.5, 0.8, 0.9, 0.95, 0.98]),
-    timingMs: numberFlag(values, 'timing-ms', quick ? 5 : 40, { min: 1 }),
+    timingMs: numberFlag(values, 'timing-ms', quick ? 5 : 25, { min: 1 }),
     seed: numberFlag(values, 'seed', 0, { min: 0, integer: true }),
   };
   mkdirSync(outDir, { recursive: true });
