@@ -78,6 +78,16 @@ describe('sparsegrad prune, inspect, compile, predict, export', () => {
     expect(readFileSync(pruned).length * 3).toBeLessThan(readFileSync(model).length);
   });
 
+  it('writes a 95 %-sparse LeNet-300-100 file at least 12× smaller than the dense one', async () => {
+    const dense = join(dir, 'lenet.safetensors');
+    const sparse = join(dir, 'lenet-95.safetensors');
+    expect((await runCli(['train', '--epochs', '1', '--quiet', '--out', dense])).code).toBe(0);
+    const result = await runCli(['prune', '--model', dense, '--method', 'oneshot', '--sparsity', '0.95', '--epochs', '0', '--out', sparse, '--quiet', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const ratio = readFileSync(dense).length / readFileSync(sparse).length;
+    expect(ratio).toBeGreaterThanOrEqual(12);
+  });
+
   it('inspects a file', async () => {
     const result = await runCli(['inspect', pruned, '--json']);
     expect(result.code).toBe(0);
