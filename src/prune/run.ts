@@ -8,7 +8,7 @@ import { Adam, AdamW } from '../nn/optim/adam.ts';
 import type { Optimizer } from '../nn/optim/optimizer.ts';
 import { constantLR, cosineLR, type LRSchedule } from '../nn/optim/schedule.ts';
 import { SGD } from '../nn/optim/sgd.ts';
-import { evaluate, fit, type EpochStats, type ProgressEvent, type TrainingHooks } from '../nn/train.ts';
+import { fit, type EpochStats, type ProgressEvent, type TrainingHooks } from '../nn/train.ts';
 import { Rng } from '../tensor/rng.ts';
 import { needsGradients, type CriterionName } from './criteria.ts';
 import { collectGradientStats } from './gradient-stats.ts';
@@ -262,9 +262,4 @@ function distributeEpochs(epochs: number, rounds: number): number[] {
 
 function pct(x: number): string {
   return `${(x * 100).toFixed(2)}%`;
-}
-
-/** Evaluation helper shared by sweeps: accuracy of a model on a data set. */
-export function accuracyOn(model: Sequential, data: Dataset): number {
-  return evaluate(model, data).accuracy;
 }
