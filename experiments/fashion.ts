@@ -33,6 +33,7 @@ export const RUNS: { name: string; config: PruneConfig }[] = [
   { name: 'oneshot-taylor-0.95', config: { ...base, method: 'oneshot', criterion: 'taylor', sparsity: 0.95, epochs: 4 } },
   { name: 'oneshot-gradient-0.95', config: { ...base, method: 'oneshot', criterion: 'gradient', sparsity: 0.95, epochs: 4 } },
   { name: 'oneshot-gradient-epoch-0.95', config: { ...base, method: 'oneshot', criterion: 'gradient', sparsity: 0.95, epochs: 4, gradientBatches: 469 } },
+  { name: 'oneshot-gradient-b1-0.95', config: { ...base, method: 'oneshot', criterion: 'gradient', sparsity: 0.95, epochs: 4, gradientBatches: 1 } },
   { name: 'oneshot-gradient-b100-0.95', config: { ...base, method: 'oneshot', criterion: 'gradient', sparsity: 0.95, epochs: 4, gradientBatches: 100 } },
   ...[0.98, 0.99].flatMap((s) => [
     { name: `gradual-magnitude-cosine-${s}`, config: { ...base, method: 'gradual', criterion: 'magnitude', sparsity: s, epochs: 8, lrSchedule: 'cosine' } as PruneConfig },
@@ -46,6 +47,8 @@ export const RUNS: { name: string; config: PruneConfig }[] = [
     { name: `gradual-taylor-end0.5-${s}`, config: { ...base, method: 'gradual', criterion: 'taylor', sparsity: s, epochs: 8, endFraction: 0.5 } as PruneConfig },
     { name: `gradual-taylor-lr5e-3-${s}`, config: { ...base, method: 'gradual', criterion: 'taylor', sparsity: s, epochs: 8, lr: 5e-3 } as PruneConfig },
     { name: `gradual-taylor-lr3e-3-distill-${s}`, config: { ...base, method: 'gradual', criterion: 'taylor', sparsity: s, epochs: 8, lr: 3e-3, distill: { alpha: 0.5, temperature: 4 } } as PruneConfig },
+    { name: `gradual-taylor-lr3e-3-holdcosine-${s}`, config: { ...base, method: 'gradual', criterion: 'taylor', sparsity: s, epochs: 8, lr: 3e-3, lrSchedule: 'hold-cosine' } as PruneConfig },
+    { name: `gradual-magnitude-holdcosine-${s}`, config: { ...base, method: 'gradual', criterion: 'magnitude', sparsity: s, epochs: 8, lrSchedule: 'hold-cosine' } as PruneConfig },
     { name: `gradual-magnitude-distill-cosine-${s}`, config: { ...base, method: 'gradual', criterion: 'magnitude', sparsity: s, epochs: 8, lrSchedule: 'cosine', distill: { alpha: 0.5, temperature: 4 } } as PruneConfig },
   ]),
 ];

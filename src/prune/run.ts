@@ -65,8 +65,12 @@ export interface PruneConfig {
   batchSize: number;
   lr: number;
   optimizer?: 'adam' | 'adamw' | 'sgd';
-  /** Learning-rate schedule over the pruning run (default constant). */
-  lrSchedule?: 'constant' | 'cosine';
+  /**
+   * Learning-rate schedule over the pruning run (default constant). 'cosine' anneals over the whole run;
+   * 'hold-cosine' holds the rate while a gradual schedule still changes masks, then anneals (for other
+   * methods it equals 'cosine').
+   */
+  lrSchedule?: 'constant' | 'cosine' | 'hold-cosine';
   seed: number;
   /** Mini-batches for gradient-based scores (default 10). */
   gradientBatches?: number;
@@ -121,10 +125,13 @@ export function runPruning(model: Sequential, data: { train: Dataset; validation
   const stepOptions = { criterion, scope, granularity, rng, ...(config.overrides === undefined ? {} : { overrides: config.overrides }) };
   const batchesPerEpoch = Math.ceil(data.train.count / config.batchSize);
 
-  const train = (epochs: number, phase: string, hooks: TrainingHooks[] = []): void => {
+  const train = (epochs: number, phase: string, hooks: TrainingHooks[] = [], pruningEpochs = 0): void => {
     if (epochs <= 0) return;
     const optimizer = makeOptimizer(working, config);
-    const schedule: LRSchedule = config.lrSchedule === 'cosine' ? cosineLR(epochs) : constantLR;
+    const schedule: LRSchedule =
+      config.lrSchedule === 'cosine' ? cosineLR(epochs)
+      : config.lrSchedule === 'hold-cosine' ? cosineLR(epochs, 0, pruningEpochs < epochs ? pruningEpochs : 0)
+      : constantLR;
     fit(working, data.train, {
       epochs,
       batchSize: config.batchSize,
@@ -171,7 +178,7 @@ export function runPruning(model: Sequential, data: { train: Dataset; validation
       const schedule = gradualSchedule({ finalSparsity: sparsity, beginStep: 1, endStep, frequency });
       const hook = gradualPruningHook(targets, schedule, stepOptions);
       note(`gradual: cubic schedule to ${pct(sparsity)} by step ${endStep} of ${total}, masks updated every ${frequency} steps by ${criterion}`);
-      train(config.epochs, 'gradual', [hook]);
+      train(config.epochs, 'gradual', [hook], endStep / batchesPerEpoch);
       targets = maybeShrink(working, targets, config, note);
       break;
     }
@@ -234,6 +241,9 @@ function validateConfig(config: PruneConfig): void {
   }
   if (config.granularity.kind === 'nm' && config.method === 'gradual') {
     throw new ConfigError('N:M patterns have a fixed sparsity and cannot follow a gradual schedule; use oneshot or iterative');
+  }
+  if (config.lrSchedule !== undefined && !['constant', 'cosine', 'hold-cosine'].includes(config.lrSchedule)) {
+    throw new ConfigError(`unknown lrSchedule '${String(config.lrSchedule)}' (expected constant, cosine or hold-cosine)`);
   }
 }
 

@@ -109,4 +109,14 @@ describe('learning-rate schedules', () => {
     expect(cosineLR(10).lrAt(5, 1)).toBeCloseTo(0.5, 12);
     expect(cosineLR(10, 0.1).lrAt(10, 1)).toBeCloseTo(0.1, 12);
   });
+
+  it('holds the base rate before annealing when asked to', () => {
+    const held = cosineLR(8, 0, 6);
+    expect(held.lrAt(0, 1)).toBe(1);
+    expect(held.lrAt(6, 1)).toBe(1);
+    expect(held.lrAt(7, 1)).toBeCloseTo(0.5, 12);
+    expect(held.lrAt(8, 1)).toBeCloseTo(0, 12);
+    expect(() => cosineLR(8, 0, 8)).toThrow(/holdEpochs/);
+    expect(() => cosineLR(8, 0, -1)).toThrow(/holdEpochs/);
+  });
 });

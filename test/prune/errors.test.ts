@@ -58,5 +58,6 @@ describe('invalid pruning settings', () => {
     expect(() => runPruning(mlp([4, 3, 2]), { train: toyData(20, 4, 2, 0) }, { ...base, epochs: 1, method: 'threshold' })).toThrow(/needs a threshold/);
     expect(() => runPruning(mlp([4, 4, 2]), { train: toyData(20, 4, 2, 0) }, { ...base, epochs: 1, method: 'dns', granularity: parseGranularity('1x4') })).toThrow(/not 'dns'/);
     expect(() => runPruning(mlp([4, 4, 2]), { train: toyData(20, 4, 2, 0) }, { ...base, method: 'gradual' })).toThrow(/needs at least one epoch/);
+    expect(() => runPruning(mlp([4, 4, 2]), { train: toyData(20, 4, 2, 0) }, { ...base, lrSchedule: 'linear' as 'cosine' })).toThrow(/unknown lrSchedule 'linear'/);
   });
 });

@@ -96,6 +96,20 @@ describe('schedules', () => {
   });
 });
 
+describe('learning rate during gradual pruning', () => {
+  const lastLrPerEpoch = (lrSchedule: PruneConfig['lrSchedule']): number[] =>
+    runPruning(cloneModel(dense), { train }, config('gradual', { epochs: 4, endFraction: 0.5, lrSchedule })).history.map((h) => h.stats.lr);
+
+  it("'hold-cosine' keeps the full rate while masks change and anneals afterwards; 'cosine' anneals from the start", () => {
+    const held = lastLrPerEpoch('hold-cosine');
+    expect(held[0]).toBe(0.005);
+    expect(held[1]).toBe(0.005);
+    expect(held[2]).toBeLessThan(0.005);
+    expect(held[3]).toBeLessThan(0.0005);
+    expect(lastLrPerEpoch('cosine')[0]).toBeLessThan(0.005);
+  });
+});
+
 describe('sweeps, sensitivity and reports', () => {
   it('picks the sparsest setting within tolerance', () => {
     const rows = [

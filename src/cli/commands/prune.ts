@@ -26,7 +26,7 @@ Prunes a trained model, retrains it, and saves the result (CSR-encoded when that
   --candidates LIST    sweep candidates (default: thresholds 0.25,0.5,1,1.5,2,3 / λ 1e-4,3e-4,1e-3,3e-3,1e-2)
   --tolerance T        sweep: allowed validation-accuracy drop, default 0.01 (one point)
   --batch B            default 128;  --lr X  default 0.001;  --optimizer adam|adamw|sgd  default adam
-  --lr-schedule NAME   constant (default) or cosine
+  --lr-schedule NAME   constant (default), cosine, or hold-cosine (full rate while masks change, then cosine)
   --distill            retrain with knowledge distillation from the unpruned model
   --distill-alpha A    weight of the label loss, default 0.5;  --distill-temperature T  default 4
   --gradient-batches N mini-batches for gradient-based scores, default 10
@@ -51,7 +51,7 @@ export async function pruneCommand(argv: string[]): Promise<void> {
   const optimizer = stringFlag(values, 'optimizer', 'adam');
   if (!['adam', 'adamw', 'sgd'].includes(optimizer)) throw new UsageError(`--optimizer must be adam, adamw or sgd, got '${optimizer}'`);
   const lrSchedule = stringFlag(values, 'lr-schedule', 'constant');
-  if (lrSchedule !== 'constant' && lrSchedule !== 'cosine') throw new UsageError(`--lr-schedule must be constant or cosine, got '${lrSchedule}'`);
+  if (lrSchedule !== 'constant' && lrSchedule !== 'cosine' && lrSchedule !== 'hold-cosine') throw new UsageError(`--lr-schedule must be constant, cosine or hold-cosine, got '${lrSchedule}'`);
   const threshold = values['threshold'] === undefined ? undefined : numberFlag(values, 'threshold', undefined, { min: 0 });
   const config: PruneConfig = {
     method,

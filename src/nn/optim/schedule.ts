@@ -18,12 +18,17 @@ export function stepLR(stepSize: number, gamma = 0.1): LRSchedule {
   return { lrAt: (epoch, baseLr) => baseLr * gamma ** Math.floor(epoch / stepSize) };
 }
 
-/** Cosine annealing from the base rate to `minLr` over `totalEpochs` (Loshchilov & Hutter 2017, no restarts). */
-export function cosineLR(totalEpochs: number, minLr = 0): LRSchedule {
+/**
+ * Cosine annealing from the base rate to `minLr` over `totalEpochs` (Loshchilov & Hutter 2017, no restarts).
+ * With `holdEpochs` > 0 the base rate is held for that long and the cosine runs over the remaining epochs:
+ * a pruning run keeps its full rate while masks still change and anneals only while it recovers.
+ */
+export function cosineLR(totalEpochs: number, minLr = 0, holdEpochs = 0): LRSchedule {
   if (!(totalEpochs > 0)) throw new ConfigError(`cosineLR: totalEpochs must be positive, got ${totalEpochs}`);
+  if (!(holdEpochs >= 0 && holdEpochs < totalEpochs)) throw new ConfigError(`cosineLR: holdEpochs must be in [0, totalEpochs), got ${holdEpochs}`);
   return {
     lrAt: (epoch, baseLr) => {
-      const t = Math.min(Math.max(epoch / totalEpochs, 0), 1);
+      const t = Math.min(Math.max((epoch - holdEpochs) / (totalEpochs - holdEpochs), 0), 1);
       return minLr + 0.5 * (baseLr - minLr) * (1 + Math.cos(Math.PI * t));
     },
   };
