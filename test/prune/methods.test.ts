@@ -97,7 +97,7 @@ describe('schedules', () => {
 });
 
 describe('learning rate during gradual pruning', () => {
-  const lastLrPerEpoch = (lrSchedule: PruneConfig['lrSchedule']): number[] =>
+  const lastLrPerEpoch = (lrSchedule: NonNullable<PruneConfig['lrSchedule']>): number[] =>
     runPruning(cloneModel(dense), { train }, config('gradual', { epochs: 4, endFraction: 0.5, lrSchedule })).history.map((h) => h.stats.lr);
 
   it("'hold-cosine' keeps the full rate while masks change and anneals afterwards; 'cosine' anneals from the start", () => {
