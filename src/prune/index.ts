@@ -10,7 +10,7 @@ export { hardThresholdHook, topKProjectionHook, projectTopK, l1ProximalHook } fr
 export { dnsHook, type DnsOptions } from './methods/dns.ts';
 export { riglHook, type RiglOptions } from './methods/rigl.ts';
 export { shrinkNeurons } from './shrink.ts';
-export { runPruning, parseMethod, METHODS, CRITERION_METHODS, THRESHOLD_METHODS, type MethodName, type PruneConfig, type PruneResult, type PruneCallbacks } from './run.ts';
+export { runPruning, parseMethod, METHODS, CRITERION_METHODS, THRESHOLD_METHODS, LR_SCHEDULES, type LrScheduleName, type MethodName, type PruneConfig, type PruneResult, type PruneCallbacks } from './run.ts';
 export { sweepPruning, pickSparsest, type SweepOptions, type SweepResult, type SweepRow } from './sweep.ts';
 export { sensitivityAnalysis, type SensitivityRow } from './sensitivity.ts';
 export { sparsityReport, type SparsityReport, type LayerSparsity } from './report.ts';

@@ -51,6 +51,10 @@ export function parseMethod(name: string): MethodName {
   return name as MethodName;
 }
 
+/** Learning-rate schedules a pruning run accepts (see `PruneConfig.lrSchedule`). */
+export const LR_SCHEDULES = ['constant', 'cosine', 'hold-cosine'] as const;
+export type LrScheduleName = (typeof LR_SCHEDULES)[number];
+
 export interface PruneConfig {
   method: MethodName;
   criterion: CriterionName;
@@ -70,7 +74,7 @@ export interface PruneConfig {
    * 'hold-cosine' holds the rate while a gradual schedule still changes masks, then anneals (for other
    * methods it equals 'cosine').
    */
-  lrSchedule?: 'constant' | 'cosine' | 'hold-cosine';
+  lrSchedule?: LrScheduleName;
   seed: number;
   /** Mini-batches for gradient-based scores (default 10). */
   gradientBatches?: number;
@@ -242,8 +246,8 @@ function validateConfig(config: PruneConfig): void {
   if (config.granularity.kind === 'nm' && config.method === 'gradual') {
     throw new ConfigError('N:M patterns have a fixed sparsity and cannot follow a gradual schedule; use oneshot or iterative');
   }
-  if (config.lrSchedule !== undefined && !['constant', 'cosine', 'hold-cosine'].includes(config.lrSchedule)) {
-    throw new ConfigError(`unknown lrSchedule '${String(config.lrSchedule)}' (expected constant, cosine or hold-cosine)`);
+  if (config.lrSchedule !== undefined && !(LR_SCHEDULES as readonly string[]).includes(config.lrSchedule)) {
+    throw new ConfigError(`unknown lrSchedule '${String(config.lrSchedule)}' (expected one of ${LR_SCHEDULES.join(', ')})`);
   }
 }
 

@@ -40,7 +40,7 @@ describe('sparsegrad train', () => {
       [['frobnicate'], /unknown command 'frobnicate'/],
       [['prune', '--model', model, '--sparsity', '1.5'], /--sparsity must be a number ≥ 0 < 1/],
       [['prune', '--model', model, '--criterion', 'hessian'], /unknown criterion 'hessian'/],
-      [['prune', '--model', model, '--lr-schedule', 'linear'], /--lr-schedule must be constant, cosine or hold-cosine, got 'linear'/],
+      [['prune', '--model', model, '--lr-schedule', 'linear'], /--lr-schedule must be one of constant, cosine, hold-cosine, got 'linear'/],
     ] as const) {
       const result = await runCli([...argv]);
       expect(result.code).toBe(2);

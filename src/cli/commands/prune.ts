@@ -1,7 +1,7 @@
 import { evaluate } from '../../nn/train.ts';
 import {
-  CRITERIA, METHODS, parseCriterion, parseGranularity, parseMethod, parseScope, runPruning, sparsityReport, sweepPruning, THRESHOLD_METHODS,
-  type PruneConfig,
+  CRITERIA, LR_SCHEDULES, METHODS, parseCriterion, parseGranularity, parseMethod, parseScope, runPruning, sparsityReport, sweepPruning, THRESHOLD_METHODS,
+  type LrScheduleName, type PruneConfig,
 } from '../../prune/index.ts';
 import { listFlag, numberFlag, numberListFlag, optionalString, parseCommand, stringFlag, UsageError } from '../args.ts';
 import { loadData, loadModel, parseEncoding, saveModelTo, trainingReporter } from '../common.ts';
@@ -51,7 +51,7 @@ export async function pruneCommand(argv: string[]): Promise<void> {
   const optimizer = stringFlag(values, 'optimizer', 'adam');
   if (!['adam', 'adamw', 'sgd'].includes(optimizer)) throw new UsageError(`--optimizer must be adam, adamw or sgd, got '${optimizer}'`);
   const lrSchedule = stringFlag(values, 'lr-schedule', 'constant');
-  if (lrSchedule !== 'constant' && lrSchedule !== 'cosine' && lrSchedule !== 'hold-cosine') throw new UsageError(`--lr-schedule must be constant, cosine or hold-cosine, got '${lrSchedule}'`);
+  if (!(LR_SCHEDULES as readonly string[]).includes(lrSchedule)) throw new UsageError(`--lr-schedule must be one of ${LR_SCHEDULES.join(', ')}, got '${lrSchedule}'`);
   const threshold = values['threshold'] === undefined ? undefined : numberFlag(values, 'threshold', undefined, { min: 0 });
   const config: PruneConfig = {
     method,
@@ -64,7 +64,7 @@ export async function pruneCommand(argv: string[]): Promise<void> {
     batchSize: numberFlag(values, 'batch', 128, { min: 1, integer: true }),
     lr: numberFlag(values, 'lr', 0.001, { min: 0, exclusiveMin: true }),
     optimizer: optimizer as 'adam' | 'adamw' | 'sgd',
-    lrSchedule,
+    lrSchedule: lrSchedule as LrScheduleName,
     seed: numberFlag(values, 'seed', 0, { min: 0, integer: true }),
     gradientBatches: numberFlag(values, 'gradient-batches', 10, { min: 1, integer: true }),
     rounds: numberFlag(values, 'rounds', 3, { min: 1, integer: true }),
