@@ -26,6 +26,7 @@ import {
   csrMatmulRows,
   csrMatvec,
   panelsToRows,
+  panelViews,
   panelWidths,
   rowsToPanels,
   type InferenceLayer,
@@ -354,18 +355,9 @@ function blockBenchmark(quick: boolean, timer: Timer, rounds: number, rng: Rng):
       const yCsr = new Float64Array(batch * nRows);
       const yBsr = new Float64Array(batch * nRows);
       const yDense = new Float32Array(batch * nRows);
-      const views = (buffer: Float64Array, features: number): Float64Array[] => {
-        const v: Float64Array[] = [];
-        let s0 = 0;
-        for (const wd of widths) {
-          v.push(buffer.subarray(s0 * features, (s0 + wd) * features));
-          s0 += wd;
-        }
-        return v;
-      };
-      const xv = views(xPanels, nCols);
-      const yc = views(yCsr, nRows);
-      const yb = views(yBsr, nRows);
+      const xv = panelViews(xPanels, nCols, widths);
+      const yc = panelViews(yCsr, nRows, widths);
+      const yb = panelViews(yBsr, nRows, widths);
       const runCsr = (): void => { for (let p = 0; p < widths.length; p++) csrMatmulPanel(nRows, widths[p]!, csr.indptr, csr.indices, csr.values, null, false, xv[p]!, yc[p]!); };
       const runBsr = (): void => { for (let p = 0; p < widths.length; p++) bsrMatmulPanel(nRows, widths[p]!, bsr.indptr, bsr.indices, bsr.values, null, false, xv[p]!, yb[p]!); };
       gemmNT(batch, nRows, nCols, x, w, yDense);

@@ -8,7 +8,7 @@ export { csrMatmulPanel, csrMatmulPanel16, csrMatmulPanel8, csrMatmulPanel4 } fr
 export { csrMatmulRows } from './kernels/csr-matmul-rows.ts';
 export { bsrMatvec } from './kernels/bsr-matvec.ts';
 export { bsrMatmulPanel } from './kernels/bsr-matmul-panel.ts';
-export { panelWidths, rowsToPanels, panelsToRows } from './layout.ts';
+export { panelWidths, panelViews, rowsToPanels, panelsToRows } from './layout.ts';
 export { COST_MODEL, chooseKernel, estimateKernelNs, type KernelName, type LayerCostInput } from './select-kernel.ts';
 export {
   compileInference,

@@ -7,7 +7,7 @@ import { countNonZeros, cscMatvecSkipZeros } from './kernels/csc-matvec.ts';
 import type { CSRMatrix } from './csr-matrix.ts';
 import { bsrMatmulPanel } from './kernels/bsr-matmul-panel.ts';
 import { csrMatmulPanel } from './kernels/csr-matmul-panel.ts';
-import { panelWidths, panelsToRows, rowsToPanels } from './layout.ts';
+import { panelViews, panelWidths, panelsToRows, rowsToPanels } from './layout.ts';
 import { chooseKernel, estimateKernelNs, preferSkipZeros, type KernelName } from './select-kernel.ts';
 
 /*
@@ -326,17 +326,6 @@ export class SparseModel {
 
 function costInput(layer: CompiledLayer): { inFeatures: number; outFeatures: number; nnz: number; bsrStored: number | null } {
   return { inFeatures: layer.inFeatures, outFeatures: layer.outFeatures, nnz: layer.csr.nnz, bsrStored: layer.bsr === null ? null : layer.bsr.storedEntries };
-}
-
-/** Subarray views of each panel (made once per plan, so the hot path creates no objects). */
-function panelViews(buffer: Float64Array, features: number, widths: readonly number[]): Float64Array[] {
-  const views: Float64Array[] = [];
-  let s0 = 0;
-  for (const w of widths) {
-    views.push(buffer.subarray(s0 * features, (s0 + w) * features));
-    s0 += w;
-  }
-  return views;
 }
 
 /** y = act(x·Wᵀ + b) with gemmNT, the project's dense kernel; bias and activation in one pass after it. */

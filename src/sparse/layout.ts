@@ -58,3 +58,14 @@ export function panelsToRows(panels: Float64Array, features: number, widths: rea
     s0 += w;
   }
 }
+
+/** Subarray views of each panel (make them once per plan, so the hot path creates no objects). */
+export function panelViews(buffer: Float64Array, features: number, widths: readonly number[]): Float64Array[] {
+  const views: Float64Array[] = [];
+  let s0 = 0;
+  for (const w of widths) {
+    views.push(buffer.subarray(s0 * features, (s0 + w) * features));
+    s0 += w;
+  }
+  return views;
+}
