@@ -52,20 +52,20 @@ interface Row {
   vsScipy?: number;
 }
 
-interface Timer {
+export interface Timer {
   minMs: number;
   reps: number;
 }
 
 /** Best microseconds per call: calibrated inner loop (≥ minMs), best of `reps` repetitions. */
-function time(fn: () => void, timer: Timer): number {
+export function time(fn: () => void, timer: Timer): number {
   // benchmark.js (harness `measure`): calibrated cycles, mean of its samples; the caller keeps the best
   // over interleaved rounds.
   return measure('sparse', fn, { maxTime: (timer.minMs * timer.reps) / 1000, minSamples: 3, minTime: timer.minMs / 1000 }).seconds * 1e6;
 }
 
 /** A [rows × cols] weight with exactly round((1 − s)·rows·cols) nonzeros at random positions. */
-function randomSparseWeight(rows: number, cols: number, sparsity: number, rng: Rng): Float32Array {
+export function randomSparseWeight(rows: number, cols: number, sparsity: number, rng: Rng): Float32Array {
   const size = rows * cols;
   const nnz = Math.round((1 - sparsity) * size);
   const w = new Float32Array(size);
@@ -92,7 +92,7 @@ function randomBlockWeight(rows: number, cols: number, sparsity: number, rng: Rn
   return w;
 }
 
-function randomArray(n: number, rng: Rng): Float32Array {
+export function randomArray(n: number, rng: Rng): Float32Array {
   const a = new Float32Array(n);
   for (let i = 0; i < n; i++) a[i] = rng.normal();
   return a;
@@ -109,12 +109,12 @@ function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return scale === 0 ? diff : diff / scale;
 }
 
-function check(what: string, a: ArrayLike<number>, b: ArrayLike<number>): void {
+export function check(what: string, a: ArrayLike<number>, b: ArrayLike<number>): void {
   const err = relativeError(a, b);
   if (!(err <= 1e-5)) throw new Error(`${what}: sparse result differs from gemmNT by ${err.toExponential(2)} (relative)`);
 }
 
-interface ScipyResult {
+export interface ScipyResult {
   rows: number;
   cols: number;
   sparsity: number;
@@ -124,7 +124,7 @@ interface ScipyResult {
 }
 
 /** Runs bench/scipy_csr.py with python3 from PATH; returns null (and why) when python3 or scipy is missing. */
-function runScipy(configs: { rows: number; cols: number; sparsity: number; batches: number[] }[], timer: Timer): { version: string; results: ScipyResult[] } | { error: string } {
+export function runScipy(configs: { rows: number; cols: number; sparsity: number; batches: number[] }[], timer: Timer): { version: string; results: ScipyResult[] } | { error: string } {
   const script = fileURLToPath(new URL('./scipy_csr.py', import.meta.url));
   const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' };
   const child = spawnSync('python3', [script], {
@@ -144,18 +144,18 @@ function sameSparsity(a: number, b: number): boolean {
 }
 
 /** One timed thing: its closure and the best time seen over all rounds. */
-interface Probe {
+export interface Probe {
   fn: () => void;
   best: number;
 }
 
-function probe(fn: () => void): Probe {
+export function probe(fn: () => void): Probe {
   return { fn, best: Infinity };
 }
 
 /** Runs every probe once per round, in order, keeping each one's best time: interleaving makes the
  * ratios (dense vs sparse, kernel vs kernel) come from the same minutes of a shared machine. */
-function measureRounds(probes: Probe[], rounds: number, timer: Timer, between?: (round: number) => void): void {
+export function measureRounds(probes: Probe[], rounds: number, timer: Timer, between?: (round: number) => void): void {
   for (let round = 0; round < rounds; round++) {
     for (const p of probes) p.best = Math.min(p.best, time(p.fn, timer));
     between?.(round);
