@@ -4,8 +4,8 @@
  *   tsx bench/run.ts onnx [--quick] [--json] [sparsity=0,0.9] [batch=1,64] [input=noise]
  *
  * Engines are a list of `{ name, prepare(model, batch) }` (ENGINES below): `prepare` builds whatever the
- * engine needs once (session, compiled kernels, input buffers) and returns the call to time. Adding an
- * engine (e.g. sparsegrad's own sparse inference) is one more entry in that list.
+ * engine needs once (session, compiled kernels, input buffers) and returns the call to time: onnxruntime,
+ * sparsegrad on its TypeScript kernels, and sparsegrad on its WebAssembly SIMD kernels (backend 'wasm-simd').
  *
  * The model has random He-normal weights (seeded Rng); for sparsity s, a random exact fraction s of every
  * weight matrix is set to zero (biases kept). onnxruntime runs dense kernels, so its time should not
@@ -26,6 +26,7 @@ import type { ModelSpec } from '../src/nn/spec.ts';
 import { loadDigits } from '../src/node/data.ts';
 import { Rng } from '../src/tensor/rng.ts';
 import { compileInference, type InferenceLayer } from '../src/sparse/inference.ts';
+import { wasmSimdSupported } from '../src/sparse/wasm/kernels.ts';
 import { consume, formatTable, say, type BenchOptions } from './harness.ts';
 
 // ---- models --------------------------------------------------------------------------------------------
@@ -121,32 +122,39 @@ const onnxruntimeEngine: InferenceEngine = {
   },
 };
 
-/** Every engine this suite times, in table order. */
-/** sparsegrad's own compiled inference (src/sparse): per-layer dense or sparse kernels by the cost model. */
-const sparsegradEngine: InferenceEngine = {
-  name: 'sparsegrad',
-  async prepare(model, batch) {
-    const layers: InferenceLayer[] = [];
-    model.spec.layers.forEach((layer, i) => {
-      if (layer.type === 'linear') {
-        layers.push({
-          weight: model.params.get(`layers.${i}.weight`)!,
-          bias: layer.bias ? model.params.get(`layers.${i}.bias`)! : null,
-          inFeatures: layer.inFeatures,
-          outFeatures: layer.outFeatures,
-          activation: 'none',
-        });
-      } else if (layer.type === 'relu' || layer.type === 'sigmoid' || layer.type === 'tanh') {
-        layers[layers.length - 1]!.activation = layer.type;
-      }
-    });
-    const compiled = compileInference(layers, { strategy: 'auto', batch });
-    const x = makeInput(batch, model.inFeatures);
-    return { call: () => void compiled.predict(x, batch) };
-  },
-};
+/** The model as compileInference layers (weights already pruned to zero). */
+function inferenceLayersOf(model: BenchModel): InferenceLayer[] {
+  const layers: InferenceLayer[] = [];
+  model.spec.layers.forEach((layer, i) => {
+    if (layer.type === 'linear') {
+      layers.push({
+        weight: model.params.get(`layers.${i}.weight`)!,
+        bias: layer.bias ? model.params.get(`layers.${i}.bias`)! : null,
+        inFeatures: layer.inFeatures,
+        outFeatures: layer.outFeatures,
+        activation: 'none',
+      });
+    } else if (layer.type === 'relu' || layer.type === 'sigmoid' || layer.type === 'tanh') {
+      layers[layers.length - 1]!.activation = layer.type;
+    }
+  });
+  return layers;
+}
 
-export const ENGINES: InferenceEngine[] = [onnxruntimeEngine, sparsegradEngine];
+/** sparsegrad's own compiled inference (src/sparse): per-layer dense or sparse kernels by the cost model. */
+function sparsegradEngine(backend: 'js' | 'wasm-simd'): InferenceEngine {
+  return {
+    name: backend === 'js' ? 'sparsegrad' : 'sparsegrad-wasm-simd',
+    async prepare(model, batch) {
+      const compiled = compileInference(inferenceLayersOf(model), { backend, strategy: 'auto', batch });
+      const x = makeInput(batch, model.inFeatures);
+      return { call: () => void compiled.predict(x, batch) };
+    },
+  };
+}
+
+/** Every engine this suite times, in table order (the SIMD backend only where the engine has WebAssembly SIMD). */
+export const ENGINES: InferenceEngine[] = [onnxruntimeEngine, sparsegradEngine('js'), ...(wasmSimdSupported() ? [sparsegradEngine('wasm-simd')] : [])];
 
 // ---- timing --------------------------------------------------------------------------------------------
 
@@ -206,7 +214,7 @@ function listArg(args: readonly string[], key: string, fallback: number[]): numb
   return values;
 }
 
-export async function run(options: BenchOptions): Promise<{ input: string; rows: OnnxBenchRow[]; ratios: Record<string, number>[] }> {
+export async function run(options: BenchOptions): Promise<{ input: string; rows: OnnxBenchRow[]; ratios: Record<string, number | string>[] }> {
   const sparsities = listArg(options.args, 'sparsity', options.quick ? [0.95] : [0, 0.9, 0.95, 0.98]);
   const batches = listArg(options.args, 'batch', [1, 64]);
   if (options.args.includes('input=noise')) inputKind = 'noise';
@@ -235,11 +243,11 @@ export async function run(options: BenchOptions): Promise<{ input: string; rows:
   // onnxruntime densifies sparse weights, so its time at any sparsity is its dense time: compare sparsegrad
   // at each sparsity with onnxruntime on the same model in the same run.
   const ratios = rows
-    .filter((r) => r.engine === 'sparsegrad')
+    .filter((r) => r.engine.startsWith('sparsegrad'))
     .map((r) => {
       const ort = rows.find((o) => o.engine === 'onnxruntime-node' && o.sparsity === r.sparsity && o.batch === r.batch)!;
-      return { sparsity: r.sparsity, batch: r.batch, sparsegradUs: r.us, onnxruntimeUs: ort.us, speedupOverOnnxruntime: ort.us / r.us };
+      return { engine: r.engine, sparsity: r.sparsity, batch: r.batch, sparsegradUs: r.us, onnxruntimeUs: ort.us, speedupOverOnnxruntime: ort.us / r.us };
     });
-  say(options, '\n' + formatTable(ratios, ['sparsity', 'batch', 'sparsegradUs', 'onnxruntimeUs', 'speedupOverOnnxruntime']));
+  say(options, '\n' + formatTable(ratios, ['engine', 'sparsity', 'batch', 'sparsegradUs', 'onnxruntimeUs', 'speedupOverOnnxruntime']));
   return { input: inputKind, rows, ratios };
 }

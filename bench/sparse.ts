@@ -22,6 +22,7 @@ import {
   bsrMatmulPanel,
   compileInference,
   csrFromDense,
+  wasmSimdSupported,
   csrMatmulPanel,
   csrMatmulRows,
   csrMatvec,
@@ -32,6 +33,8 @@ import {
   type InferenceLayer,
 } from '../src/sparse/index.ts';
 import { loadDigits } from '../src/node/data.ts';
+import { WasmArena } from '../src/sparse/wasm/arena.ts';
+import { instantiateKernels, type WasmKernels } from '../src/sparse/wasm/kernels.ts';
 import { consume, formatTable, measure, say, type BenchOptions } from './harness.ts';
 
 interface Row {
@@ -50,6 +53,15 @@ interface Row {
   rowsUs: number;
   scipyUs?: number;
   vsScipy?: number;
+  /** The WebAssembly SIMD kernels (src/sparse/wasm), when the engine has them: dense and sparse µs, */
+  wasmDenseUs?: number;
+  wasmSparseUs?: number;
+  /** wasm dense / wasm sparse (the speedup within the SIMD backend), */
+  wasmSpeedup?: number;
+  /** scipy µs / wasm sparse µs, */
+  wasmVsScipy?: number;
+  /** and the fastest dense (either backend) over the fastest sparse (either backend). */
+  bestSpeedup?: number;
 }
 
 export interface Timer {
@@ -139,6 +151,41 @@ export function runScipy(configs: { rows: number; cols: number; sparsity: number
   return { version: parsed.scipy, results: parsed.results };
 }
 
+/** A CSR matrix in the wasm kernels' memory, column indices pre-scaled for both sparse kernels. */
+function uploadCsr(arena: WasmArena, csr: { indptr: Int32Array; indices: Int32Array; values: Float32Array }) {
+  return {
+    indptr: arena.allocI32(csr.indptr),
+    panelOffsets: arena.allocI32(csr.indices.map((c) => c * 64)),
+    vectorOffsets: arena.allocI32(csr.indices.map((c) => c * 4)),
+    values: arena.allocF32(csr.values),
+  };
+}
+
+interface WasmBuffers {
+  /** Byte addresses: input (panels, or the vector at batch 1), output, row-major output, zero bias. */
+  x: number;
+  y: number;
+  yRows: number;
+  zeroBias: number;
+}
+
+/** Input and output buffers for one (shape, batch); x is the same panel layout the TypeScript kernels get. */
+function wasmBuffers(arena: WasmArena, x: Float32Array, xPanels: Float64Array, nRows: number, nCols: number, batch: number): WasmBuffers {
+  return {
+    x: arena.allocF32(batch === 1 ? x : xPanels),
+    y: arena.alloc(4 * batch * nRows),
+    yRows: arena.alloc(4 * batch * nRows),
+    zeroBias: arena.alloc(4 * nRows),
+  };
+}
+
+/** The wasm output as a row-major copy, for the correctness check. */
+function readWasmRows(arena: WasmArena, k: WasmKernels, io: WasmBuffers, nRows: number, batch: number): Float32Array {
+  if (batch === 1) return arena.f32().slice(io.y / 4, io.y / 4 + nRows);
+  k.panelsToRows16(batch / 16, nRows, io.y, io.yRows);
+  return arena.f32().slice(io.yRows / 4, io.yRows / 4 + batch * nRows);
+}
+
 function sameSparsity(a: number, b: number): boolean {
   return Math.abs(a - b) < 1e-9;
 }
@@ -173,6 +220,8 @@ interface Cell {
   panel: Probe | null;
   layout: Probe;
   rowsKernel: Probe;
+  wasmDense: Probe | null;
+  wasmSparse: Probe | null;
   scipyUs?: number;
 }
 
@@ -190,12 +239,18 @@ export async function run(options: BenchOptions): Promise<Record<string, unknown
   say(options, `building and verifying ${shapes.length * sparsities.length * batches.length} cases ...`);
   const cells: Cell[] = [];
   const denseProbes = new Map<string, Probe>();
+  const wasmDenseProbes = new Map<string, Probe>();
+  const wasm = instantiateKernels();
+  if (wasm === null) say(options, 'WebAssembly SIMD is not available here: the wasm columns stay empty');
+  const arena = wasm === null ? null : new WasmArena(wasm.memory);
   for (const [nRows, nCols] of shapes) {
     const inputs = new Map<number, Float32Array>(batches.map((b) => [b, randomArray(b * nCols, rng)]));
+    const wasmInputs = new Map<number, WasmBuffers>();
     for (const sparsity of sparsities) {
       const w = randomSparseWeight(nRows, nCols, sparsity, rng);
       const csr = csrFromDense(w, nRows, nCols);
       const { indptr, indices, values } = csr;
+      const wasmCsr = arena === null ? null : uploadCsr(arena, csr);
       for (const batch of batches) {
         const x = inputs.get(batch)!;
         const widths = panelWidths(batch);
@@ -242,6 +297,36 @@ export async function run(options: BenchOptions): Promise<Record<string, unknown
           matvec();
           check(`${where} matvec`, yVector, yDense);
         }
+        // The same layer on the WebAssembly SIMD kernels, activations already in the module's memory in
+        // panel layout (as the TypeScript panel kernel gets Float64 panels and scipy gets Xt).
+        let wasmDense: Probe | null = null;
+        let wasmSparse: Probe | null = null;
+        if (wasm !== null && arena !== null && wasmCsr !== null) {
+          const k = wasm.kernels;
+          if (!wasmInputs.has(batch)) wasmInputs.set(batch, wasmBuffers(arena, x, xPanels, nRows, nCols, batch));
+          const io = wasmInputs.get(batch)!;
+          const panels = batch === 1 ? 0 : batch / 16;
+          const sparseRun = batch === 1
+            ? (): void => k.spmv(nRows, wasmCsr.indptr, wasmCsr.vectorOffsets, wasmCsr.values, io.zeroBias, 0, io.x, io.y)
+            : (): void => {
+              for (let p = 0; p < panels; p++) k.spmmPanel16(nRows, wasmCsr.indptr, wasmCsr.panelOffsets, wasmCsr.values, io.zeroBias, 0, io.x + p * 64 * nCols, io.y + p * 64 * nRows);
+            };
+          sparseRun();
+          check(`${where} wasm sparse`, readWasmRows(arena, k, io, nRows, batch), yDense);
+          wasmSparse = probe(() => { sparseRun(); consume(arena.f32().subarray(io.y / 4)); });
+          if (!wasmDenseProbes.has(denseKey)) {
+            const wAddress = arena.allocF32(w);
+            const denseRun = batch === 1
+              ? (): void => k.denseMatvec(nRows, nCols, wAddress, io.zeroBias, 0, io.x, io.y)
+              : (): void => {
+                for (let p = 0; p < panels; p++) k.densePanel16(nRows, nCols, wAddress, io.zeroBias, 0, io.x + p * 64 * nCols, io.y + p * 64 * nRows);
+              };
+            denseRun();
+            check(`${where} wasm dense`, readWasmRows(arena, k, io, nRows, batch), yDense);
+            wasmDenseProbes.set(denseKey, probe(() => { denseRun(); consume(arena.f32().subarray(io.y / 4)); }));
+          }
+          wasmDense = wasmDenseProbes.get(denseKey)!;
+        }
         cells.push({
           nRows, nCols, batch, sparsity, nnz: csr.nnz,
           dense: denseProbes.get(denseKey)!,
@@ -249,6 +334,8 @@ export async function run(options: BenchOptions): Promise<Record<string, unknown
           panel: batch === 1 ? null : probe(() => { panelKernel(); consume(yPanels); }),
           layout: probe(() => { withLayout(); consume(yRows); }),
           rowsKernel: probe(() => { rowsKernel(); consume(yRowMajor); }),
+          wasmDense,
+          wasmSparse,
         });
       }
     }
@@ -260,7 +347,8 @@ export async function run(options: BenchOptions): Promise<Record<string, unknown
     for (const batch of batches) {
       const group = cells.filter((c) => c.nRows === nRows && c.nCols === nCols && c.batch === batch);
       probes.push(group[0]!.dense);
-      for (const c of group) for (const p of [c.matvec, c.panel, c.layout, c.rowsKernel]) if (p !== null) probes.push(p);
+      if (group[0]!.wasmDense !== null) probes.push(group[0]!.wasmDense);
+      for (const c of group) for (const p of [c.matvec, c.panel, c.layout, c.rowsKernel, c.wasmSparse]) if (p !== null) probes.push(p);
     }
   }
   const scipyConfigs = shapes.flatMap(([r, c]) => sparsities.map((sparsity) => ({ rows: r, cols: c, sparsity, batches })));
@@ -296,6 +384,13 @@ export async function run(options: BenchOptions): Promise<Record<string, unknown
       row.scipyUs = c.scipyUs;
       row.vsScipy = c.scipyUs / sparseUs;
     }
+    if (c.wasmDense !== null && c.wasmSparse !== null) {
+      row.wasmDenseUs = c.wasmDense.best;
+      row.wasmSparseUs = c.wasmSparse.best;
+      row.wasmSpeedup = c.wasmDense.best / c.wasmSparse.best;
+      if (c.scipyUs !== undefined) row.wasmVsScipy = c.scipyUs / c.wasmSparse.best;
+      row.bestSpeedup = Math.min(denseUs, c.wasmDense.best) / Math.min(sparseUs, c.wasmSparse.best);
+    }
     return row;
   });
 
@@ -326,12 +421,16 @@ export async function run(options: BenchOptions): Promise<Record<string, unknown
 
   const columns = ['rows', 'cols', 'batch', 'sparsity', 'nnz', 'denseUs', 'sparseUs', 'speedup', 'ideal', 'gflops', 'kernel', 'layoutUs', 'rowsUs', 'scipyUs', 'vsScipy'];
   say(options, formatTable(rows as unknown as Record<string, unknown>[], columns));
+  if (wasm !== null) {
+    say(options, '\nWebAssembly SIMD backend (src/sparse/wasm), same layers, same rounds:');
+    say(options, formatTable(rows as unknown as Record<string, unknown>[], ['rows', 'cols', 'batch', 'sparsity', 'denseUs', 'sparseUs', 'wasmDenseUs', 'wasmSparseUs', 'speedup', 'wasmSpeedup', 'bestSpeedup', 'ideal', 'scipyUs', 'wasmVsScipy']));
+  }
   say(options, '\nbreak-even sparsity (sparse faster than gemmNT from here on):');
   say(options, formatTable(breakEven, ['rows', 'cols', 'batch', 'breakEvenSparsity', 'interpolated']));
   say(options, '\n4×1 block-pruned weights, CSR vs BSR kernels (µs):');
   say(options, formatTable(blocks, ['rows', 'cols', 'batch', 'sparsity', 'nnz', 'denseUs', 'csrUs', 'bsrUs', 'bsrVsCsr']));
   say(options, '\nLeNet-300-100 (784-300-100-10, ReLU), every layer 95 % sparse, compileInference (µs per predict):');
-  say(options, formatTable(lenet, ['batch', 'input', 'denseUs', 'sparseUs', 'speedup', 'kernels', 'maxRelError']));
+  say(options, formatTable(lenet, ['batch', 'input', 'denseUs', 'sparseUs', 'speedup', 'kernels', 'wasmDenseUs', 'wasmSparseUs', 'wasmSpeedup', 'wasmKernels', 'bestSpeedup', 'maxRelError']));
   say(options, '\nbatch-64 kernel alternatives on 300×784 (effective GFLOP/s = 2·nnz·batch/time):');
   say(options, formatTable(alternatives, ['sparsity', 'rowdot1', 'rowdot4', 'panel4', 'panel8', 'panel16']));
   say(options, `\ncost model, ns per multiply-add (median over the rows above): ${JSON.stringify(costModel)}`);
@@ -399,7 +498,11 @@ function lenetBenchmark(quick: boolean, timer: Timer, rounds: number, rng: Rng):
   }
   const dense = compileInference(layers, { strategy: 'dense' });
   const sparse = compileInference(layers, { strategy: 'auto' });
-  const cases: { batch: number; input: string; err: number; dense: Probe; sparse: Probe }[] = [];
+  const simd = wasmSimdSupported();
+  const wasmDense = simd ? compileInference(layers, { backend: 'wasm-simd', strategy: 'dense' }) : null;
+  const wasmSparse = simd ? compileInference(layers, { backend: 'wasm-simd', strategy: 'auto' }) : null;
+  interface LenetCase { batch: number; input: string; err: number; dense: Probe; sparse: Probe; wasmDense: Probe | null; wasmSparse: Probe | null }
+  const cases: LenetCase[] = [];
   // Inputs: Gaussian noise (every input non-zero), and real digits from the built-in test split, whose
   // ~80 % background zeros let the batch-1 path skip most of the first layer's weights.
   const digits = loadDigits().test;
@@ -407,14 +510,30 @@ function lenetBenchmark(quick: boolean, timer: Timer, rounds: number, rng: Rng):
   for (const { batch, input } of grid) {
     const x = input === 'random' ? randomArray(batch * 784, rng) : digits.x.slice(0, batch * 784);
     const expected = dense.predict(x, batch).slice();
-    const err = relativeError(sparse.predict(x, batch), expected);
+    let err = relativeError(sparse.predict(x, batch), expected);
+    if (wasmDense !== null && wasmSparse !== null) {
+      err = Math.max(err, relativeError(wasmDense.predict(x, batch), expected), relativeError(wasmSparse.predict(x, batch), expected));
+    }
     if (!(err <= 1e-5)) throw new Error(`LeNet: sparse inference differs from dense by ${err}`);
-    cases.push({ batch, input, err, dense: probe(() => consume(dense.predict(x, batch))), sparse: probe(() => consume(sparse.predict(x, batch))) });
+    cases.push({
+      batch, input, err,
+      dense: probe(() => consume(dense.predict(x, batch))),
+      sparse: probe(() => consume(sparse.predict(x, batch))),
+      wasmDense: wasmDense === null ? null : probe(() => consume(wasmDense.predict(x, batch))),
+      wasmSparse: wasmSparse === null ? null : probe(() => consume(wasmSparse.predict(x, batch))),
+    });
   }
-  measureRounds(cases.flatMap((c) => [c.dense, c.sparse]), rounds, timer);
+  measureRounds(cases.flatMap((c) => [c.dense, c.sparse, c.wasmDense, c.wasmSparse].filter((p): p is Probe => p !== null)), rounds, timer);
   return cases.map((c) => ({
     batch: c.batch, input: c.input, denseUs: c.dense.best, sparseUs: c.sparse.best, speedup: c.dense.best / c.sparse.best,
     kernels: sparse.kernels(c.batch).join(','), maxRelError: c.err,
+    ...(c.wasmDense === null || c.wasmSparse === null ? {} : {
+      wasmDenseUs: c.wasmDense.best,
+      wasmSparseUs: c.wasmSparse.best,
+      wasmSpeedup: c.wasmDense.best / c.wasmSparse.best,
+      wasmKernels: wasmSparse!.kernels(c.batch).join(','),
+      bestSpeedup: Math.min(c.dense.best, c.wasmDense.best) / Math.min(c.sparse.best, c.wasmSparse.best),
+    }),
   }));
 }
 

@@ -54,6 +54,13 @@ export class StateError extends SparsegradError {
   }
 }
 
+/** The JavaScript engine lacks something a requested feature needs (WebAssembly SIMD for the wasm backend). */
+export class UnsupportedError extends SparsegradError {
+  constructor(message: string) {
+    super('E_UNSUPPORTED', message);
+  }
+}
+
 /** A broken sparse-matrix structure (row pointers, column indices, lengths). */
 export class SparseFormatError extends SparsegradError {
   constructor(message: string) {

@@ -31,7 +31,8 @@ export { splitValidation, type ValidationSplit } from './data/split.ts';
 // sparse: CSR/BSR matrices, kernels, sparse inference
 export {
   CSRMatrix, validateCsr, csrFromDense, csrToDense, csrTranspose, BSRMatrix, bsrFromDense, bsrToDense, csrMatvec, compileInference, SparseModel,
-  type CompileOptions, type InferenceLayer, type InferenceStrategy, type LayerReport,
+  WasmSparseModel, wasmSimdSupported,
+  type CompileOptions, type InferenceLayer, type InferenceModel, type InferenceStrategy, type LayerReport,
 } from './sparse/index.ts';
 
 // prune: criteria, granularity, scope, schedules, methods, sweeps, reports, compilation

@@ -71,3 +71,10 @@ export function numberListFlag(values: Record<string, unknown>, name: string, fa
     return v;
   });
 }
+
+/** `--backend js|wasm-simd`: which kernels compiled inference runs on (default js). */
+export function backendFlag(values: Record<string, unknown>): 'js' | 'wasm-simd' {
+  const backend = stringFlag(values, 'backend', 'js');
+  if (backend !== 'js' && backend !== 'wasm-simd') throw new UsageError(`--backend must be js or wasm-simd, got '${backend}'`);
+  return backend;
+}

@@ -25,6 +25,8 @@ export interface DemoOptions {
   seed: number;
   /** Milliseconds per timing sample (smaller = faster demo, noisier timings). */
   timingMs: number;
+  /** Kernels for the timed inference, dense and sparse alike. Default 'js'. */
+  backend?: 'js' | 'wasm-simd';
   onStage?: (text: string) => void;
   onProgress?: (event: ProgressEvent, label: string) => void;
   onEpoch?: (stats: EpochStats, label: string) => void;
@@ -88,7 +90,7 @@ export function runDemo(data: DataSplit, options: DemoOptions): DemoResult {
   const denseTest = evaluate(model, data.test);
   stage(`dense model: test accuracy ${(denseTest.accuracy * 100).toFixed(2)}%; timing dense inference`);
   const sample = sampleInputs(data, Math.max(...DEMO_BATCHES), options.seed);
-  const denseLatency = measureLatency(model, sample, options.timingMs, 0);
+  const denseLatency = measureLatency(model, sample, options.timingMs, 0, options.backend ?? 'js');
 
   const runs: DemoRun[] = [];
   for (const method of DEMO_METHODS) {
@@ -111,7 +113,7 @@ export function runDemo(data: DataSplit, options: DemoOptions): DemoResult {
         sparsity: result.sparsity,
         testAccuracy: evaluate(result.model, data.test).accuracy,
         fileBytes: serializeModel(modelToRecord(result.model), { encoding: 'auto' }).length,
-        latency: measureLatency(result.model, sample, options.timingMs, result.sparsity),
+        latency: measureLatency(result.model, sample, options.timingMs, result.sparsity, options.backend ?? 'js'),
         trainSeconds,
       });
     }
@@ -144,10 +146,10 @@ function sampleInputs(data: DataSplit, count: number, seed: number): Float32Arra
   return x;
 }
 
-/** Dense (the project's best dense kernel) vs compiled sparse inference, same weights, same inputs. */
-function measureLatency(model: Sequential, sample: Float32Array, timingMs: number, sparsity: number): LatencyRow[] {
-  const dense = compileModel(model, { strategy: 'dense' });
-  const sparse = compileModel(model, { strategy: 'auto' });
+/** Dense vs compiled sparse inference on the same backend, same weights, same inputs. */
+function measureLatency(model: Sequential, sample: Float32Array, timingMs: number, sparsity: number, backend: 'js' | 'wasm-simd'): LatencyRow[] {
+  const dense = compileModel(model, { backend, strategy: 'dense' });
+  const sparse = compileModel(model, { backend, strategy: 'auto' });
   return DEMO_BATCHES.map((batch) => {
     const x = sample.subarray(0, batch * (sample.length / Math.max(...DEMO_BATCHES)));
     const denseSeconds = medianSecondsPerCall(() => dense.predict(x, batch), { minMs: timingMs });

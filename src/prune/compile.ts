@@ -2,15 +2,20 @@ import { ConfigError } from '../errors.ts';
 import { Dropout, ReLU, Sigmoid, Tanh } from '../nn/activations.ts';
 import { Linear } from '../nn/linear.ts';
 import type { Sequential } from '../nn/sequential.ts';
-import { compileInference, type Activation, type CompileOptions, type InferenceLayer, type SparseModel } from '../sparse/inference.ts';
+import { compileInference, type Activation, type CompileOptions, type InferenceLayer, type InferenceModel, type SparseModel } from '../sparse/inference.ts';
+import type { WasmSparseModel } from '../sparse/wasm/wasm-model.ts';
 
 /**
  * Compiles a trained (dense, or pruned with zeros) model into an inference-only SparseModel: each Linear
  * layer with the activation that follows it becomes one fused layer, and the sparse engine picks, per
  * layer and batch size, the dense or a sparse kernel by its measured cost model. Dropout disappears
  * (inference). This is the step where pruning turns into smaller and faster: masked zeros are dropped.
+ * `backend: 'wasm-simd'` runs it on the WebAssembly SIMD kernels instead of the TypeScript ones.
  */
-export function compileModel(model: Sequential, options: CompileOptions = {}): SparseModel {
+export function compileModel(model: Sequential, options?: CompileOptions & { backend?: 'js' }): SparseModel;
+export function compileModel(model: Sequential, options: CompileOptions & { backend: 'wasm-simd' }): WasmSparseModel;
+export function compileModel(model: Sequential, options?: CompileOptions): InferenceModel;
+export function compileModel(model: Sequential, options: CompileOptions = {}): InferenceModel {
   return compileInference(inferenceLayers(model), options);
 }
 

@@ -15,7 +15,10 @@ export {
   SparseModel,
   type Activation,
   type CompileOptions,
+  type InferenceModel,
   type InferenceLayer,
   type InferenceStrategy,
   type LayerReport,
 } from './inference.ts';
+export { WasmSparseModel, WASM_COST_MODEL, TAIL_PANEL_MIN, estimateWasmNs, type WasmStrategy } from './wasm/wasm-model.ts';
+export { wasmSimdSupported } from './wasm/kernels.ts';

@@ -2,13 +2,17 @@ import { ConfigError, ShapeError } from '../errors.ts';
 import { gemmNT } from '../tensor/kernels/gemm.ts';
 import type { FloatArray } from '../tensor/tensor.ts';
 import { BSRMatrix, bsrFromDense } from './bsr-matrix.ts';
-import { csrFromDense, csrToDense, csrTranspose } from './convert.ts';
+import { csrToDense, csrTranspose } from './convert.ts';
 import { countNonZeros, cscMatvecSkipZeros } from './kernels/csc-matvec.ts';
 import type { CSRMatrix } from './csr-matrix.ts';
 import { bsrMatmulPanel } from './kernels/bsr-matmul-panel.ts';
 import { csrMatmulPanel } from './kernels/csr-matmul-panel.ts';
 import { panelViews, panelWidths, panelsToRows, rowsToPanels } from './layout.ts';
+import { argmaxRows, checkInput, checkLayers, type Activation, type CheckedLayer, type InferenceLayer, type InferenceModel, type LayerReport } from './inference-layer.ts';
 import { chooseKernel, estimateKernelNs, preferSkipZeros, type KernelName } from './select-kernel.ts';
+import { compileWasm, type WasmSparseModel } from './wasm/wasm-model.ts';
+
+export type { Activation, InferenceLayer, InferenceModel, LayerReport } from './inference-layer.ts';
 
 /*
  * Sparse inference: an inference-only network compiled from plain layer data. Per layer and batch size it
@@ -16,20 +20,6 @@ import { chooseKernel, estimateKernelNs, preferSkipZeros, type KernelName } from
  * activations, layout.ts), keeps activations in the layout the next kernel wants, and converts only where
  * the layout changes (at most once at the input and once at the output for an all-sparse network).
  */
-
-export type Activation = 'relu' | 'sigmoid' | 'tanh' | 'none';
-
-/** One fully connected layer, y = act(x·Wᵀ + b), as plain data (what the nn → sparse adapter produces). */
-export interface InferenceLayer {
-  /** [outFeatures, inFeatures] row-major; zeros are pruned weights. */
-  weight: Float32Array;
-  outFeatures: number;
-  inFeatures: number;
-  bias: Float32Array | null;
-  activation: Activation;
-  /** Optional keep-mask (1 = keep) of weight's length; masked-out weights are treated as pruned. */
-  mask?: Uint8Array;
-}
 
 /**
  * How kernels are chosen: 'auto' = the measured cost model in select-kernel.ts (deterministic);
@@ -39,32 +29,14 @@ export interface InferenceLayer {
 export type InferenceStrategy = 'auto' | 'autotune' | KernelName;
 
 export interface CompileOptions {
+  /** 'js' (default): the TypeScript kernels. 'wasm-simd': WebAssembly SIMD kernels (wasm/wasm-model.ts). */
+  backend?: 'js' | 'wasm-simd';
+  /** The wasm-simd backend supports 'auto', 'dense' and 'csr'. */
   strategy?: InferenceStrategy;
   /** Batch size to build a plan for right away (others are built on first use). Default 1. */
   batch?: number;
   /** How many batch sizes keep their buffers at once (oldest plan dropped first). Default 8. */
   maxPlans?: number;
-}
-
-/** What compileInference reports about one layer at one batch size. */
-export interface LayerReport {
-  index: number;
-  inFeatures: number;
-  outFeatures: number;
-  nnz: number;
-  density: number;
-  /** Dense float32 weight: 4·in·out. */
-  denseBytes: number;
-  /** CSR: values + indices + indptr. */
-  csrBytes: number;
-  /** 4×1 BSR (values + indices + indptr), or null when it stores more than 1.5× the nonzeros. */
-  bsrBytes: number | null;
-  /** Per sample: 2·in·out dense, 2·nnz sparse (bias and activation not counted). */
-  denseFlops: number;
-  sparseFlops: number;
-  kernel: KernelName;
-  /** The cost model's estimate per kernel at this batch size, in ns. */
-  estimatedNs: Record<KernelName, number>;
 }
 
 interface CompiledLayer {
@@ -102,55 +74,36 @@ interface Plan {
 }
 
 /**
- * Compiles `layers` (input first) into a SparseModel. Validates every shape and the layer chain; copies the
- * weights, so later changes to the caller's arrays do not reach the model.
+ * Compiles `layers` (input first) into an inference model. Validates every shape and the layer chain; copies
+ * the weights, so later changes to the caller's arrays do not reach the model. `backend: 'wasm-simd'` runs
+ * the WebAssembly SIMD kernels (wasm/wasm-model.ts) instead of the TypeScript ones.
  */
-export function compileInference(layers: readonly InferenceLayer[], options: CompileOptions = {}): SparseModel {
-  if (layers.length === 0) throw new ConfigError('compileInference: a model needs at least one layer');
+export function compileInference(layers: readonly InferenceLayer[], options?: CompileOptions & { backend?: 'js' }): SparseModel;
+export function compileInference(layers: readonly InferenceLayer[], options: CompileOptions & { backend: 'wasm-simd' }): WasmSparseModel;
+export function compileInference(layers: readonly InferenceLayer[], options?: CompileOptions): InferenceModel;
+export function compileInference(layers: readonly InferenceLayer[], options: CompileOptions = {}): InferenceModel {
+  const backend = options.backend ?? 'js';
+  if (backend === 'wasm-simd') return compileWasm(layers, options);
+  if (backend !== 'js') throw new ConfigError(`compileInference: unknown backend '${String(backend)}' (js, wasm-simd)`);
   const strategy = options.strategy ?? 'auto';
   if (!['auto', 'autotune', 'dense', 'csr', 'bsr4x1'].includes(strategy)) {
     throw new ConfigError(`compileInference: unknown strategy '${String(strategy)}' (auto, autotune, dense, csr, bsr4x1)`);
   }
-  const compiled = layers.map((layer, index) => compileLayer(layer, index, strategy === 'bsr4x1'));
-  for (let l = 1; l < compiled.length; l++) {
-    if (compiled[l]!.inFeatures !== compiled[l - 1]!.outFeatures) {
-      throw new ShapeError(`compileInference: layer ${l} expects ${compiled[l]!.inFeatures} inputs but layer ${l - 1} gives ${compiled[l - 1]!.outFeatures}`);
-    }
-  }
+  const compiled = checkLayers(layers, 'compileInference').map((layer) => compileLayer(layer, strategy === 'bsr4x1'));
   const model = new SparseModel(compiled, strategy, options.maxPlans ?? 8);
   model.prepare(options.batch ?? 1);
   return model;
 }
 
-function compileLayer(layer: InferenceLayer, index: number, forceBsr: boolean): CompiledLayer {
-  const { inFeatures, outFeatures, weight, bias, activation, mask } = layer;
-  const where = `compileInference: layer ${index}`;
-  for (const [name, n] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
-    if (!Number.isSafeInteger(n) || n <= 0) throw new ShapeError(`${where}: ${name} must be a positive integer, got ${n}`);
-  }
-  if (!(weight instanceof Float32Array)) throw new ShapeError(`${where}: weight must be a Float32Array`);
-  if (weight.length !== outFeatures * inFeatures) {
-    throw new ShapeError(`${where}: weight has ${weight.length} elements, expected [${outFeatures}, ${inFeatures}] = ${outFeatures * inFeatures}`);
-  }
-  if (bias !== null && (!(bias instanceof Float32Array) || bias.length !== outFeatures)) {
-    throw new ShapeError(`${where}: bias has ${bias?.length} elements, expected ${outFeatures}`);
-  }
-  if (mask !== undefined && mask.length !== weight.length) {
-    throw new ShapeError(`${where}: mask has ${mask.length} elements, expected ${weight.length}`);
-  }
-  if (!['relu', 'sigmoid', 'tanh', 'none'].includes(activation)) {
-    throw new ConfigError(`${where}: unknown activation '${String(activation)}' (relu, sigmoid, tanh, none)`);
-  }
-  const masked = weight.slice();
-  if (mask !== undefined) for (let i = 0; i < masked.length; i++) if (mask[i] === 0) masked[i] = 0;
-  const csr = csrFromDense(masked, outFeatures, inFeatures);
+function compileLayer(layer: CheckedLayer, forceBsr: boolean): CompiledLayer {
+  const { inFeatures, outFeatures, activation, bias, csr, masked } = layer;
   // BSR is a candidate only for weights that are (close to) 4×1-block structured: on unstructured sparsity
   // its blocks are mostly zeros and it would do several times CSR's work.
   let bsr: BSRMatrix | null = bsrFromDense(masked, outFeatures, inFeatures);
   if (!forceBsr && bsr.storedEntries > 1.5 * csr.nnz) bsr = null;
   // No dense copy is kept: it is rebuilt from CSR only if a plan picks the dense kernel, so a model that
   // runs sparse holds only its sparse form.
-  return { inFeatures, outFeatures, activation, bias: bias === null ? null : bias.slice(), dense: null, csr, csc: csrTranspose(csr), bsr };
+  return { inFeatures, outFeatures, activation, bias, dense: null, csr, csc: csrTranspose(csr), bsr };
 }
 
 /** The layer's dense weight [out, in], rebuilt from CSR on first use and kept from then on. */
@@ -159,8 +112,9 @@ function denseWeight(layer: CompiledLayer): Float32Array {
   return layer.dense;
 }
 
-/** A compiled network; see compileInference. */
-export class SparseModel {
+/** A compiled network run by the TypeScript kernels; see compileInference. */
+export class SparseModel implements InferenceModel {
+  readonly backend = 'js';
   readonly inFeatures: number;
   readonly outFeatures: number;
   readonly strategy: InferenceStrategy;
@@ -183,7 +137,7 @@ export class SparseModel {
    * (that is what makes repeated calls allocation-free); copy it (`.slice()`) to keep it.
    */
   predict(x: Float32Array | Float64Array, batch: number): Float32Array {
-    this.checkInput(x, batch);
+    checkInput(x, batch, this.inFeatures);
     const plan = this.planFor(batch);
     this.run(plan, x);
     return plan.output;
@@ -192,14 +146,7 @@ export class SparseModel {
   /** The arg-max class of each sample (first index on ties); a reused buffer like `predict`'s result. */
   predictClasses(x: Float32Array | Float64Array, batch: number): Int32Array {
     const logits = this.predict(x, batch);
-    const plan = this.plans.get(batch)!;
-    const n = this.outFeatures;
-    for (let s = 0; s < batch; s++) {
-      let best = 0;
-      for (let c = 1; c < n; c++) if (logits[s * n + c]! > logits[s * n + best]!) best = c;
-      plan.classes[s] = best;
-    }
-    return plan.classes;
+    return argmaxRows(logits, batch, this.outFeatures, this.plans.get(batch)!.classes);
   }
 
   /** The kernel each layer runs at this batch size. */
@@ -248,15 +195,6 @@ export class SparseModel {
     if (this.plans.size >= this.maxPlans) this.plans.delete(this.plans.keys().next().value!);
     this.plans.set(batch, plan);
     return plan;
-  }
-
-  private checkInput(x: Float32Array | Float64Array, batch: number): void {
-    if (!(x instanceof Float32Array) && !(x instanceof Float64Array)) throw new ShapeError('predict: x must be a Float32Array or Float64Array');
-    if (!Number.isSafeInteger(batch) || batch <= 0) throw new ShapeError(`predict: batch must be a positive integer, got ${batch}`);
-    const expected = batch * this.inFeatures;
-    if (x.length !== expected) {
-      throw new ShapeError(`predict: x has ${x.length} elements, expected batch × inFeatures = ${batch} × ${this.inFeatures} = ${expected}`);
-    }
   }
 
   private buildPlan(batch: number): Plan {

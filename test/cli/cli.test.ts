@@ -101,6 +101,18 @@ describe('sparsegrad prune, inspect, compile, predict, export', () => {
     expect(result.json!['check']).toMatchObject({ samples: 2000, mismatches: 0 });
   });
 
+  it('compiles for the WebAssembly SIMD backend and predicts like the dense model on the digits test split', async () => {
+    const result = await runCli(['compile', '--model', pruned, '--data', 'digits', '--backend', 'wasm-simd', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.json).toMatchObject({ backend: 'wasm-simd', check: { samples: 2000, mismatches: 0 } });
+    const bad = await runCli(['compile', '--model', pruned, '--backend', 'gpu']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--backend must be js or wasm-simd, got 'gpu'/);
+    const badStrategy = await runCli(['compile', '--model', pruned, '--backend', 'wasm-simd', '--strategy', 'bsr4x1']);
+    expect(badStrategy.code).toBe(2);
+    expect(badStrategy.stderr).toMatch(/--strategy must be one of auto, dense, csr with --backend wasm-simd/);
+  });
+
   it('predicts an IDX file with labels', async () => {
     const result = await runCli(['predict', '--model', pruned, '--input', 'data/digits/t10k-images-idx3-ubyte.gz', '--labels', 'data/digits/t10k-labels-idx1-ubyte.gz', '--json']);
     expect(result.code, result.stderr).toBe(0);

@@ -1,7 +1,7 @@
 import { predict } from '../../nn/train.ts';
 import { compileModel } from '../../prune/compile.ts';
 import type { InferenceStrategy } from '../../sparse/inference.ts';
-import { numberListFlag, optionalString, parseCommand, stringFlag, UsageError } from '../args.ts';
+import { backendFlag, numberListFlag, optionalString, parseCommand, stringFlag, UsageError } from '../args.ts';
 import { loadData, loadModel, saveModelTo } from '../common.ts';
 import { createOutput, kib, percent, table } from '../output.ts';
 
@@ -13,6 +13,8 @@ the kernel the measured cost model picks, with nnz, density, bytes and FLOPs den
   --model FILE        a model file
   --batch LIST        batch sizes to plan for, default 1,64
   --strategy NAME     auto (cost model, default), autotune (time each kernel here), dense, csr or bsr4x1
+  --backend NAME      js (the TypeScript kernels, default) or wasm-simd (WebAssembly SIMD kernels; the
+                      strategies auto, dense and csr)
   --data SPEC         also check on this data's test split that the compiled model predicts exactly the
                       classes of the dense model (digits, fashion-mnist or an IDX directory)
   --out FILE          save the model with CSR-encoded weights (the compact file to ship)
@@ -20,19 +22,22 @@ the kernel the measured cost model picks, with nnz, density, bytes and FLOPs den
 `;
 
 const STRATEGIES = ['auto', 'autotune', 'dense', 'csr', 'bsr4x1'];
+const WASM_STRATEGIES = ['auto', 'dense', 'csr'];
 
 export async function compileCommand(argv: string[]): Promise<void> {
   const { values } = parseCommand(argv, {
-    model: { type: 'string' }, batch: { type: 'string' }, strategy: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' },
+    model: { type: 'string' }, batch: { type: 'string' }, strategy: { type: 'string' }, backend: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' },
     json: { type: 'boolean' }, quiet: { type: 'boolean' },
   });
   const out = createOutput({ json: values['json'] === true, quiet: values['quiet'] === true });
   const strategy = stringFlag(values, 'strategy', 'auto');
-  if (!STRATEGIES.includes(strategy)) throw new UsageError(`--strategy must be one of ${STRATEGIES.join(', ')}, got '${strategy}'`);
+  const backend = backendFlag(values);
+  const allowed = backend === 'js' ? STRATEGIES : WASM_STRATEGIES;
+  if (!allowed.includes(strategy)) throw new UsageError(`--strategy must be one of ${allowed.join(', ')} with --backend ${backend}, got '${strategy}'`);
   const batches = numberListFlag(values, 'batch', [1, 64]);
   for (const b of batches) if (!Number.isSafeInteger(b) || b < 1) throw new UsageError(`--batch sizes must be positive integers, got ${b}`);
   const model = await loadModel(stringFlag(values, 'model'));
-  const compiled = compileModel(model, { strategy: strategy as InferenceStrategy, batch: batches[0]! });
+  const compiled = compileModel(model, { backend, strategy: strategy as InferenceStrategy, batch: batches[0]! });
   const plans = batches.map((batch) => ({ batch, layers: compiled.report(batch) }));
   for (const plan of plans) {
     out.result(`batch ${plan.batch}:`);
@@ -41,7 +46,7 @@ export async function compileCommand(argv: string[]): Promise<void> {
       'KiB dense': (l.denseBytes / 1024).toFixed(1), 'KiB CSR': (l.csrBytes / 1024).toFixed(1), 'FLOPs dense/sparse': `${l.denseFlops}/${l.sparseFlops}`,
     })), ['layer', 'shape', 'nnz', 'density', 'kernel', 'KiB dense', 'KiB CSR', 'FLOPs dense/sparse']));
   }
-  const result: Record<string, unknown> = { strategy, plans };
+  const result: Record<string, unknown> = { backend, strategy, plans };
   const dataSpec = optionalString(values, 'data');
   if (dataSpec !== undefined) {
     const { test } = loadData(dataSpec, out);

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { loadDigits } from '../../node/data.ts';
 import { writeFileAtomically } from '../../node/files.ts';
 import { renderReport } from '../../report/html.ts';
-import { numberFlag, numberListFlag, parseCommand, stringFlag } from '../args.ts';
+import { backendFlag, numberFlag, numberListFlag, parseCommand, stringFlag } from '../args.ts';
 import { demoReport } from '../demo-report.ts';
 import { runDemo } from '../demo.ts';
 import { bar, createOutput, percent, table } from '../output.ts';
@@ -19,6 +19,7 @@ sparse inference at batch 1 and 64, and writes a self-contained HTML report with
   --prune-epochs N   retraining epochs per pruned model, default 3
   --sparsities LIST  default 0.5,0.8,0.9,0.95,0.98
   --timing-ms MS     length of one timing sample, default 25
+  --backend NAME     kernels for the timed inference (dense and sparse alike): js (default) or wasm-simd
   --seed S           default 0
   --quick            a fast smoke run (1 epoch, 2 sparsities, short timings)
   --json             print the summary as one JSON object on the last stdout line
@@ -28,7 +29,7 @@ sparse inference at batch 1 and 64, and writes a self-contained HTML report with
 export async function demoCommand(argv: string[]): Promise<void> {
   const { values } = parseCommand(argv, {
     out: { type: 'string' }, epochs: { type: 'string' }, 'prune-epochs': { type: 'string' }, sparsities: { type: 'string' }, 'timing-ms': { type: 'string' },
-    seed: { type: 'string' }, quick: { type: 'boolean' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
+    seed: { type: 'string' }, backend: { type: 'string' }, quick: { type: 'boolean' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
   });
   const out = createOutput({ json: values['json'] === true, quiet: values['quiet'] === true });
   const quick = values['quick'] === true;
@@ -39,6 +40,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
     sparsities: numberListFlag(values, 'sparsities', quick ? [0.5, 0.95] : [0.5, 0.8, 0.9, 0.95, 0.98]),
     timingMs: numberFlag(values, 'timing-ms', quick ? 5 : 25, { min: 1 }),
     seed: numberFlag(values, 'seed', 0, { min: 0, integer: true }),
+    backend: backendFlag(values),
   };
   mkdirSync(outDir, { recursive: true });
   const data = loadDigits();

@@ -1,7 +1,7 @@
 /*
- * A minimal WebAssembly binary writer, enough to hand-assemble the kernels of this experiment (kernels.ts)
- * from TypeScript with no toolchain and no dependency: one imported memory, functions whose parameters are
- * all i32 (sizes and byte addresses) and that return nothing, exported by name.
+ * A minimal WebAssembly binary writer, enough to hand-assemble the SIMD inference kernels (kernels.ts) from
+ * TypeScript with no toolchain and no dependency: one imported memory, functions whose parameters are all
+ * i32 (sizes, flags and byte addresses) and that return nothing, exported by name.
  *
  * Format reference: the WebAssembly core spec, "Binary Format" (module = magic, version, sections; each
  * section = id, byte length, payload; integers in LEB128) and the SIMD proposal's opcode table (prefix 0xfd
@@ -44,6 +44,7 @@ const memarg = (alignLog2: number, offset: number): number[] => [alignLog2, ...u
 /** The instructions the kernels use, as byte sequences. Stack effects are in the comments. */
 export const op = {
   block: [0x02, 0x40], // start of a block without result; `br` to it jumps past its `end`
+  if: [0x04, 0x40], // [i32] → [], runs the instructions up to its `end` when non-zero
   loop: [0x03, 0x40], // start of a loop; `br` to it jumps back to its start
   end: [0x0b],
   br: (depth: number) => [0x0c, ...uleb(depth)],
@@ -61,9 +62,12 @@ export const op = {
   i32Mul: [0x6c],
   i32Shl: [0x74],
   i32GeU: [0x4f],
+  i32GtU: [0x4b],
+  i32And: [0x71],
   i32GeS: [0x4e],
   f32Add: [0x92],
   f32Mul: [0x94],
+  f32Max: [0x97],
   v128Load: (offset = 0) => [...simd(0x00), ...memarg(4, offset)], // [addr] → [v128]
   v128Store: (offset = 0) => [...simd(0x0b), ...memarg(4, offset)], // [addr, v128] → []
   v128Load32Splat: (offset = 0) => [...simd(0x09), ...memarg(2, offset)], // [addr] → [f32 in all 4 lanes]
@@ -71,6 +75,7 @@ export const op = {
   f32x4ExtractLane: (lane: number) => [...simd(0x1f), lane], // [v128] → [f32]
   f32x4Add: simd(0xe4),
   f32x4Mul: simd(0xe6),
+  f32x4Max: simd(0xe9),
 };
 
 /** One function: its i32 parameters, its extra locals (numbered after the parameters) and its body. */
