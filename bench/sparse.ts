@@ -596,5 +596,10 @@ function fitCostModel(rows: Row[], blocks: Record<string, unknown>[], alternativ
     csrNs8: round(median(alternatives.map((a) => 2 / a.panel8!))),
     bsrNs1: round(median(blocks.filter((b) => b.batch === 1).map((b) => ((b.bsrUs as number) * 1e3) / (b.nnz as number)))),
     bsrNs16: round(median(blocks.filter((b) => (b.batch as number) > 1).map((b) => ((b.bsrUs as number) * 1e3) / ((b.batch as number) * (b.nnz as number))))),
+    // The WebAssembly SIMD backend's WASM_COST_MODEL (src/sparse/wasm/wasm-model.ts)
+    wasmDenseVectorNs: round(median(big.filter((r) => r.batch === 1 && r.wasmDenseUs !== undefined).map((r) => (r.wasmDenseUs! * 1e3) / (r.rows * r.cols)))),
+    wasmDensePanelNs: round(median(big.filter((r) => r.batch > 1 && r.wasmDenseUs !== undefined).map((r) => (r.wasmDenseUs! * 1e3) / (r.batch * r.rows * r.cols)))),
+    wasmCsrVectorNs: round(median(csr1.filter((r) => r.wasmSparseUs !== undefined).map((r) => (r.wasmSparseUs! * 1e3) / r.nnz))),
+    wasmCsrPanelNs: round(median(csrB.filter((r) => r.wasmSparseUs !== undefined).map((r) => (r.wasmSparseUs! * 1e3) / (r.batch * r.nnz)))),
   };
 }

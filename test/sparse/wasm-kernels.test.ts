@@ -2,7 +2,7 @@
 // kernel in the project is checked on (0 rows, 1×1, 1×N, N×1, primes, unroll sizes ± 1, 0 % and 100 %
 // density, empty rows, a full row, a single nonzero, the last column only), with and without bias and ReLU.
 import { describe, expect, it } from 'vitest';
-import { csrFromDense } from '../../src/sparse/index.ts';
+import { csrFromDense, csrTranspose } from '../../src/sparse/index.ts';
 import { WasmArena } from '../../src/sparse/wasm/arena.ts';
 import { instantiateKernels, wasmSimdSupported } from '../../src/sparse/wasm/kernels.ts';
 import { Rng } from '../../src/tensor/index.ts';
@@ -96,6 +96,20 @@ describe.runIf(wasmSimdSupported())('WebAssembly SIMD kernels', () => {
           vectorResult('spmv');
           k.denseMatvec(rows, cols, wAddress, biasAddress, flag, xRows, yVector);
           vectorResult('denseMatvec');
+
+          // Skip-zeros (CSC scatter): on an input with every third feature zero, against its own reference.
+          const sparseInput = x.slice(0, cols).map((v, j) => (j % 3 === 0 ? 0 : v));
+          const sparseRef = reference(w, bias, relu, rows, cols, sparseInput, 1);
+          const csc = csrTranspose(csr);
+          const xSparse = arena.allocF32(sparseInput);
+          const colptr = arena.allocI32(csc.indptr);
+          const rowOffsets = arena.allocI32(Array.from(csc.indices, (r) => r * 4));
+          const cscValues = arena.allocF32(csc.values);
+          k.cscMatvecSkipZeros(rows, cols, colptr, rowOffsets, cscValues, biasAddress, flag, xSparse, yVector);
+          const got = arena.f32().slice(yVector / 4, yVector / 4 + rows);
+          for (let i = 0; i < rows; i++) {
+            if (!(Math.abs(got[i]! - sparseRef.y[i]!) <= sparseRef.bound[i]!)) expect.fail(`cscMatvecSkipZeros: row ${i} is ${got[i]}, reference ${sparseRef.y[i]}`);
+          }
         });
       }
     }

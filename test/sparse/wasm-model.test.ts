@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, ShapeError, UnsupportedError } from '../../src/errors.ts';
 import { compileInference, TAIL_PANEL_MIN, type Activation, type InferenceLayer, WasmSparseModel } from '../../src/sparse/index.ts';
+import { preferSkipZerosWasm } from '../../src/sparse/wasm/wasm-model.ts';
 import { wasmSimdSupported } from '../../src/sparse/wasm/kernels.ts';
 import { Rng } from '../../src/tensor/index.ts';
 import { linearReference, maxRelativeError, randomSparse, randomVector } from '../reference/sparse.ts';
@@ -60,6 +61,18 @@ describe.runIf(wasmSimdSupported())("compileInference, backend 'wasm-simd'", () 
       });
     }
   }
+
+  it('skips zero inputs at batch 1 when that is cheaper, with the same result', () => {
+    const layers = makeLayers([200, 60, 10], [0.05, 0.3], ['relu', 'none'], rng);
+    const model = compileInference(layers, { backend: 'wasm-simd' });
+    const x = randomVector(200, rng).map((v, j) => (j % 5 === 0 ? v : 0)); // 80 % zeros, like image background
+    const nnz = layers[0]!.weight.reduce((n, v) => n + (v !== 0 ? 1 : 0), 0);
+    expect(preferSkipZerosWasm(nnz, 60, 200, 40)).toBe(true);
+    expect(preferSkipZerosWasm(nnz, 60, 200, 200)).toBe(false);
+    expect(maxRelativeError(model.predict(x, 1), forwardReference(layers, x, 1))).toBeLessThan(1e-5);
+    const dense = randomVector(200, rng);
+    expect(maxRelativeError(model.predict(dense, 1), forwardReference(layers, dense, 1))).toBeLessThan(1e-5);
+  });
 
   it('accepts Float64Array inputs and gives the same logits as the same values in float32', () => {
     const layers = makeLayers([12, 8, 3], [0.5, 1], ['relu', 'none'], rng);

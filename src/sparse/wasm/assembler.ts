@@ -65,6 +65,7 @@ export const op = {
   i32GtU: [0x4b],
   i32And: [0x71],
   i32GeS: [0x4e],
+  f32Ne: [0x5c],
   f32Add: [0x92],
   f32Mul: [0x94],
   f32Max: [0x97],

@@ -1,5 +1,6 @@
 import { ConfigError, ShapeError, UnsupportedError } from '../../errors.ts';
-import { csrToDense } from '../convert.ts';
+import { csrToDense, csrTranspose } from '../convert.ts';
+import type { CSRMatrix } from '../csr-matrix.ts';
 import { argmaxRows, checkInput, checkLayers, type Activation, type InferenceLayer, type InferenceModel, type LayerReport } from '../inference-layer.ts';
 import type { KernelName } from '../select-kernel.ts';
 import { WasmArena } from './arena.ts';
@@ -12,8 +13,9 @@ import { instantiateKernels, type WasmKernels } from './kernels.ts';
  * A batch is cut into 16-sample panels plus a few single samples: batch = 16·P + r. A tail of r ≥ 4
  * samples is zero-padded to one more panel (a panel is ~7× cheaper per sample than a vector for sparse
  * layers, ~1.6× for dense ones); a tail of r < 4 runs as r vectors. Each layer picks its kernel for the
- * panel part and for the vector part separately, by the cost model below (measured on the project machine
- * by experiments/wasm-simd/run.ts and bench/sparse.ts).
+ * panel part and for the vector part separately, by the cost model below (constants measured on the
+ * project machine with `npx sparsegrad bench sparse`); a sparse vector additionally skips zero inputs
+ * when that is cheaper for the input at hand (decided per call, like the TypeScript backend).
  *
  * Memory: the weights are placed once at compile time. Activations live in one scratch region that every
  * plan (batch size) shares — JavaScript runs one predict at a time — and that is replaced by a larger one
@@ -27,7 +29,23 @@ export const WASM_COST_MODEL = {
   csrPanelNs: 0.1,
   csrVectorNs: 0.7,
   rowNs: 0.5,
+  /**
+   * Batch 1, skip-zero inputs (cscMatvecSkipZeros): per stored entry of a non-zero input's column (a
+   * scatter: load, add, store), per non-zero input column, and per input scanned. Measured on 300×784 and
+   * 100×300 at 90–98 % sparsity with 20–100 % non-zero inputs.
+   */
+  cscNsTouched: 1.2,
+  cscNsColumn: 1.0,
+  scanNs: 0.3,
 };
+
+/** Batch 1: whether scattering the columns of the non-zero inputs beats gathering every nonzero. */
+export function preferSkipZerosWasm(nnz: number, outFeatures: number, inFeatures: number, nonZeroInputs: number): boolean {
+  const c = WASM_COST_MODEL;
+  const gather = c.csrVectorNs * nnz;
+  const scatter = c.cscNsTouched * nnz * (nonZeroInputs / Math.max(inFeatures, 1)) + c.cscNsColumn * nonZeroInputs + c.scanNs * inFeatures;
+  return scatter < gather;
+}
 
 /** Below this many tail samples the tail runs as single vectors, from here on as one zero-padded panel. */
 export const TAIL_PANEL_MIN = 4;
@@ -57,6 +75,9 @@ interface WasmLayer {
   /** The dense weight [out, in]: placed when a plan first runs the layer dense (0 = not yet). */
   dense: number;
   denseSource: () => Float32Array;
+  /** W by columns for the skip-zeros kernel: placed when a plan first runs single vectors sparse. */
+  csc: { colptr: number; rowOffsets: number; values: number } | null;
+  cscSource: () => CSRMatrix;
 }
 
 interface Step {
@@ -105,6 +126,8 @@ export function compileWasm(layers: readonly InferenceLayer[], options: WasmComp
       values: arena.allocF32(csr.values),
       dense: 0,
       denseSource: () => csrToDense(csr),
+      csc: null,
+      cscSource: () => csrTranspose(csr),
     };
   });
   const model = new WasmSparseModel(compiled, strategy as WasmStrategy, arena, instance.kernels, options.maxPlans ?? 8);
@@ -213,6 +236,10 @@ export class WasmSparseModel implements InferenceModel {
       const step = { layer, panelKernel: this.pick(layer, 'panel'), vectorKernel: this.pick(layer, 'vector') };
       const runsDense = (panels > 0 && step.panelKernel === 'dense') || (vectors > 0 && step.vectorKernel === 'dense');
       if (runsDense && layer.dense === 0) layer.dense = this.arena.allocF32(layer.denseSource());
+      if (vectors > 0 && step.vectorKernel === 'csr' && layer.csc === null) {
+        const csc = layer.cscSource();
+        layer.csc = { colptr: this.arena.allocI32(csc.indptr), rowOffsets: this.arena.allocI32(csc.indices.map((r) => r * 4)), values: this.arena.allocF32(csc.values) };
+      }
       return step;
     });
     // Scratch: the row-major input, two ping-pong activation buffers, the row-major output.
@@ -263,7 +290,11 @@ export class WasmSparseModel implements InferenceModel {
         const xAt = vectorIn + 4 * t * fIn;
         const yAt = vectorOut + 4 * t * fOut;
         if (step.vectorKernel === 'dense') k.denseMatvec(fOut, fIn, layer.dense, bias, relu, xAt, yAt);
-        else k.spmv(fOut, layer.indptr, layer.vectorOffsets, layer.values, bias, relu, xAt, yAt);
+        else if (preferSkipZerosWasm(layer.nnz, fOut, fIn, countNonZeros(this.arena.f32(), xAt / 4, fIn))) {
+          // A mostly-zero input (ReLU activations, image background): touch only its non-zero columns.
+          const csc = layer.csc!;
+          k.cscMatvecSkipZeros(fOut, fIn, csc.colptr, csc.rowOffsets, csc.values, bias, relu, xAt, yAt);
+        } else k.spmv(fOut, layer.indptr, layer.vectorOffsets, layer.values, bias, relu, xAt, yAt);
       }
       if (layer.activation === 'sigmoid' || layer.activation === 'tanh') {
         applyActivation(layer.activation, this.arena.f32(), panelOut / 4, panelOut / 4 + samples * fOut);
@@ -280,6 +311,12 @@ export class WasmSparseModel implements InferenceModel {
     out.copyWithin(rowsOut / 4 + panelFloats, last / 4 + panelFloats, last / 4 + panelFloats + vectors * this.outFeatures);
     plan.output.set(out.subarray(rowsOut / 4, rowsOut / 4 + batch * this.outFeatures));
   }
+}
+
+function countNonZeros(data: Float32Array, from: number, count: number): number {
+  let n = 0;
+  for (let i = from; i < from + count; i++) if (data[i] !== 0) n++;
+  return n;
 }
 
 function applyActivation(activation: 'sigmoid' | 'tanh', y: Float32Array, from: number, to: number): void {
