@@ -9,7 +9,11 @@
  *             panel kernel on panel-layout activations (as scipy gets Xt) or csrMatmulRows on row-major x;
  *   layoutUs  the panel kernel plus the conversions rows → panels → rows (a single layer run on its own);
  *   rowsUs    csrMatmulRows (row-major, 4 samples per pass), the PEERS.md `rowdot4` baseline;
- *   scipyUs   scipy.sparse csr_matrix (bench/scipy_csr.py), when python3 with scipy is on PATH.
+ *   scipyUs   scipy.sparse csr_matrix (bench/scipy_csr.py), when python3 with scipy is on PATH;
+ *   wasmDenseUs / wasmSparseUs   the WebAssembly SIMD backend's kernels (src/sparse/wasm) on the same
+ *             weights and panel-layout inputs in the module's memory (denseMatvec / spmv at batch 1,
+ *             densePanel16 / spmmPanel16 per 16-sample panel), when the engine has WebAssembly SIMD;
+ *             wasmSpeedup is within that backend, bestSpeedup is fastest dense over fastest sparse.
  * Timing: benchmark.js (the harness's `measure`) for the JS kernels, interleaved over rounds, keeping the best round;
  * scipy is timed by a calibrated loop in Python
  * (the machine is shared, and the fastest repetition is the one least disturbed by other processes).

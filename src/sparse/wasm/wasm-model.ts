@@ -24,10 +24,13 @@ import { instantiateKernels, type WasmKernels } from './kernels.ts';
 
 /** ns per multiply-add per sample (per stored nonzero for CSR), and per output row per kernel call. */
 export const WASM_COST_MODEL = {
-  densePanelNs: 0.07,
+  // Averages of two full `npx sparsegrad bench sparse` runs ("cost model" line: wasm*Ns), 300×784 and
+  // 1024×1024 rows. What decides is their ratio: CSR wins from ~20 % sparsity in panels and from ~80 % for
+  // single vectors, where the dense kernel vectorises and the sparse gather does not.
+  densePanelNs: 0.066,
   denseVectorNs: 0.11,
-  csrPanelNs: 0.1,
-  csrVectorNs: 0.7,
+  csrPanelNs: 0.08,
+  csrVectorNs: 0.6,
   rowNs: 0.5,
   /**
    * Batch 1, skip-zero inputs (cscMatvecSkipZeros): per stored entry of a non-zero input's column (a
