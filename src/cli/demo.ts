@@ -120,7 +120,7 @@ export function runDemo(data: DataSplit, options: DemoOptions): DemoResult {
   }
   return {
     machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.arch()}` },
-    options: { epochs: options.epochs, pruneEpochs: options.pruneEpochs, sparsities: options.sparsities, seed: options.seed, timingMs: options.timingMs },
+    options: { epochs: options.epochs, pruneEpochs: options.pruneEpochs, sparsities: options.sparsities, seed: options.seed, timingMs: options.timingMs, backend: options.backend ?? 'js' },
     dense: {
       testAccuracy: denseTest.accuracy,
       testLoss: denseTest.loss,

@@ -27,6 +27,17 @@ describe('sparsegrad demo (quick)', () => {
     expect(html.match(/<svg/g)?.length).toBe(4);
   });
 
+  it('times inference on the WebAssembly SIMD kernels with --backend wasm-simd', async () => {
+    const out = join(dir, 'wasm');
+    const result = await runCli(['demo', '--quick', '--out', out, '--json', '--quiet', '--sparsities', '0.95', '--epochs', '1', '--prune-epochs', '1', '--backend', 'wasm-simd']);
+    expect(result.code, result.stderr).toBe(0);
+    const data = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { options: { backend: string }; runs: { latency: { sparseUs: number; kernels: string }[] }[] };
+    expect(data.options.backend).toBe('wasm-simd');
+    for (const run of data.runs) for (const row of run.latency) expect(row.sparseUs).toBeGreaterThan(0);
+    const bad = await runCli(['demo', '--backend', 'webgpu']);
+    expect(bad.code).toBe(2);
+  });
+
   it.runIf(existsSync('/usr/bin/chromium'))('opens in headless Chromium without errors', async () => {
     const check = await checkPageInChromium(join(dir, 'index.html'));
     expect(check.errors).toEqual([]);
