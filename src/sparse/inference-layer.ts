@@ -132,3 +132,64 @@ export function argmaxRows(logits: Float32Array, batch: number, classes: number,
   }
   return out;
 }
+
+/**
+ * Plans (buffers and kernel choices for one batch size) built on first use and kept; beyond `max` plans the
+ * oldest is dropped. Both backends keep theirs here, so repeated calls at one batch size allocate nothing.
+ */
+export class PlanCache<P> {
+  private readonly plans = new Map<number, P>();
+
+  constructor(private readonly max: number, private readonly build: (batch: number) => P) {}
+
+  get(batch: number): P {
+    const existing = this.plans.get(batch);
+    if (existing !== undefined) return existing;
+    if (!Number.isSafeInteger(batch) || batch <= 0) throw new ShapeError(`batch must be a positive integer, got ${batch}`);
+    const plan = this.build(batch);
+    if (this.plans.size >= Math.max(1, this.max)) this.plans.delete(this.plans.keys().next().value!);
+    this.plans.set(batch, plan);
+    return plan;
+  }
+}
+
+/**
+ * What both backends' models share: input checks, the plan cache, predict / predictClasses / prepare.
+ * A backend supplies how a plan for one batch size is built and how it runs.
+ */
+export abstract class CompiledNetwork<P extends { output: Float32Array; classes: Int32Array }> implements InferenceModel {
+  abstract readonly backend: 'js' | 'wasm-simd';
+  protected readonly plans: PlanCache<P>;
+
+  constructor(readonly inFeatures: number, readonly outFeatures: number, maxPlans: number) {
+    this.plans = new PlanCache(maxPlans, (batch) => this.buildPlan(batch));
+  }
+
+  /**
+   * Logits for a batch: `x` is [batch × inFeatures] row-major, the result [batch × outFeatures] row-major.
+   * NOTE: the result is a buffer owned by the model and reused by the next call with the same batch size
+   * (that is what makes repeated calls allocation-free); copy it (`.slice()`) to keep it.
+   */
+  predict(x: Float32Array | Float64Array, batch: number): Float32Array {
+    checkInput(x, batch, this.inFeatures);
+    const plan = this.plans.get(batch);
+    this.run(plan, x);
+    return plan.output;
+  }
+
+  /** The arg-max class of each sample (first index on ties); a reused buffer like `predict`'s result. */
+  predictClasses(x: Float32Array | Float64Array, batch: number): Int32Array {
+    const logits = this.predict(x, batch);
+    return argmaxRows(logits, batch, this.outFeatures, this.plans.get(batch).classes);
+  }
+
+  /** Builds the buffers and kernel choices for a batch size ahead of the first predict (optional warm-up). */
+  prepare(batch: number): void {
+    this.plans.get(batch);
+  }
+
+  abstract kernels(batch?: number): KernelName[];
+  abstract report(batch?: number): LayerReport[];
+  protected abstract buildPlan(batch: number): P;
+  protected abstract run(plan: P, x: Float32Array | Float64Array): void;
+}

@@ -1,4 +1,4 @@
-import { ConfigError, ShapeError } from '../errors.ts';
+import { ConfigError } from '../errors.ts';
 import { gemmNT } from '../tensor/kernels/gemm.ts';
 import type { FloatArray } from '../tensor/tensor.ts';
 import { BSRMatrix, bsrFromDense } from './bsr-matrix.ts';
@@ -8,7 +8,7 @@ import type { CSRMatrix } from './csr-matrix.ts';
 import { bsrMatmulPanel } from './kernels/bsr-matmul-panel.ts';
 import { csrMatmulPanel } from './kernels/csr-matmul-panel.ts';
 import { panelViews, panelWidths, panelsToRows, rowsToPanels } from './layout.ts';
-import { argmaxRows, checkInput, checkLayers, type Activation, type CheckedLayer, type InferenceLayer, type InferenceModel, type LayerReport } from './inference-layer.ts';
+import { checkLayers, CompiledNetwork, type Activation, type CheckedLayer, type InferenceLayer, type InferenceModel, type LayerReport } from './inference-layer.ts';
 import { chooseKernel, estimateKernelNs, preferSkipZeros, type KernelName } from './select-kernel.ts';
 import { compileWasm, type WasmSparseModel } from './wasm/wasm-model.ts';
 
@@ -113,50 +113,26 @@ function denseWeight(layer: CompiledLayer): Float32Array {
 }
 
 /** A compiled network run by the TypeScript kernels; see compileInference. */
-export class SparseModel implements InferenceModel {
+export class SparseModel extends CompiledNetwork<Plan> {
   readonly backend = 'js';
-  readonly inFeatures: number;
-  readonly outFeatures: number;
   readonly strategy: InferenceStrategy;
   private readonly layers: CompiledLayer[];
-  private readonly plans = new Map<number, Plan>();
-  private readonly maxPlans: number;
 
   /** @internal use compileInference */
   constructor(layers: CompiledLayer[], strategy: InferenceStrategy, maxPlans: number) {
+    super(layers[0]!.inFeatures, layers[layers.length - 1]!.outFeatures, maxPlans);
     this.layers = layers;
     this.strategy = strategy;
-    this.maxPlans = Math.max(1, maxPlans);
-    this.inFeatures = layers[0]!.inFeatures;
-    this.outFeatures = layers[layers.length - 1]!.outFeatures;
-  }
-
-  /**
-   * Logits for a batch: `x` is [batch × inFeatures] row-major, the result [batch × outFeatures] row-major.
-   * NOTE: the result is a buffer owned by the model and reused by the next call with the same batch size
-   * (that is what makes repeated calls allocation-free); copy it (`.slice()`) to keep it.
-   */
-  predict(x: Float32Array | Float64Array, batch: number): Float32Array {
-    checkInput(x, batch, this.inFeatures);
-    const plan = this.planFor(batch);
-    this.run(plan, x);
-    return plan.output;
-  }
-
-  /** The arg-max class of each sample (first index on ties); a reused buffer like `predict`'s result. */
-  predictClasses(x: Float32Array | Float64Array, batch: number): Int32Array {
-    const logits = this.predict(x, batch);
-    return argmaxRows(logits, batch, this.outFeatures, this.plans.get(batch)!.classes);
   }
 
   /** The kernel each layer runs at this batch size. */
   kernels(batch = 1): KernelName[] {
-    return this.planFor(batch).steps.map((s) => s.kernel);
+    return this.plans.get(batch).steps.map((s) => s.kernel);
   }
 
   /** Per-layer sizes, bytes, FLOPs and the chosen kernel at this batch size. */
   report(batch = 1): LayerReport[] {
-    const plan = this.planFor(batch);
+    const plan = this.plans.get(batch);
     return plan.steps.map((step, index) => {
       const { layer } = step;
       const { csr, bsr } = layer;
@@ -182,22 +158,7 @@ export class SparseModel implements InferenceModel {
     });
   }
 
-  /** Builds the buffers and kernel choices for a batch size ahead of the first predict (optional warm-up). */
-  prepare(batch: number): void {
-    this.planFor(batch);
-  }
-
-  private planFor(batch: number): Plan {
-    const existing = this.plans.get(batch);
-    if (existing !== undefined) return existing;
-    if (!Number.isSafeInteger(batch) || batch <= 0) throw new ShapeError(`batch must be a positive integer, got ${batch}`);
-    const plan = this.buildPlan(batch);
-    if (this.plans.size >= this.maxPlans) this.plans.delete(this.plans.keys().next().value!);
-    this.plans.set(batch, plan);
-    return plan;
-  }
-
-  private buildPlan(batch: number): Plan {
+  protected buildPlan(batch: number): Plan {
     const widths = panelWidths(batch);
     const output = new Float32Array(batch * this.outFeatures);
     const steps: Step[] = [];
@@ -238,7 +199,7 @@ export class SparseModel implements InferenceModel {
     }
   }
 
-  private run(plan: Plan, x: Float32Array | Float64Array): void {
+  protected run(plan: Plan, x: Float32Array | Float64Array): void {
     const { batch, widths } = plan;
     let current: FloatArray = x;
     for (const step of plan.steps) {

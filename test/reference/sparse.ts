@@ -1,6 +1,7 @@
 /**
  * Naive float64 oracles for the sparse kernels: deliberately the textbook loops, no blocking or unrolling.
  */
+import type { InferenceLayer } from '../../src/sparse/index.ts';
 import { Rng } from '../../src/tensor/index.ts';
 
 export type Act = 'relu' | 'sigmoid' | 'tanh' | 'none';
@@ -44,4 +45,25 @@ export function maxRelativeError(a: ArrayLike<number>, b: ArrayLike<number>): nu
     scale = Math.max(scale, Math.abs(b[i]!));
   }
   return b.length === 0 ? 0 : diff / scale;
+}
+
+/** A random network: layer l maps sizes[l] → sizes[l+1] with the given weight density; even layers have a bias. */
+export function makeLayers(sizes: number[], densities: number[], activations: Act[], rng: Rng): InferenceLayer[] {
+  return activations.map((activation, l) => ({
+    weight: randomSparse(sizes[l + 1]!, sizes[l]!, densities[l]!, rng),
+    inFeatures: sizes[l]!,
+    outFeatures: sizes[l + 1]!,
+    bias: l % 2 === 0 ? randomVector(sizes[l + 1]!, rng) : null,
+    activation,
+  }));
+}
+
+/** The network in float64, layer by layer (masks applied): the oracle for compiled inference. */
+export function forwardReference(layers: InferenceLayer[], x: Float32Array, batch: number): Float64Array {
+  let h: ArrayLike<number> = x;
+  for (const layer of layers) {
+    const w = layer.mask === undefined ? layer.weight : layer.weight.map((v, i) => (layer.mask![i] === 0 ? 0 : v));
+    h = linearReference(layer.outFeatures, layer.inFeatures, batch, w, layer.bias, layer.activation, h);
+  }
+  return h as Float64Array;
 }

@@ -2,27 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, ShapeError } from '../../src/errors.ts';
 import { chooseKernel, compileInference, panelWidths, type Activation, type InferenceLayer, type InferenceStrategy } from '../../src/sparse/index.ts';
 import { Rng } from '../../src/tensor/index.ts';
-import { linearReference, maxRelativeError, randomSparse, randomVector } from '../reference/sparse.ts';
-
-function makeLayers(sizes: number[], densities: number[], activations: Activation[], rng: Rng): InferenceLayer[] {
-  return activations.map((activation, l) => ({
-    weight: randomSparse(sizes[l + 1]!, sizes[l]!, densities[l]!, rng),
-    inFeatures: sizes[l]!,
-    outFeatures: sizes[l + 1]!,
-    bias: l % 2 === 0 ? randomVector(sizes[l + 1]!, rng) : null,
-    activation,
-  }));
-}
-
-/** The network in float64, layer by layer: the oracle. */
-function forwardReference(layers: InferenceLayer[], x: Float32Array, batch: number): Float64Array {
-  let h: ArrayLike<number> = x;
-  for (const layer of layers) {
-    const w = layer.mask === undefined ? layer.weight : layer.weight.map((v, i) => (layer.mask![i] === 0 ? 0 : v));
-    h = linearReference(layer.outFeatures, layer.inFeatures, batch, w, layer.bias, layer.activation, h);
-  }
-  return h as Float64Array;
-}
+import { forwardReference, makeLayers, maxRelativeError, randomSparse, randomVector } from '../reference/sparse.ts';
 
 function argmaxRows(y: ArrayLike<number>, batch: number, n: number): number[] {
   const out: number[] = [];

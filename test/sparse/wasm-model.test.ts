@@ -7,26 +7,7 @@ import { compileInference, TAIL_PANEL_MIN, type Activation, type InferenceLayer,
 import { preferSkipZerosWasm } from '../../src/sparse/wasm/wasm-model.ts';
 import { wasmSimdSupported } from '../../src/sparse/wasm/kernels.ts';
 import { Rng } from '../../src/tensor/index.ts';
-import { linearReference, maxRelativeError, randomSparse, randomVector } from '../reference/sparse.ts';
-
-function makeLayers(sizes: number[], densities: number[], activations: Activation[], rng: Rng): InferenceLayer[] {
-  return activations.map((activation, l) => ({
-    weight: randomSparse(sizes[l + 1]!, sizes[l]!, densities[l]!, rng),
-    inFeatures: sizes[l]!,
-    outFeatures: sizes[l + 1]!,
-    bias: l % 2 === 0 ? randomVector(sizes[l + 1]!, rng) : null,
-    activation,
-  }));
-}
-
-function forwardReference(layers: InferenceLayer[], x: Float32Array, batch: number): Float64Array {
-  let h: ArrayLike<number> = x;
-  for (const layer of layers) {
-    const w = layer.mask === undefined ? layer.weight : layer.weight.map((v, i) => (layer.mask![i] === 0 ? 0 : v));
-    h = linearReference(layer.outFeatures, layer.inFeatures, batch, w, layer.bias, layer.activation, h);
-  }
-  return h as Float64Array;
-}
+import { forwardReference, makeLayers, maxRelativeError, randomVector } from '../reference/sparse.ts';
 
 // 1–3: vectors only; 4, 5, 15: one padded panel; 16: one panel; 17–19: a panel and vectors; 20, 37: padded.
 const BATCHES = [1, 2, 3, 4, 5, 15, 16, 17, 19, 20, 37, 64];

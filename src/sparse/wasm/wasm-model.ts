@@ -1,7 +1,7 @@
-import { ConfigError, ShapeError, UnsupportedError } from '../../errors.ts';
+import { ConfigError, UnsupportedError } from '../../errors.ts';
 import { csrToDense, csrTranspose } from '../convert.ts';
 import type { CSRMatrix } from '../csr-matrix.ts';
-import { argmaxRows, checkInput, checkLayers, type Activation, type InferenceLayer, type InferenceModel, type LayerReport } from '../inference-layer.ts';
+import { checkLayers, CompiledNetwork, type Activation, type InferenceLayer, type LayerReport } from '../inference-layer.ts';
 import type { KernelName } from '../select-kernel.ts';
 import { WasmArena } from './arena.ts';
 import { instantiateKernels, type WasmKernels } from './kernels.ts';
@@ -147,11 +147,8 @@ export function estimateWasmNs(kernel: 'dense' | 'csr', part: 'panel' | 'vector'
 }
 
 /** A compiled network run by the WebAssembly SIMD kernels; see compileInference. */
-export class WasmSparseModel implements InferenceModel {
+export class WasmSparseModel extends CompiledNetwork<Plan> {
   readonly backend = 'wasm-simd';
-  readonly inFeatures: number;
-  readonly outFeatures: number;
-  private readonly plans = new Map<number, Plan>();
   /** The most features any activation has (input or output of some layer): the ping-pong buffer width. */
   private readonly widest: number;
   private scratch = 0;
@@ -163,10 +160,9 @@ export class WasmSparseModel implements InferenceModel {
     readonly strategy: WasmStrategy,
     private readonly arena: WasmArena,
     private readonly k: WasmKernels,
-    private readonly maxPlans: number,
+    maxPlans: number,
   ) {
-    this.inFeatures = layers[0]!.inFeatures;
-    this.outFeatures = layers[layers.length - 1]!.outFeatures;
+    super(layers[0]!.inFeatures, layers[layers.length - 1]!.outFeatures, maxPlans);
     this.widest = Math.max(...layers.map((l) => Math.max(l.inFeatures, l.outFeatures)));
   }
 
@@ -175,25 +171,13 @@ export class WasmSparseModel implements InferenceModel {
     return this.arena.bytes;
   }
 
-  predict(x: Float32Array | Float64Array, batch: number): Float32Array {
-    checkInput(x, batch, this.inFeatures);
-    const plan = this.planFor(batch);
-    this.run(plan, x);
-    return plan.output;
-  }
-
-  predictClasses(x: Float32Array | Float64Array, batch: number): Int32Array {
-    const logits = this.predict(x, batch);
-    return argmaxRows(logits, batch, this.outFeatures, this.plans.get(batch)!.classes);
-  }
-
   kernels(batch = 1): KernelName[] {
-    const plan = this.planFor(batch);
+    const plan = this.plans.get(batch);
     return plan.steps.map((s) => (plan.panels > 0 ? s.panelKernel : s.vectorKernel));
   }
 
   report(batch = 1): LayerReport[] {
-    const plan = this.planFor(batch);
+    const plan = this.plans.get(batch);
     return plan.steps.map((step, index) => {
       const { layer } = step;
       const total = (kernel: 'dense' | 'csr'): number => plan.panels * estimateWasmNs(kernel, 'panel', layer) + plan.vectors * estimateWasmNs(kernel, 'vector', layer);
@@ -214,21 +198,7 @@ export class WasmSparseModel implements InferenceModel {
     });
   }
 
-  prepare(batch: number): void {
-    this.planFor(batch);
-  }
-
-  private planFor(batch: number): Plan {
-    const existing = this.plans.get(batch);
-    if (existing !== undefined) return existing;
-    if (!Number.isSafeInteger(batch) || batch <= 0) throw new ShapeError(`batch must be a positive integer, got ${batch}`);
-    const plan = this.buildPlan(batch);
-    if (this.plans.size >= this.maxPlans) this.plans.delete(this.plans.keys().next().value!);
-    this.plans.set(batch, plan);
-    return plan;
-  }
-
-  private buildPlan(batch: number): Plan {
+  protected buildPlan(batch: number): Plan {
     let panels = Math.floor(batch / 16);
     let vectors = batch - 16 * panels;
     if (vectors >= TAIL_PANEL_MIN) {
@@ -260,7 +230,7 @@ export class WasmSparseModel implements InferenceModel {
     return estimateWasmNs('csr', part, layer) < estimateWasmNs('dense', part, layer) ? 'csr' : 'dense';
   }
 
-  private run(plan: Plan, x: Float32Array | Float64Array): void {
+  protected run(plan: Plan, x: Float32Array | Float64Array): void {
     const { batch, panels, vectors } = plan;
     const k = this.k;
     const samples = 16 * panels + vectors;
