@@ -11,8 +11,8 @@ import { instantiateKernels, type WasmKernels } from './kernels.ts';
  * float32 data in the model's own WebAssembly.Memory.
  *
  * A batch is cut into 16-sample panels plus a few single samples: batch = 16·P + r. A tail of r ≥ 4
- * samples is zero-padded to one more panel (a panel is ~7× cheaper per sample than a vector for sparse
- * layers, ~1.6× for dense ones); a tail of r < 4 runs as r vectors. Each layer picks its kernel for the
+ * samples is padded to one more panel whose extra lanes are computed and discarded (a panel is ~7× cheaper
+ * per sample than a vector for sparse layers, ~1.6× for dense ones); a tail of r < 4 runs as r vectors. Each layer picks its kernel for the
  * panel part and for the vector part separately, by the cost model below (constants measured on the
  * project machine with `npx sparsegrad bench sparse`); a sparse vector additionally skips zero inputs
  * when that is cheaper for the input at hand (decided per call, like the TypeScript backend).
@@ -50,7 +50,7 @@ export function preferSkipZerosWasm(nnz: number, outFeatures: number, inFeatures
   return scatter < gather;
 }
 
-/** Below this many tail samples the tail runs as single vectors, from here on as one zero-padded panel. */
+/** Below this many tail samples the tail runs as single vectors, from here on as one padded panel. */
 export const TAIL_PANEL_MIN = 4;
 
 export type WasmStrategy = 'auto' | 'dense' | 'csr';
