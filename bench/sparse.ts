@@ -37,7 +37,7 @@ import {
   type InferenceLayer,
 } from '../src/sparse/index.ts';
 import { loadDigits } from '../src/node/data.ts';
-import { WasmArena } from '../src/sparse/wasm/arena.ts';
+import { placeCsr, WasmArena } from '../src/sparse/wasm/arena.ts';
 import { instantiateKernels, type WasmKernels } from '../src/sparse/wasm/kernels.ts';
 import { consume, formatTable, measure, say, type BenchOptions } from './harness.ts';
 
@@ -155,16 +155,6 @@ export function runScipy(configs: { rows: number; cols: number; sparsity: number
   return { version: parsed.scipy, results: parsed.results };
 }
 
-/** A CSR matrix in the wasm kernels' memory, column indices pre-scaled for both sparse kernels. */
-function uploadCsr(arena: WasmArena, csr: { indptr: Int32Array; indices: Int32Array; values: Float32Array }) {
-  return {
-    indptr: arena.allocI32(csr.indptr),
-    panelOffsets: arena.allocI32(csr.indices.map((c) => c * 64)),
-    vectorOffsets: arena.allocI32(csr.indices.map((c) => c * 4)),
-    values: arena.allocF32(csr.values),
-  };
-}
-
 interface WasmBuffers {
   /** Byte addresses: input (panels, or the vector at batch 1), output, row-major output, zero bias. */
   x: number;
@@ -254,7 +244,7 @@ export async function run(options: BenchOptions): Promise<Record<string, unknown
       const w = randomSparseWeight(nRows, nCols, sparsity, rng);
       const csr = csrFromDense(w, nRows, nCols);
       const { indptr, indices, values } = csr;
-      const wasmCsr = arena === null ? null : uploadCsr(arena, csr);
+      const wasmCsr = arena === null ? null : placeCsr(arena, csr);
       for (const batch of batches) {
         const x = inputs.get(batch)!;
         const widths = panelWidths(batch);

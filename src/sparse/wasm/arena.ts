@@ -53,3 +53,22 @@ export class WasmArena {
     return this.i32View;
   }
 }
+
+/** A CSR matrix placed in the arena, in the form the sparse kernels read (kernels.ts): byte addresses of
+ * the row pointers, of the column indices pre-scaled for spmmPanel16 (col·64) and for spmv (col·4), and of
+ * the values. */
+export interface PlacedCsr {
+  indptr: number;
+  panelOffsets: number;
+  vectorOffsets: number;
+  values: number;
+}
+
+export function placeCsr(arena: WasmArena, csr: { indptr: Int32Array; indices: Int32Array; values: Float32Array }): PlacedCsr {
+  return {
+    indptr: arena.allocI32(csr.indptr),
+    panelOffsets: arena.allocI32(csr.indices.map((c) => c * 64)),
+    vectorOffsets: arena.allocI32(csr.indices.map((c) => c * 4)),
+    values: arena.allocF32(csr.values),
+  };
+}

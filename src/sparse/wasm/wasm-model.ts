@@ -3,7 +3,7 @@ import { csrToDense, csrTranspose } from '../convert.ts';
 import type { CSRMatrix } from '../csr-matrix.ts';
 import { checkLayers, CompiledNetwork, type Activation, type InferenceLayer, type LayerReport } from '../inference-layer.ts';
 import type { KernelName } from '../select-kernel.ts';
-import { WasmArena } from './arena.ts';
+import { placeCsr, WasmArena } from './arena.ts';
 import { instantiateKernels, type WasmKernels } from './kernels.ts';
 
 /*
@@ -123,10 +123,7 @@ export function compileWasm(layers: readonly InferenceLayer[], options: WasmComp
       density: csr.density,
       csrBytes: csr.bytes,
       bias: layer.bias === null ? arena.alloc(4 * layer.outFeatures) : arena.allocF32(layer.bias),
-      indptr: arena.allocI32(csr.indptr),
-      panelOffsets: arena.allocI32(csr.indices.map((c) => c * 64)),
-      vectorOffsets: arena.allocI32(csr.indices.map((c) => c * 4)),
-      values: arena.allocF32(csr.values),
+      ...placeCsr(arena, csr),
       dense: 0,
       denseSource: () => csrToDense(csr),
       csc: null,
