@@ -6,7 +6,7 @@
  * Why: scalar V8 code spends one bounds-checked load per multiply-add and has no vector instructions. In
  * WebAssembly the loads are unchecked (the memory is guarded) and one f32x4 instruction does four
  * multiply-adds, which makes the panel kernels ~10× and the gathers of the batch-1 SpMV ~3–4× faster
- * (experiments/wasm-simd/run.ts; README "What SIMD changes").
+ * (measured by `npx sparsegrad bench sparse`; README "The WebAssembly SIMD backend").
  *
  * Layouts (as in ../layout.ts, but float32 and only 16-wide panels):
  *   a 16-sample panel of F features stores feature j of sample t at float index j·16 + t;
@@ -35,29 +35,9 @@
  * Accumulation is in float32 (the TypeScript kernels accumulate in float64), so results agree to float32
  * rounding of a dot product, not bit for bit.
  */
-import { assembleModule, F32, FunctionBuilder, I32, op, V128 } from './assembler.ts';
-
-/** `block loop; exit when the i32 pushed by exitWhen is non-zero; body; repeat`. */
-function whileLoop(f: FunctionBuilder, exitWhen: () => void, body: () => void): void {
-  f.emit(op.block, op.loop);
-  exitWhen();
-  f.emit(op.brIf(1));
-  body();
-  f.emit(op.br(0), op.end, op.end);
-}
-
-/** local += amount (i32). */
-function increment(f: FunctionBuilder, local: number, amount: number | (() => void)): void {
-  f.emit(op.get(local));
-  if (typeof amount === 'number') f.emit(op.i32(amount));
-  else amount();
-  f.emit(op.i32Add, op.set(local));
-}
-
-/** address = base + index·4 (an element of a float32 or int32 array). */
-function element(f: FunctionBuilder, base: number, index: number): void {
-  f.emit(op.get(base), op.get(index), op.i32(2), op.i32Shl, op.i32Add);
-}
+import { assembleModule, F32, FunctionBuilder, I32, op, V128 } from '../../wasm/assembler.ts';
+import { element, increment, whileLoop } from '../../wasm/emit.ts';
+import { wasmApi, type WasmMemory } from '../../wasm/runtime.ts';
 
 /** The vector accumulators of one output row start at its bias, splatted to all lanes. */
 function startAtBias(f: FunctionBuilder, bias: number, row: number, accumulators: number[]): void {
@@ -337,20 +317,6 @@ export interface WasmKernels {
  * The slice of the WebAssembly JavaScript API used here. The project compiles without the DOM library and
  * @types/node does not declare these globals, so they are typed by hand (Node and browsers both have them).
  */
-export interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-  validate(bytes: Uint8Array): boolean;
-}
-function wasmApi(): WasmApi | undefined {
-  return (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-}
-
 /** The assembled module's bytes (built once). */
 let moduleBytes: Uint8Array | null = null;
 let compiledModule: object | null = null;

@@ -1,6 +1,6 @@
 /*
- * A minimal WebAssembly binary writer, enough to hand-assemble the SIMD inference kernels (kernels.ts) from
- * TypeScript with no toolchain and no dependency: one imported memory, functions whose parameters are all
+ * A minimal WebAssembly binary writer, enough to hand-assemble the SIMD kernels (src/sparse/wasm/kernels.ts
+ * and the training kernels) from TypeScript with no toolchain and no dependency: one imported memory, functions whose parameters are all
  * i32 (sizes, flags and byte addresses) and that return nothing, exported by name.
  *
  * Format reference: the WebAssembly core spec, "Binary Format" (module = magic, version, sections; each
@@ -113,8 +113,14 @@ function vector(items: number[][]): number[] {
   return [...uleb(items.length), ...items.flat()];
 }
 
+/** A name as length-prefixed bytes. Names here are ASCII identifiers, so no UTF-8 encoder is needed (the core
+ * is type-checked without DOM or Node types, where TextEncoder is not declared). */
 function name(text: string): number[] {
-  const bytes = [...new TextEncoder().encode(text)];
+  const bytes = Array.from(text, (ch) => {
+    const code = ch.charCodeAt(0);
+    if (code > 0x7e || code < 0x20) throw new RangeError(`wasm names must be printable ASCII, got ${JSON.stringify(text)}`);
+    return code;
+  });
   return [...uleb(bytes.length), ...bytes];
 }
 
