@@ -19,7 +19,7 @@ export { registerPruningMethod, pruningMethods, pruningMethod, parseMethod } fro
 export { calibrateStdMultiple } from './methods/threshold.ts';
 export { shrinkNeurons } from './shrink.ts';
 export { LR_SCHEDULES, type LrScheduleName, type MethodName, type BuiltinMethodName, type PruneConfig } from './config.ts';
-export { runPruning, type PruneResult, type PruneCallbacks } from './run.ts';
+export { runPruning, forkRandomStreams, type PruneResult, type PruneCallbacks } from './run.ts';
 export { sparsityReport, type SparsityReport, type LayerSparsity } from './report.ts';
 export { kthSmallest } from './quickselect.ts';
 export { compileModel, inferenceLayers } from './compile.ts';

@@ -74,8 +74,7 @@ export function runPruning(model: Sequential, data: { train: Dataset; validation
     callbacks.onNote?.(text);
   };
   const history: { phase: string; stats: EpochStats }[] = [];
-  const rng = new Rng(config.seed);
-  const random: RandomStreams = { order: rng, scores: rng, method: rng };
+  const random = forkRandomStreams(config.seed);
   const loss = config.distill === undefined ? undefined : distillationLoss(cloneModel(model), config.distill);
   if (config.distill !== undefined) note(`distillation: retraining against the unpruned model's soft predictions (α ${config.distill.alpha ?? 0.5}, T ${config.distill.temperature ?? 4})`);
   const sparsity = granularity.kind === 'nm' ? nmSparsity(granularity) : config.sparsity;
@@ -83,6 +82,19 @@ export function runPruning(model: Sequential, data: { train: Dataset; validation
   method.run(ctx, options);
   ctx.shrink(); // a no-op unless neuron pruning left dead neurons the method did not remove itself
   return { model: ctx.model, history, sparsity: ctx.currentSparsity(), notes };
+}
+
+/**
+ * One seeded stream per purpose, forked from the run's seed in a fixed order (a new purpose goes at the
+ * end, so the existing streams keep their bits). Drawing more scores — a gradient pass, the `random`
+ * criterion — then never shifts the training batch order, so every criterion is compared on the same batches.
+ */
+export function forkRandomStreams(seed: number): RandomStreams {
+  const root = new Rng(seed);
+  const order = root.fork();
+  const scores = root.fork();
+  const method = root.fork();
+  return { order, scores, method };
 }
 
 /** Checks the settings every method shares (method options are the method's own specs' business). */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { cloneModel, evaluate } from '../../src/nn/index.ts';
 import {
-  findTargets, gradualSchedule, iterativeSparsities, parseGranularity, pruningMethods, runPruning, sparsityReport, targetsSparsity, type PruneConfig,
+  findTargets, forkRandomStreams, gradualSchedule, iterativeSparsities, parseGranularity, pruningMethods, registerCriterion, runPruning, sparsityReport,
+  targetsSparsity, type PruneConfig,
 } from '../../src/prune/index.ts';
 import { countZeros, toyConfig, toyTest as test, toyTrain as train, trainedToyModel } from './helpers.ts';
 
@@ -109,5 +110,33 @@ describe('reports', () => {
     expect(first.bytesSparse).toBe(8 * first.nnz + 4 * 49 + 4 * 48);
     expect(report.total.sparsity).toBeCloseTo(0.9, 2);
     expect(report.total.bytesSparse).toBeLessThan(report.total.bytesDense / 3);
+  });
+});
+
+describe('random streams', () => {
+  // Two criteria that rank exactly like magnitude but consume randomness: a gradient pass, or draws.
+  registerCriterion({ name: 'test-magnitude-after-gradients', summary: '|w| after a gradient pass', needsGradients: true, score: (t) => Float64Array.from(t.weight.value.data, Math.abs) });
+  registerCriterion({
+    name: 'test-magnitude-after-draws', summary: '|w| after some draws', needsGradients: false,
+    score: (t, { rng }) => Float64Array.from(t.weight.value.data, (w) => Math.abs(w) + 0 * rng.uniform()),
+  });
+  const weightsAfter = (method: string, criterion: string): number[] =>
+    runPruning(cloneModel(dense), { train }, config(method, { criterion, epochs: 2 })).model.parameters().flatMap((p) => Array.from(p.value.data));
+
+  for (const method of ['oneshot', 'iterative', 'gradual']) {
+    it(`${method}: every criterion trains on the same batch order, whatever it draws for its scores`, () => {
+      const reference = weightsAfter(method, 'magnitude');
+      const differing = (weights: number[]): number => weights.filter((w, i) => w !== reference[i]).length;
+      expect(differing(weightsAfter(method, 'test-magnitude-after-gradients'))).toBe(0);
+      expect(differing(weightsAfter(method, 'test-magnitude-after-draws'))).toBe(0);
+    });
+  }
+
+  it('forks one stream per purpose from the seed, reproducibly', () => {
+    const a = forkRandomStreams(5);
+    const b = forkRandomStreams(5);
+    expect([a.order.nextUint32(), a.scores.nextUint32(), a.method.nextUint32()]).toEqual([b.order.nextUint32(), b.scores.nextUint32(), b.method.nextUint32()]);
+    const c = forkRandomStreams(5);
+    expect(new Set([c.order.nextUint32(), c.scores.nextUint32(), c.method.nextUint32()]).size).toBe(3);
   });
 });

@@ -34,7 +34,7 @@ export const dns = definePruningMethod<{ margin: number; endFraction: number; ga
   minEpochs: 1,
   run(ctx, { margin, endFraction, gamma, power }) {
     const { epochs } = ctx.config;
-    const rng = ctx.random.method.fork();
+    const rng = ctx.random.method;
     const endStep = Math.max(1, Math.floor(epochs * ctx.batchesPerEpoch * endFraction));
     const schedule = gradualSchedule({ finalSparsity: ctx.sparsity, beginStep: 1, endStep, frequency: 1 });
     const masks = new RegrowingMasks(ctx.targets, { shadow: true });
