@@ -7,6 +7,7 @@ import type { Scope } from './select.ts';
 
 /** Learning-rate schedules a pruning run accepts (see `PruneConfig.lrSchedule`). */
 export const LR_SCHEDULES = ['constant', 'cosine', 'hold-cosine'] as const;
+/** One of `LR_SCHEDULES`. */
 export type LrScheduleName = (typeof LR_SCHEDULES)[number];
 
 /** The names of the built-in methods (users may register more; see `pruningMethods()`). */

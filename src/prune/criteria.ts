@@ -53,6 +53,7 @@ export interface Criterion {
 
 /** The names of the built-in criteria, in the order help texts list them. */
 export const CRITERIA = ['magnitude', 'gradient', 'gradient-squared', 'taylor', 'movement', 'snip', 'random'] as const;
+/** One of `CRITERIA`. */
 export type BuiltinCriterionName = (typeof CRITERIA)[number];
 /** A criterion name: a built-in one, or one a user registered. */
 export type CriterionName = BuiltinCriterionName | (string & {});

@@ -40,6 +40,7 @@ export interface ChoiceOptionSpec extends OptionSpecBase {
   readonly default?: string;
 }
 
+/** The spec of one method option: its type, default, range and help. */
 export type OptionSpec = NumberOptionSpec | BooleanOptionSpec | ChoiceOptionSpec;
 
 /** One spec per option of `O`. */

@@ -22,6 +22,7 @@ import { checkSparsity } from './targets.ts';
  * own file under methods/ (`sparsegrad prune --help` lists them all, with their options).
  */
 
+/** Progress of a pruning run, for command lines and reports. */
 export interface PruneCallbacks {
   onEpoch?: (stats: EpochStats, phase: string) => void;
   onProgress?: (event: ProgressEvent, phase: string) => void;
@@ -29,6 +30,7 @@ export interface PruneCallbacks {
   onNote?: (text: string) => void;
 }
 
+/** What a pruning run returns. */
 export interface PruneResult {
   /** The pruned model: the one passed in, changed in place, unless the method re-initialised it (SNIP). */
   readonly model: Sequential;

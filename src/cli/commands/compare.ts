@@ -6,6 +6,7 @@ import { methodFlagSpecs, methodOptionsFromFlags } from '../method-flags.ts';
 import { createOutput, bar, percent, table } from '../output.ts';
 import { writeFileAtomically } from '../../node/files.ts';
 
+/** The compare command's own flags; method option flags come from the method registry. */
 const COMMON_FLAGS: OptionSpec = {
   model: { type: 'string' }, data: { type: 'string' }, methods: { type: 'string' }, criteria: { type: 'string' }, sparsities: { type: 'string' },
   epochs: { type: 'string' }, scope: { type: 'string' }, granularity: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
@@ -38,6 +39,7 @@ writes a JSON table and an SVG chart of test accuracy vs sparsity.
 `;
 }
 
+/** `sparsegrad compare`: a grid of methods × criteria × sparsities, written as JSON and an SVG chart. */
 export async function compareCommand(argv: string[]): Promise<void> {
   const methodFlags = methodFlagSpecs(COMMON_FLAGS);
   const { values } = parseCommand(argv, { ...COMMON_FLAGS, ...methodFlags });

@@ -56,6 +56,7 @@ ${criteriaHelp()}
 `;
 }
 
+/** `sparsegrad prune`: loads a model, prunes it with a registered method (sweeping its threshold if needed), saves it. */
 export async function pruneCommand(argv: string[]): Promise<void> {
   const methodFlags = methodFlagSpecs(COMMON_FLAGS);
   const { values } = parseCommand(argv, { ...COMMON_FLAGS, ...methodFlags });

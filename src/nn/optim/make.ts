@@ -6,6 +6,7 @@ import { SGD } from './sgd.ts';
 
 /** The optimizers a training or pruning run can be configured with by name (CLI `--optimizer`, `PruneConfig`). */
 export const OPTIMIZERS = ['adam', 'adamw', 'sgd'] as const;
+/** One of `OPTIMIZERS`. */
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 
 /**
