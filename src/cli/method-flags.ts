@@ -10,10 +10,8 @@ import { numberFlag, type OptionSpec as FlagSpecs, UsageError } from './args.ts'
  * method, so a registered method gets its flags and help without an edit.
  */
 
-type AnyMethod = PruningMethod<Record<string, OptionValue | undefined>>;
-
 /** Each registered method's options by flag. */
-function optionsByFlag(method: AnyMethod): Map<string, { option: string; spec: OptionSpec }> {
+function optionsByFlag(method: PruningMethod): Map<string, { option: string; spec: OptionSpec }> {
   return new Map(Object.entries(method.options as Record<string, OptionSpec>).map(([option, spec]) => [optionFlag(option, spec), { option, spec }]));
 }
 
@@ -23,7 +21,7 @@ function optionsByFlag(method: AnyMethod): Map<string, { option: string; spec: O
  */
 export function methodFlagSpecs(commandFlags: FlagSpecs): FlagSpecs {
   const specs: FlagSpecs = {};
-  for (const method of pruningMethods() as AnyMethod[]) {
+  for (const method of pruningMethods()) {
     for (const [flag, { spec }] of optionsByFlag(method)) {
       if (flag in commandFlags) throw new ConfigError(`method '${method.name}': option flag --${flag} collides with the command's own --${flag}`);
       specs[flag] = { type: spec.type === 'boolean' ? 'boolean' : 'string' };
@@ -36,7 +34,7 @@ export function methodFlagSpecs(commandFlags: FlagSpecs): FlagSpecs {
  * The options each of `methods` gets from the parsed method flags. A flag applies to every listed method
  * that has it; a flag none of them has is a usage error naming the method(s) and their own flags.
  */
-export function methodOptionsFromFlags(values: Record<string, unknown>, methods: readonly AnyMethod[], methodFlags: FlagSpecs): Map<string, Record<string, OptionValue>> {
+export function methodOptionsFromFlags(values: Record<string, unknown>, methods: readonly PruningMethod[], methodFlags: FlagSpecs): Map<string, Record<string, OptionValue>> {
   const result = new Map(methods.map((m) => [m.name, {} as Record<string, OptionValue>]));
   const byMethod = methods.map((m) => ({ method: m, flags: optionsByFlag(m) }));
   for (const flag of Object.keys(methodFlags)) {
@@ -84,7 +82,7 @@ function flagWithValue(flag: string, spec: OptionSpec): string {
 
 /** Help for every registered method: name, summary, tags, paper, then its own option flags. */
 export function methodsHelp(): string {
-  const methods = pruningMethods() as AnyMethod[];
+  const methods = pruningMethods();
   const width = Math.max(...methods.map((m) => m.name.length));
   const lines: string[] = [];
   for (const m of methods) {

@@ -53,12 +53,12 @@ export function registerPruningMethod<O extends object>(method: PruningMethod<O>
 }
 
 /** Every registered method: the built-ins first, then user methods in registration order. */
-export function pruningMethods(): AnyPruningMethod[] {
+export function pruningMethods(): PruningMethod[] {
   return [...registry.values()];
 }
 
 /** The method registered under `name`. Throws ConfigError listing the registered names. */
-export function pruningMethod(name: string): AnyPruningMethod {
+export function pruningMethod(name: string): PruningMethod {
   const found = registry.get(name);
   if (found === undefined) throw new ConfigError(`unknown method '${name}' (expected one of ${[...registry.keys()].join(', ')})`);
   return found;
