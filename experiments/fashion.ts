@@ -44,7 +44,7 @@ export const RUNS: { name: string; config: PruneConfig }[] = [
     { name: `gradual-taylor-distill-${s}`, config: { ...base, method: 'gradual', criterion: 'taylor', sparsity: s, epochs: 8, distill: { alpha: 0.5, temperature: 4 } } as PruneConfig },
     { name: `gradual-taylor-lr3e-3-${s}`, config: { ...base, method: 'gradual', criterion: 'taylor', sparsity: s, epochs: 8, lr: 3e-3 } as PruneConfig },
     { name: `gradual-magnitude-lr3e-3-${s}`, config: { ...base, method: 'gradual', criterion: 'magnitude', sparsity: s, epochs: 8, lr: 3e-3 } as PruneConfig },
-    { name: `gradual-taylor-end0.5-${s}`, config: { ...base, method: 'gradual', criterion: 'taylor', sparsity: s, epochs: 8, endFraction: 0.5 } as PruneConfig },
+    { name: `gradual-taylor-end0.5-${s}`, config: { ...base, method: 'gradual', criterion: 'taylor', sparsity: s, epochs: 8, options: { endFraction: 0.5 } } as PruneConfig },
     { name: `gradual-taylor-lr5e-3-${s}`, config: { ...base, method: 'gradual', criterion: 'taylor', sparsity: s, epochs: 8, lr: 5e-3 } as PruneConfig },
     { name: `gradual-taylor-lr3e-3-distill-${s}`, config: { ...base, method: 'gradual', criterion: 'taylor', sparsity: s, epochs: 8, lr: 3e-3, distill: { alpha: 0.5, temperature: 4 } } as PruneConfig },
     { name: `gradual-taylor-lr3e-3-holdcosine-${s}`, config: { ...base, method: 'gradual', criterion: 'taylor', sparsity: s, epochs: 8, lr: 3e-3, lrSchedule: 'hold-cosine' } as PruneConfig },

@@ -35,8 +35,11 @@ export {
   type CompileOptions, type InferenceLayer, type InferenceModel, type InferenceStrategy, type LayerReport,
 } from './sparse/index.ts';
 
-// prune: criteria, granularity, scope, schedules, methods, sweeps, reports, compilation
+// prune: criteria, granularity, scope, schedules, the method registry, reports, compilation
 export * from './prune/index.ts';
+
+// study: comparison grids, sweeps, sensitivity analysis and their charts
+export * from './study/index.ts';
 
 // io: model files (safetensors) and ONNX export, as bytes
 export { serializeModel, deserializeModel, readModelHeader, type ModelRecord, type ParamRecord, type CsrRecord } from './io/model-file.ts';

@@ -12,7 +12,7 @@ describe('examples', () => {
   });
 
   it('exist', () => {
-    expect(files.length).toBeGreaterThanOrEqual(4);
+    expect(files.length).toBeGreaterThanOrEqual(5);
   });
 
   for (const file of files) {
@@ -26,6 +26,12 @@ describe('examples', () => {
       expect(text).not.toMatch(/NaN|false/);
       if (file.startsWith('03')) expect(text).toMatch(/wasm-simd kernels at batch 64: .*same predictions: true/);
       if (file.startsWith('01')) expect(text).toMatch(/gradcheck ok: true/);
+      if (file.startsWith('06')) {
+        expect(text).toMatch(/methods: oneshot, .*rigl, linear-steps/);
+        expect(text).toMatch(/step 3\/3 at optimizer step \d+: 90\.0% pruned/);
+        expect(text).toMatch(/linear-steps \+ rms-weighted-magnitude: 90\.0% pruned, test accuracy \d+\.\d+%/);
+        expect(text).toMatch(/refused: method 'linear-steps': option 'steps' must be an integer in \[1, 100\], got 0/);
+      }
     });
   }
 });

@@ -8,7 +8,8 @@ import { Adam } from '../nn/optim/adam.ts';
 import type { Sequential } from '../nn/sequential.ts';
 import { evaluate, fit, type EpochStats, type ProgressEvent } from '../nn/train.ts';
 import { compileModel } from '../prune/compile.ts';
-import { runPruning, type PruneConfig } from '../prune/run.ts';
+import type { PruneConfig } from '../prune/config.ts';
+import { runPruning } from '../prune/run.ts';
 import { medianSecondsPerCall } from '../node/timer.ts';
 import { Rng } from '../tensor/rng.ts';
 
@@ -35,13 +36,13 @@ export interface DemoOptions {
 export interface DemoMethod {
   readonly id: string;
   readonly label: string;
-  readonly config: Pick<PruneConfig, 'method' | 'criterion' | 'rounds'>;
+  readonly config: Pick<PruneConfig, 'method' | 'criterion' | 'options'>;
 }
 
 /** Gradual magnitude pruning (the strong baseline) and gradient-based pruning (the mission's subject). */
 export const DEMO_METHODS: readonly DemoMethod[] = [
   { id: 'gradual-magnitude', label: 'gradual, magnitude |w|', config: { method: 'gradual', criterion: 'magnitude' } },
-  { id: 'iterative-gradient', label: 'iterative, gradient |∂L/∂w|', config: { method: 'iterative', criterion: 'gradient', rounds: 2 } },
+  { id: 'iterative-gradient', label: 'iterative, gradient |∂L/∂w|', config: { method: 'iterative', criterion: 'gradient', options: { rounds: 2 } } },
   { id: 'gradual-taylor', label: 'gradual, Taylor |w·∂L/∂w|', config: { method: 'gradual', criterion: 'taylor' } },
 ];
 

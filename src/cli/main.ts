@@ -7,25 +7,26 @@ import { ConfigError, DataFormatError, LabelError, ModelFormatError, SparsegradE
 import { UsageError } from './args.ts';
 import { BENCH_HELP, benchCommand } from './commands/bench.ts';
 import { COMPILE_HELP, compileCommand } from './commands/compile.ts';
-import { COMPARE_HELP, compareCommand } from './commands/compare.ts';
+import { compareCommand, compareHelp } from './commands/compare.ts';
 import { DEMO_HELP, demoCommand } from './commands/demo.ts';
 import { EXPORT_HELP, exportCommand } from './commands/export.ts';
 import { INSPECT_HELP, inspectCommand } from './commands/inspect.ts';
 import { PREDICT_HELP, predictCommand } from './commands/predict.ts';
-import { PRUNE_HELP, pruneCommand } from './commands/prune.ts';
+import { pruneCommand, pruneHelp } from './commands/prune.ts';
 import { TRAIN_HELP, trainCommand } from './commands/train.ts';
 
 interface Command {
   readonly summary: string;
-  readonly help: string;
+  /** The command's --help text, or a function that builds it (when it lists registered methods). */
+  readonly help: string | (() => string);
   run(argv: string[]): Promise<void>;
 }
 
 const COMMANDS: Record<string, Command> = {
   demo: { summary: 'the main job: train → prune → compile sparse → benchmark → HTML report', help: DEMO_HELP, run: demoCommand },
   train: { summary: 'train an MLP on digits, Fashion-MNIST or IDX data', help: TRAIN_HELP, run: trainCommand },
-  prune: { summary: 'prune a trained model with any criterion and method, retrain, save it sparse', help: PRUNE_HELP, run: pruneCommand },
-  compare: { summary: 'grid of methods × criteria × sparsities: JSON table and SVG chart', help: COMPARE_HELP, run: compareCommand },
+  prune: { summary: 'prune a trained model with any criterion and method, retrain, save it sparse', help: pruneHelp, run: pruneCommand },
+  compare: { summary: 'grid of methods × criteria × sparsities: JSON table and SVG chart', help: compareHelp, run: compareCommand },
   compile: { summary: 'compile a model for sparse inference; per-layer kernels, sizes, FLOPs; check vs dense', help: COMPILE_HELP, run: compileCommand },
   bench: { summary: 'benchmarks: dense, sparse, train, onnx (needs a source checkout)', help: BENCH_HELP, run: benchCommand },
   export: { summary: 'export a model to ONNX for other runtimes', help: EXPORT_HELP, run: exportCommand },
@@ -70,7 +71,7 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(command.help);
+    process.stdout.write(typeof command.help === 'function' ? command.help() : command.help);
     return EXIT.ok;
   }
   const json = rest.includes('--json');

@@ -9,6 +9,7 @@ export type { LayerSpec, ModelSpec, LayerType } from './spec.ts';
 export { Optimizer } from './optim/optimizer.ts';
 export { SGD, type SGDOptions } from './optim/sgd.ts';
 export { Adam, AdamW, type AdamOptions } from './optim/adam.ts';
+export { makeOptimizer, OPTIMIZERS, type OptimizerName } from './optim/make.ts';
 export { constantLR, stepLR, cosineLR, type LRSchedule } from './optim/schedule.ts';
 export { crossEntropy, mse } from '../autograd/ops/losses.ts';
 export {

@@ -21,6 +21,14 @@ export class Parameter extends Var {
    * pruned weights; RigL turns it on because it regrows connections by their gradient.
    */
   keepPrunedGrad = false;
+  /**
+   * Let the optimizer update pruned weights too (and keep their optimizer state): the step leaves the mask
+   * unenforced, so a pruned weight may move away from zero. Off by default. Sparse-optimization and
+   * straight-through methods (iterative hard thresholding, ISTA, Dynamic Network Surgery) turn it on and
+   * recompute the mask after every step, which restores `mask[i] === 0 ⇒ value[i] === 0` through `setMask`.
+   * Implies `keepPrunedGrad`.
+   */
+  updatePruned = false;
 
   constructor(value: Tensor) {
     super(value, { requiresGrad: true });
@@ -51,7 +59,7 @@ export class Parameter extends Var {
   override accumulateGrad(g: Tensor): void {
     super.accumulateGrad(g);
     const mask = this.mask;
-    if (mask === null || this.keepPrunedGrad || this.grad === null) return;
+    if (mask === null || this.keepPrunedGrad || this.updatePruned || this.grad === null) return;
     const d = this.grad.data;
     for (let i = 0; i < mask.length; i++) if (mask[i] === 0) d[i] = 0;
   }

@@ -19,71 +19,137 @@ import type { PruneTarget } from './targets.ts';
  * NOTE: raw |∂L/∂w| is close to zero for converged weights, whatever their size; that is why the field
  * prefers |w·g| (Taylor/SNIP). It is offered because it is the textbook gradient criterion, and the
  * comparison tables show how it fares.
+ *
+ * Criteria live in a registry: the built-ins below, plus any a user adds with `registerCriterion`; every
+ * pruning method, the CLI and the comparison grid look criteria up there by name.
  */
-export const CRITERIA = ['magnitude', 'gradient', 'gradient-squared', 'taylor', 'movement', 'snip', 'random'] as const;
-export type CriterionName = (typeof CRITERIA)[number];
 
+/** What a score function may read besides the weights: gradient statistics (if it needs them) and a seeded stream. */
+export interface ScoreInputs {
+  /** Gradient statistics over some mini-batches; null for criteria that do not need them. */
+  readonly stats: GradientStats | null;
+  /** The run's stream for score draws (the `random` criterion); same seed, same scores. */
+  readonly rng: Rng;
+}
+
+/** Scores every weight of `target` (a Float64Array of `target.weight.value.size`, row-major like the weight). */
+export type ScoreFn = (target: PruneTarget, inputs: ScoreInputs) => Float64Array;
+
+/** One importance criterion: a name, what it computes, and its score function. */
+export interface Criterion {
+  /** Registry name, e.g. 'taylor' (the CLI's `--criterion`). */
+  readonly name: string;
+  /** One line: the formula and, where there is one, the paper. */
+  readonly summary: string;
+  /** Whether `score` reads gradient statistics (then a run gathers them before scoring). */
+  readonly needsGradients: boolean;
+  /**
+   * Gradual pruning keeps accumulating this criterion's statistics over the whole run instead of starting
+   * afresh after each mask update (movement: S = −Σ_t w·∂L/∂w over all steps so far). Default false.
+   */
+  readonly cumulative?: boolean;
+  readonly score: ScoreFn;
+}
+
+/** The names of the built-in criteria, in the order help texts list them. */
+export const CRITERIA = ['magnitude', 'gradient', 'gradient-squared', 'taylor', 'movement', 'snip', 'random'] as const;
+/** One of `CRITERIA`. */
+export type BuiltinCriterionName = (typeof CRITERIA)[number];
+/** A criterion name: a built-in one, or one a user registered. */
+export type CriterionName = BuiltinCriterionName | (string & {});
+
+/** Mean over batches of one of the running sums. */
+function meanOf(kind: 'absGrad' | 'sqGrad' | 'absWeightGrad'): ScoreFn {
+  return (target, { stats }) => {
+    const sum = stats!.sum(kind, target.weight);
+    return Float64Array.from(sum, (v) => v / stats!.batches);
+  };
+}
+
+/** The built-in criteria, one score function each. */
+export const BUILTIN_CRITERIA: Readonly<Record<BuiltinCriterionName, Criterion>> = {
+  magnitude: {
+    name: 'magnitude', summary: '|w| (Han et al. 2015)', needsGradients: false,
+    score: (target) => Float64Array.from(target.weight.value.data, Math.abs),
+  },
+  gradient: { name: 'gradient', summary: 'mean over batches of |∂L/∂w|', needsGradients: true, score: meanOf('absGrad') },
+  'gradient-squared': { name: 'gradient-squared', summary: 'mean over batches of (∂L/∂w)², the diagonal Fisher', needsGradients: true, score: meanOf('sqGrad') },
+  taylor: { name: 'taylor', summary: 'mean over batches of |w·∂L/∂w|, first-order Taylor (Molchanov et al.)', needsGradients: true, score: meanOf('absWeightGrad') },
+  movement: {
+    name: 'movement', summary: '−Σ over steps of w·∂L/∂w (Sanh et al. 2020)', needsGradients: true, cumulative: true,
+    score: (target, { stats }) => Float64Array.from(stats!.sum('weightGrad', target.weight), (v) => -v),
+  },
+  snip: {
+    name: 'snip', summary: '|w·Σ ∂L/∂w|, connection sensitivity (Lee et al. 2019)', needsGradients: true,
+    score: (target, { stats }) => {
+      const w = target.weight.value.data;
+      const g = stats!.sum('grad', target.weight);
+      return Float64Array.from(g, (gi, i) => Math.abs(w[i]! * gi) / stats!.batches);
+    },
+  },
+  random: {
+    name: 'random', summary: 'seeded uniform noise (a control)', needsGradients: false,
+    score: (target, { rng }) => {
+      const scores = new Float64Array(target.weight.value.size);
+      for (let i = 0; i < scores.length; i++) scores[i] = rng.uniform();
+      return scores;
+    },
+  },
+};
+
+const registry = new Map<string, Criterion>(Object.values(BUILTIN_CRITERIA).map((c) => [c.name, c]));
+
+/**
+ * Adds a criterion that every method, the CLI and comparisons can then use by name. Throws ConfigError if
+ * the name is taken or malformed, or the criterion is incomplete.
+ *
+ * @example
+ * registerCriterion({ name: 'abs-grad-times-w', summary: '|w|·mean|g|', needsGradients: true,
+ *   score: (t, { stats }) => Float64Array.from(stats!.sum('absGrad', t.weight), (g, i) => Math.abs(t.weight.value.data[i]!) * g) });
+ */
+export function registerCriterion(criterion: Criterion): void {
+  const { name } = criterion;
+  if (typeof name !== 'string' || !/^[a-z][a-z0-9-]*$/.test(name)) throw new ConfigError(`criterion name must be lower-case letters, digits and dashes, got '${String(name)}'`);
+  if (registry.has(name)) throw new ConfigError(`a criterion named '${name}' is already registered`);
+  if (typeof criterion.score !== 'function') throw new ConfigError(`criterion '${name}' needs a score function`);
+  if (typeof criterion.needsGradients !== 'boolean') throw new ConfigError(`criterion '${name}' must say whether it needs gradient statistics (needsGradients: true or false)`);
+  registry.set(name, criterion);
+}
+
+/** Every registered criterion: the built-ins first, then user criteria in registration order. */
+export function criteria(): Criterion[] {
+  return [...registry.values()];
+}
+
+/** The criterion registered under `name`. Throws ConfigError listing the registered names. */
+export function criterionByName(name: string): Criterion {
+  const found = registry.get(name);
+  if (found === undefined) throw new ConfigError(`unknown criterion '${name}' (expected one of ${[...registry.keys()].join(', ')})`);
+  return found;
+}
+
+/** Checks that `name` is a registered criterion and returns it (ConfigError otherwise). */
 export function parseCriterion(name: string): CriterionName {
-  if (!(CRITERIA as readonly string[]).includes(name)) {
-    throw new ConfigError(`unknown criterion '${name}' (expected one of ${CRITERIA.join(', ')})`);
-  }
-  return name as CriterionName;
+  return criterionByName(name).name;
 }
 
 /** Whether the criterion needs gradient statistics from data. */
 export function needsGradients(criterion: CriterionName): boolean {
-  return criterion !== 'magnitude' && criterion !== 'random';
+  return criterionByName(criterion).needsGradients;
 }
 
-/** Importance of every weight of `target` under `criterion`. */
+/**
+ * Importance of every weight of `target` under `criterion`. Throws ConfigError if a gradient criterion
+ * gets no statistics, or a score function returns the wrong number of scores.
+ */
 export function importanceScores(criterion: CriterionName, target: PruneTarget, stats: GradientStats | null, rng: Rng): Float64Array {
-  const w = target.weight.value.data;
-  const n = w.length;
-  const scores = new Float64Array(n);
-  if (criterion === 'magnitude') {
-    for (let i = 0; i < n; i++) scores[i] = Math.abs(w[i]!);
-    return scores;
+  const c = criterionByName(criterion);
+  if (c.needsGradients && (stats === null || stats.batches === 0)) {
+    throw new ConfigError(`criterion '${c.name}' needs gradient statistics (run a gradient pass over some batches first)`);
   }
-  if (criterion === 'random') {
-    for (let i = 0; i < n; i++) scores[i] = rng.uniform();
-    return scores;
-  }
-  if (stats === null || stats.batches === 0) {
-    throw new ConfigError(`criterion '${criterion}' needs gradient statistics (run a gradient pass over some batches first)`);
-  }
-  const p = target.weight;
-  const batches = stats.batches;
-  const read = (map: Map<typeof p, Float64Array>): Float64Array => {
-    const a = map.get(p);
-    if (a === undefined || a.length !== n) throw new ConfigError(`no gradient statistics for ${target.name}`);
-    return a;
-  };
-  switch (criterion) {
-    case 'gradient': {
-      const a = read(stats.sumAbsGrad);
-      for (let i = 0; i < n; i++) scores[i] = a[i]! / batches;
-      break;
-    }
-    case 'gradient-squared': {
-      const a = read(stats.sumSqGrad);
-      for (let i = 0; i < n; i++) scores[i] = a[i]! / batches;
-      break;
-    }
-    case 'taylor': {
-      const a = read(stats.sumAbsWeightGrad);
-      for (let i = 0; i < n; i++) scores[i] = a[i]! / batches;
-      break;
-    }
-    case 'movement': {
-      const a = read(stats.sumWeightGrad);
-      for (let i = 0; i < n; i++) scores[i] = -a[i]!;
-      break;
-    }
-    case 'snip': {
-      const a = read(stats.sumGrad);
-      for (let i = 0; i < n; i++) scores[i] = Math.abs(w[i]! * a[i]!) / batches;
-      break;
-    }
+  const scores = c.score(target, { stats: c.needsGradients ? stats : null, rng });
+  if (!(scores instanceof Float64Array) || scores.length !== target.weight.value.size) {
+    throw new ConfigError(`criterion '${c.name}' returned ${scores instanceof Float64Array ? scores.length : 'no Float64Array of'} scores for ${target.name}, which has ${target.weight.value.size} weights`);
   }
   return scores;
 }

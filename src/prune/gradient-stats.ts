@@ -7,8 +7,12 @@ import type { Module } from '../nn/module.ts';
 import type { Parameter } from '../nn/parameter.ts';
 import type { TrainingHooks } from '../nn/train.ts';
 import { Rng } from '../tensor/rng.ts';
+import { formatShape } from '../tensor/shape.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import type { PruneTarget } from './targets.ts';
+
+/** Which running sum to read: |g|, g², g, w·g or |w·g| (see `GradientStats.sum`). */
+export type GradientStatKind = 'absGrad' | 'sqGrad' | 'grad' | 'weightGrad' | 'absWeightGrad';
 
 /**
  * Running sums of gradient statistics per weight, over mini-batches. Gradient-based importance criteria
@@ -61,6 +65,18 @@ export class GradientStats {
     this.batches++;
   }
 
+  /**
+   * The running sum of one statistic for parameter `p` (one entry per weight): |g|, g², g, w·g or |w·g|
+   * summed over `batches` mini-batches. Throws ConfigError if `p` is not tracked.
+   */
+  sum(kind: GradientStatKind, p: Parameter): Float64Array {
+    const map = { absGrad: this.sumAbsGrad, sqGrad: this.sumSqGrad, grad: this.sumGrad, weightGrad: this.sumWeightGrad, absWeightGrad: this.sumAbsWeightGrad }[kind];
+    const sums = map.get(p);
+    if (sums === undefined || sums.length !== p.value.size) throw new ConfigError(`no gradient statistics for a parameter of shape ${formatShape(p.value.shape)}`);
+    return sums;
+  }
+
+  /** Forgets everything accumulated so far. */
   reset(): void {
     this.batches = 0;
     for (const map of this.maps()) for (const a of map.values()) a.fill(0);

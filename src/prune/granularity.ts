@@ -14,8 +14,10 @@ export type Granularity =
   | { readonly kind: 'nm'; readonly n: number; readonly m: number }
   | { readonly kind: 'block'; readonly rows: number; readonly cols: number };
 
+/** The granularities in words, for error messages and help. */
 export const GRANULARITY_NAMES = ['weight', 'neuron', 'N:M (e.g. 2:4)', 'RxC block (e.g. 1x4, 4x1)'];
 
+/** 'weight', 'neuron', 'N:M' or 'RxC' as a Granularity; throws ConfigError naming the valid forms. */
 export function parseGranularity(text: string): Granularity {
   if (text === 'weight' || text === 'unstructured') return { kind: 'weight' };
   if (text === 'neuron' || text === 'row') return { kind: 'neuron' };
@@ -37,6 +39,7 @@ export function parseGranularity(text: string): Granularity {
   throw new ConfigError(`unknown granularity '${text}' (expected ${GRANULARITY_NAMES.join(', ')})`);
 }
 
+/** The inverse of `parseGranularity`: 'weight', 'neuron', '2:4', '4x1'. */
 export function formatGranularity(g: Granularity): string {
   switch (g.kind) {
     case 'weight': return 'weight';

@@ -1,20 +1,25 @@
 export { findTargets, checkSparsity, targetsSparsity, zeroFraction, type PruneTarget, type TargetOptions } from './targets.ts';
-export { CRITERIA, parseCriterion, needsGradients, importanceScores, type CriterionName } from './criteria.ts';
-export { GradientStats, collectGradientStats, gradientStatsHook, type GradientPassOptions } from './gradient-stats.ts';
+export {
+  CRITERIA, BUILTIN_CRITERIA, registerCriterion, criteria, criterionByName, parseCriterion, needsGradients, importanceScores,
+  type Criterion, type CriterionName, type BuiltinCriterionName, type ScoreFn, type ScoreInputs,
+} from './criteria.ts';
+export { GradientStats, collectGradientStats, gradientStatsHook, type GradientPassOptions, type GradientStatKind } from './gradient-stats.ts';
 export { parseGranularity, formatGranularity, nmSparsity, type Granularity } from './granularity.ts';
 export { computeMasks, applyMaskPlan, parseScope, SCOPES, type Scope, type SelectOptions, type MaskPlan } from './select.ts';
-export { pruneTargets, maskZeros, type PruneStepOptions } from './prune-step.ts';
+export { maskByThreshold, maskTopK, maskWithHysteresis, exchangeWeights } from './select-weights.ts';
+export { RegrowingMasks } from './regrow.ts';
+export { pruneTargets, type PruneStepOptions } from './prune-step.ts';
 export { gradualSchedule, iterativeSparsities, type PruningSchedule, type GradualOptions } from './schedule.ts';
-export { gradualPruningHook } from './methods/gradual.ts';
-export { hardThresholdHook, topKProjectionHook, projectTopK, l1ProximalHook } from './methods/thresholding.ts';
-export { dnsHook, type DnsOptions } from './methods/dns.ts';
-export { riglHook, type RiglOptions } from './methods/rigl.ts';
+export {
+  definePruningMethod, type PruningMethod, type PruningContext, type RandomStreams, type ScoreOptions, type TrainPhaseOptions,
+  type MethodOptions, type OptionValue,
+} from './method.ts';
+export { resolveOptions, describeOption, optionFlag, type OptionSpec, type OptionSpecs, type NumberOptionSpec, type BooleanOptionSpec, type ChoiceOptionSpec } from './options.ts';
+export { registerPruningMethod, pruningMethods, pruningMethod, parseMethod } from './registry.ts';
+export { calibrateStdMultiple } from './methods/threshold.ts';
 export { shrinkNeurons } from './shrink.ts';
-export { runPruning, parseMethod, METHODS, CRITERION_METHODS, THRESHOLD_METHODS, LR_SCHEDULES, type LrScheduleName, type MethodName, type PruneConfig, type PruneResult, type PruneCallbacks } from './run.ts';
-export { sweepPruning, pickSparsest, type SweepOptions, type SweepResult, type SweepRow } from './sweep.ts';
-export { sensitivityAnalysis, type SensitivityRow } from './sensitivity.ts';
+export { LR_SCHEDULES, type LrScheduleName, type MethodName, type BuiltinMethodName, type PruneConfig } from './config.ts';
+export { runPruning, forkRandomStreams, type PruneResult, type PruneCallbacks } from './run.ts';
 export { sparsityReport, type SparsityReport, type LayerSparsity } from './report.ts';
 export { kthSmallest } from './quickselect.ts';
-export { runComparison, calibrateStdMultiple, type Comparison, type ComparisonRow, type ComparisonOptions } from './compare.ts';
-export { comparisonChart } from './compare-chart.ts';
 export { compileModel, inferenceLayers } from './compile.ts';

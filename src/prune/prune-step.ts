@@ -15,7 +15,10 @@ export interface PruneStepOptions {
   rng: Rng;
 }
 
-/** Scores every target, chooses the masks for `sparsity` and installs them. Returns the plan. */
+/**
+ * Scores every target, chooses the masks for `sparsity` and installs them (masks only shrink). Returns the
+ * plan. Throws ConfigError for a bad sparsity, an unknown criterion, or a gradient criterion without stats.
+ */
 export function pruneTargets(targets: readonly PruneTarget[], sparsity: number, options: PruneStepOptions): MaskPlan {
   const scores = new Map(targets.map((t) => [t, importanceScores(options.criterion, t, options.stats ?? null, options.rng)] as const));
   const plan = computeMasks(targets, scores, {
@@ -26,14 +29,4 @@ export function pruneTargets(targets: readonly PruneTarget[], sparsity: number, 
   });
   applyMaskPlan(plan);
   return plan;
-}
-
-/** Installs masks that keep exactly the non-zero weights (after a method that zeroes weights without masks). */
-export function maskZeros(targets: readonly PruneTarget[]): void {
-  for (const t of targets) {
-    const w = t.weight.value.data;
-    const mask = new Uint8Array(w.length);
-    for (let i = 0; i < w.length; i++) mask[i] = w[i] === 0 ? 0 : 1;
-    t.weight.setMask(mask, { allowRegrow: true });
-  }
 }

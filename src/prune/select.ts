@@ -15,8 +15,10 @@ import { checkSparsity, type PruneTarget } from './targets.ts';
  */
 
 export type Scope = 'layer' | 'global';
+/** The scopes a ranking can run over: each layer on its own, or all layers together. */
 export const SCOPES: readonly Scope[] = ['layer', 'global'];
 
+/** How `computeMasks` turns scores into masks. */
 export interface SelectOptions {
   /** Target fraction of pruned weights, in [0, 1). Ignored for N:M (the pattern fixes it). */
   sparsity: number;
@@ -40,11 +42,19 @@ interface Units {
   readonly members: Int32Array;
 }
 
+/** 'layer' or 'global'; throws ConfigError listing both for anything else. */
 export function parseScope(text: string): Scope {
   if (!(SCOPES as readonly string[]).includes(text)) throw new ConfigError(`unknown scope '${text}' (expected one of ${SCOPES.join(', ')})`);
   return text as Scope;
 }
 
+/**
+ * New masks for `sparsity` (fraction of weights to prune, in [0, 1)) from one score array per target
+ * (same length as its weight, higher = keep), by granularity, scope and per-layer overrides; already
+ * pruned units rank lowest, so masks only shrink. Installs nothing (see `applyMaskPlan`). Throws
+ * ConfigError for a bad sparsity or override, missing or mis-sized scores, a block that does not divide a
+ * weight, an N:M group wider than a row, or neuron pruning without a hidden layer.
+ */
 export function computeMasks(targets: readonly PruneTarget[], scores: ReadonlyMap<PruneTarget, Float64Array>, options: SelectOptions): MaskPlan {
   const { granularity, scope } = options;
   const overrides = options.overrides ?? {};

@@ -1,27 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { Adam, cloneModel, evaluate, fit, mlp, type Sequential } from '../../src/nn/index.ts';
+import { cloneModel, evaluate } from '../../src/nn/index.ts';
 import {
-  findTargets, gradualSchedule, iterativeSparsities, METHODS, parseGranularity, pickSparsest, runPruning, sensitivityAnalysis,
-  sparsityReport, sweepPruning, targetsSparsity, type MethodName, type PruneConfig,
+  findTargets, forkRandomStreams, gradualSchedule, iterativeSparsities, parseGranularity, pruningMethods, registerCriterion, runPruning, sparsityReport,
+  targetsSparsity, type PruneConfig,
 } from '../../src/prune/index.ts';
-import { countZeros, toyData } from './helpers.ts';
+import { countZeros, toyConfig, toyTest as test, toyTrain as train, trainedToyModel } from './helpers.ts';
 
-const train = toyData(900, 12, 3, 1, 'toy/train');
-const test = toyData(400, 12, 3, 2, 'toy/test');
-
-function trainedModel(): Sequential {
-  const model = mlp([12, 48, 24, 3], { seed: 1 });
-  fit(model, train, { epochs: 12, batchSize: 32, optimizer: new Adam(model.parameters(), { lr: 0.01 }), seed: 1 });
-  return model;
-}
-const dense = trainedModel();
+const dense = trainedToyModel();
 const denseAccuracy = evaluate(dense, test).accuracy;
-
-const config = (method: MethodName, extra: Partial<PruneConfig> = {}): PruneConfig => ({
-  method, criterion: 'magnitude', sparsity: 0.8, scope: 'global', granularity: { kind: 'weight' }, epochs: 3, batchSize: 32, lr: 0.005, seed: 3,
-  ...(method === 'threshold' ? { threshold: 1 } : method === 'l1' ? { threshold: 0.5 } : {}),
-  ...extra,
-});
+const config = toyConfig;
+const METHODS = pruningMethods().map((m) => m.name);
 
 describe('pruning methods end to end', () => {
   it('starts from a model that learned the task', () => {
@@ -98,7 +86,7 @@ describe('schedules', () => {
 
 describe('learning rate during gradual pruning', () => {
   const lastLrPerEpoch = (lrSchedule: NonNullable<PruneConfig['lrSchedule']>): number[] =>
-    runPruning(cloneModel(dense), { train }, config('gradual', { epochs: 4, endFraction: 0.5, lrSchedule })).history.map((h) => h.stats.lr);
+    runPruning(cloneModel(dense), { train }, config('gradual', { epochs: 4, options: { endFraction: 0.5 }, lrSchedule })).history.map((h) => h.stats.lr);
 
   it("'hold-cosine' keeps the full rate while masks change and anneals afterwards; 'cosine' anneals from the start", () => {
     const held = lastLrPerEpoch('hold-cosine');
@@ -110,36 +98,7 @@ describe('learning rate during gradual pruning', () => {
   });
 });
 
-describe('sweeps, sensitivity and reports', () => {
-  it('picks the sparsest setting within tolerance', () => {
-    const rows = [
-      { value: 0.5, sparsity: 0.5, accuracy: 0.95 },
-      { value: 0.9, sparsity: 0.9, accuracy: 0.94 },
-      { value: 0.99, sparsity: 0.99, accuracy: 0.7 },
-    ];
-    expect(pickSparsest(rows, 0.96, 0.02)?.value).toBe(0.9);
-    expect(pickSparsest(rows, 0.99, 0.001)).toBeNull();
-  });
-
-  it('chooses a hard threshold by a validation sweep', () => {
-    const result = sweepPruning(dense, train, config('threshold', { epochs: 1 }), { candidates: [0.1, 0.5, 1, 2, 4], tolerance: 0.05 });
-    expect(result.rows).toHaveLength(5);
-    const sparsities = result.rows.map((r) => r.sparsity);
-    expect(sparsities[4]).toBeGreaterThan(sparsities[0]!); // larger q, sparser
-    expect(result.chosen).not.toBeNull();
-    expect(result.chosen!.accuracy).toBeGreaterThanOrEqual(result.baseline - 0.05);
-  });
-
-  it('records accuracy per layer and sparsity without changing the model', () => {
-    const before = dense.parameters().map((p) => p.value.data[0]);
-    const rows = sensitivityAnalysis(dense, test, { sparsities: [0.5, 0.99] });
-    expect(rows.map((r) => `${r.layer}@${r.sparsity}`)).toEqual([
-      'layers.0.weight@0.5', 'layers.0.weight@0.99', 'layers.2.weight@0.5', 'layers.2.weight@0.99', 'layers.4.weight@0.5', 'layers.4.weight@0.99',
-    ]);
-    expect(rows[1]!.accuracy).toBeLessThan(rows[0]!.accuracy + 1e-9);
-    expect(dense.parameters().map((p) => p.value.data[0])).toEqual(before);
-  });
-
+describe('reports', () => {
   it('reports nnz, FLOPs and bytes dense vs sparse', () => {
     const result = runPruning(cloneModel(dense), { train }, config('oneshot', { epochs: 0, sparsity: 0.9, scope: 'layer' }));
     const report = sparsityReport(result.model);
@@ -151,5 +110,33 @@ describe('sweeps, sensitivity and reports', () => {
     expect(first.bytesSparse).toBe(8 * first.nnz + 4 * 49 + 4 * 48);
     expect(report.total.sparsity).toBeCloseTo(0.9, 2);
     expect(report.total.bytesSparse).toBeLessThan(report.total.bytesDense / 3);
+  });
+});
+
+describe('random streams', () => {
+  // Two criteria that rank exactly like magnitude but consume randomness: a gradient pass, or draws.
+  registerCriterion({ name: 'test-magnitude-after-gradients', summary: '|w| after a gradient pass', needsGradients: true, score: (t) => Float64Array.from(t.weight.value.data, Math.abs) });
+  registerCriterion({
+    name: 'test-magnitude-after-draws', summary: '|w| after some draws', needsGradients: false,
+    score: (t, { rng }) => Float64Array.from(t.weight.value.data, (w) => Math.abs(w) + 0 * rng.uniform()),
+  });
+  const weightsAfter = (method: string, criterion: string): number[] =>
+    runPruning(cloneModel(dense), { train }, config(method, { criterion, epochs: 2 })).model.parameters().flatMap((p) => Array.from(p.value.data));
+
+  for (const method of ['oneshot', 'iterative', 'gradual']) {
+    it(`${method}: every criterion trains on the same batch order, whatever it draws for its scores`, () => {
+      const reference = weightsAfter(method, 'magnitude');
+      const differing = (weights: number[]): number => weights.filter((w, i) => w !== reference[i]).length;
+      expect(differing(weightsAfter(method, 'test-magnitude-after-gradients'))).toBe(0);
+      expect(differing(weightsAfter(method, 'test-magnitude-after-draws'))).toBe(0);
+    });
+  }
+
+  it('forks one stream per purpose from the seed, reproducibly', () => {
+    const a = forkRandomStreams(5);
+    const b = forkRandomStreams(5);
+    expect([a.order.nextUint32(), a.scores.nextUint32(), a.method.nextUint32()]).toEqual([b.order.nextUint32(), b.scores.nextUint32(), b.method.nextUint32()]);
+    const c = forkRandomStreams(5);
+    expect(new Set([c.order.nextUint32(), c.scores.nextUint32(), c.method.nextUint32()]).size).toBe(3);
   });
 });

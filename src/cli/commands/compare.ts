@@ -1,37 +1,52 @@
-import { CRITERIA, comparisonChart, METHODS, parseCriterion, parseGranularity, parseMethod, parseScope, runComparison } from '../../prune/index.ts';
-import { listFlag, numberFlag, numberListFlag, optionalString, parseCommand, stringFlag } from '../args.ts';
+import { parseCriterion, parseGranularity, parseScope, pruningMethod, pruningMethods, type OptionValue } from '../../prune/index.ts';
+import { comparisonChart, runComparison } from '../../study/index.ts';
+import { listFlag, numberFlag, numberListFlag, optionalString, parseCommand, stringFlag, type OptionSpec } from '../args.ts';
 import { loadData, loadModel } from '../common.ts';
+import { methodFlagSpecs, methodOptionsFromFlags } from '../method-flags.ts';
 import { createOutput, bar, percent, table } from '../output.ts';
 import { writeFileAtomically } from '../../node/files.ts';
 
-export const COMPARE_HELP = `usage: sparsegrad compare --model FILE [options]
+/** The compare command's own flags; method option flags come from the method registry. */
+const COMMON_FLAGS: OptionSpec = {
+  model: { type: 'string' }, data: { type: 'string' }, methods: { type: 'string' }, criteria: { type: 'string' }, sparsities: { type: 'string' },
+  epochs: { type: 'string' }, scope: { type: 'string' }, granularity: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
+  seed: { type: 'string' }, 'out-json': { type: 'string' }, 'out-svg': { type: 'string' }, title: { type: 'string' },
+  json: { type: 'boolean' }, quiet: { type: 'boolean' },
+};
+
+/** `sparsegrad compare --help`, listing the registered methods that can be put on a sparsity grid. */
+export function compareHelp(): string {
+  const gridMethods = pruningMethods().filter((m) => m.sparsity !== 'outcome' || m.calibrate !== undefined).map((m) => m.name);
+  return `usage: sparsegrad compare --model FILE [options]
 
 Runs a grid of methods × criteria × sparsities from the same trained model, each on its own copy, and
 writes a JSON table and an SVG chart of test accuracy vs sparsity.
 
   --model FILE       trained model (from sparsegrad train)
   --data SPEC        digits (default), fashion-mnist, or a directory of IDX files
-  --methods LIST     comma-separated, from ${METHODS.filter((m) => m !== 'l1').join(', ')} (default oneshot,gradual)
-  --criteria LIST    comma-separated, from ${CRITERIA.join(', ')} (default magnitude,gradient,taylor);
-                     used by oneshot, iterative and gradual; the other methods have their own rule
+  --methods LIST     comma-separated, from ${gridMethods.join(', ')} (default oneshot,gradual)
+  --criteria LIST    comma-separated, from the criteria of sparsegrad prune --help (default magnitude,gradient,taylor);
+                     used by methods marked [criterion] there; the other methods have their own rule
   --sparsities LIST  default 0.5,0.8,0.9,0.95,0.98,0.99
   --epochs E         training epochs per run, default 4
-  --scope, --granularity, --batch, --lr, --rounds, --seed   as for sparsegrad prune
+  --scope, --granularity, --batch, --lr, --seed   as for sparsegrad prune
+  method options     as for sparsegrad prune (e.g. --rounds N for iterative); each applies to every
+                     listed method that has it
   --out-json FILE    default compare.json;  --out-svg FILE  default compare.svg
   --title TEXT       chart title
   --json             print the table as one JSON object on the last stdout line
   --quiet            no progress output
 `;
+}
 
+/** `sparsegrad compare`: a grid of methods × criteria × sparsities, written as JSON and an SVG chart. */
 export async function compareCommand(argv: string[]): Promise<void> {
-  const { values } = parseCommand(argv, {
-    model: { type: 'string' }, data: { type: 'string' }, methods: { type: 'string' }, criteria: { type: 'string' }, sparsities: { type: 'string' },
-    epochs: { type: 'string' }, scope: { type: 'string' }, granularity: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
-    rounds: { type: 'string' }, seed: { type: 'string' }, 'out-json': { type: 'string' }, 'out-svg': { type: 'string' }, title: { type: 'string' },
-    json: { type: 'boolean' }, quiet: { type: 'boolean' },
-  });
+  const methodFlags = methodFlagSpecs(COMMON_FLAGS);
+  const { values } = parseCommand(argv, { ...COMMON_FLAGS, ...methodFlags });
   const out = createOutput({ json: values['json'] === true, quiet: values['quiet'] === true });
-  const methods = listFlag(values, 'methods', ['oneshot', 'gradual']).map(parseMethod);
+  const methods = listFlag(values, 'methods', ['oneshot', 'gradual']).map((name) => pruningMethod(name));
+  const methodOptions: Record<string, Record<string, OptionValue>> = {};
+  for (const [name, options] of methodOptionsFromFlags(values, methods, methodFlags)) if (Object.keys(options).length > 0) methodOptions[name] = options;
   const criteria = listFlag(values, 'criteria', ['magnitude', 'gradient', 'taylor']).map(parseCriterion);
   const sparsities = numberListFlag(values, 'sparsities', [0.5, 0.8, 0.9, 0.95, 0.98, 0.99]);
   const base = {
@@ -40,7 +55,6 @@ export async function compareCommand(argv: string[]): Promise<void> {
     epochs: numberFlag(values, 'epochs', 4, { min: 0, integer: true }),
     batchSize: numberFlag(values, 'batch', 128, { min: 1, integer: true }),
     lr: numberFlag(values, 'lr', 0.001, { min: 0, exclusiveMin: true }),
-    rounds: numberFlag(values, 'rounds', 3, { min: 1, integer: true }),
     seed: numberFlag(values, 'seed', 0, { min: 0, integer: true }),
   };
   const dataSpec = stringFlag(values, 'data', 'digits');
@@ -48,7 +62,7 @@ export async function compareCommand(argv: string[]): Promise<void> {
   const data = loadData(dataSpec, out);
   const started = Date.now();
   const comparison = runComparison(model, data, {
-    methods, criteria, sparsities, base,
+    methods: methods.map((m) => m.name), criteria, sparsities, base, methodOptions,
     onRun: (label, i, n) => out.note(`[${i + 1}/${n}] ${label}`),
     onProgress: (e, label) => out.progress(`${label} epoch ${e.epoch}/${e.epochs} ${bar(e.batch / e.batches)}`),
     onRow: (row) => out.note(`  → test ${percent(row.testAccuracy)} at ${percent(row.sparsity)} sparsity (${row.seconds.toFixed(1)} s)`),
@@ -57,7 +71,7 @@ export async function compareCommand(argv: string[]): Promise<void> {
   const title = optionalString(values, 'title') ?? `Accuracy vs sparsity (${data.train.name.split('/')[0]}, ${base.epochs} epochs per run)`;
   const jsonPath = stringFlag(values, 'out-json', 'compare.json');
   const svgPath = stringFlag(values, 'out-svg', 'compare.svg');
-  const document = { data: dataSpec, base, methods, criteria, sparsities, seconds: (Date.now() - started) / 1000, ...comparison };
+  const document = { data: dataSpec, base, methodOptions, methods: methods.map((m) => m.name), criteria, sparsities, seconds: (Date.now() - started) / 1000, ...comparison };
   await writeFileAtomically(jsonPath, JSON.stringify(document, null, 2) + '\n');
   await writeFileAtomically(svgPath, comparisonChart(comparison, title));
   out.note(`wrote ${jsonPath} and ${svgPath}`);

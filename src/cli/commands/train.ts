@@ -1,8 +1,5 @@
-import { Adam, AdamW } from '../../nn/optim/adam.ts';
-import type { Optimizer } from '../../nn/optim/optimizer.ts';
-import type { Parameter } from '../../nn/parameter.ts';
+import { makeOptimizer } from '../../nn/optim/make.ts';
 import { constantLR, cosineLR, stepLR, type LRSchedule } from '../../nn/optim/schedule.ts';
-import { SGD } from '../../nn/optim/sgd.ts';
 import { mlp, parseArchitecture, type Activation } from '../../nn/build.ts';
 import type { InitScheme } from '../../nn/init.ts';
 import { evaluate, fit } from '../../nn/train.ts';
@@ -79,15 +76,6 @@ export async function trainCommand(argv: string[]): Promise<void> {
   }
   out.result(`test accuracy ${percent(test.accuracy)} (loss ${test.loss.toFixed(4)}) after ${epochs} epochs, ${(trainSeconds / epochs).toFixed(2)} s/epoch`);
   out.emitJson(result);
-}
-
-export function makeOptimizer(name: string, params: readonly Parameter[], lr: number): Optimizer {
-  switch (name) {
-    case 'adam': return new Adam(params, { lr });
-    case 'adamw': return new AdamW(params, { lr });
-    case 'sgd': return new SGD(params, { lr, momentum: 0.9 });
-    default: throw new UsageError(`--optimizer must be adam, adamw or sgd, got '${name}'`);
-  }
 }
 
 export function makeSchedule(name: string, epochs: number): LRSchedule {

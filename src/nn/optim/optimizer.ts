@@ -10,6 +10,8 @@ import type { Parameter } from '../parameter.ts';
  *   3. zeroes pruned entries of the optimizer state and re-applies the mask to the weights,
  *      so a pruned weight is exactly zero after every step and cannot be revived by stale momentum.
  * State buffers are per parameter and are reset if the parameter is resized (neuron pruning).
+ * A parameter with `updatePruned` set is updated as if it had no mask (steps 1 and 3 are skipped); the
+ * pruning method that set the flag re-installs its mask after the step.
  */
 export abstract class Optimizer {
   readonly params: readonly Parameter[];
@@ -38,7 +40,7 @@ export abstract class Optimizer {
       if (p.grad === null) continue;
       const w = p.value.data;
       const g = p.grad.data;
-      const mask = p.mask;
+      const mask = p.updatePruned ? null : p.mask;
       if (mask !== null) for (let i = 0; i < mask.length; i++) if (mask[i] === 0) g[i] = 0;
       const state = this.stateOf(p);
       this.update(w, g, state, this.stepCount);

@@ -1,118 +1,73 @@
 import type { TrainingHooks } from '../../nn/train.ts';
-import type { Rng } from '../../tensor/rng.ts';
-import { Tensor } from '../../tensor/tensor.ts';
+import { definePruningMethod } from '../method.ts';
 import { kthSmallest } from '../quickselect.ts';
+import { RegrowingMasks } from '../regrow.ts';
 import { gradualSchedule } from '../schedule.ts';
-import { checkSparsity, type PruneTarget } from '../targets.ts';
+import { maskTopK, maskWithHysteresis } from '../select-weights.ts';
+import type { PruneTarget } from '../targets.ts';
+import { pct } from './format.ts';
 
 /**
  * Dynamic Network Surgery (Guo, Yao & Chen 2016): prune and splice. The forward pass uses W ⊙ T, but every
- * weight — pruned or not — keeps receiving gradient updates on a dense copy W, so a wrongly pruned
- * connection whose magnitude grows back is spliced in again. Two thresholds a < b with a hysteresis band:
- *   |W| < a → T = 0,   |W| > b → T = 1,   otherwise T unchanged.
- * Here the target sparsity rises on the cubic schedule of Zhu & Gupta (so splicing has a moving target to
- * correct, rather than a one-shot cut), a and b sit around the layer's current sparsity-quantile of |W| (a band of ±margin, shrinking to zero),
- * and T is updated with the paper's decaying probability σ(t) = (1 + γt)^(−power) until a fraction
- * `endFraction` of training; there the mask is cut exactly at the sparsity and frozen, so the rest of
- * training recovers from the last splice instead of ending on an untrained mask change.
+ * weight — pruned or not — keeps receiving gradient updates on a dense copy W (straight through), so a
+ * wrongly pruned connection whose magnitude grows back is spliced in again. Two thresholds a < b with a
+ * hysteresis band: |W| < a → T = 0, |W| > b → T = 1, otherwise T unchanged.
  *
- * Mechanics: during the step the parameter temporarily holds the dense W so the optimizer updates it with
- * the gradient computed at W ⊙ T (the straight-through update of the paper), then gets W ⊙ T back.
+ * NOTE: a variant of the paper's rule. Here the target sparsity rises on the cubic schedule of Zhu & Gupta
+ * (so splicing has a moving target to correct, rather than a one-shot cut), a and b sit around the layer's
+ * current sparsity-quantile of |W| (a band of ±margin, shrinking to zero), and T is updated with the
+ * paper's decaying probability σ(t) = (1 + γt)^(−power) until a fraction `endFraction` of training; there
+ * the mask is cut exactly at the sparsity and frozen, so the rest of training recovers from the last
+ * splice instead of ending on an untrained mask change.
  */
-export interface DnsOptions {
-  sparsity: number;
-  totalSteps: number;
-  rng: Rng;
-  /** Relative half-width of the hysteresis band around the quantile (default 0.1). */
-  margin?: number;
-  /** Fraction of training after which the mask is frozen (default 0.75). */
-  endFraction?: number;
-  /** Probability decay σ(t) = (1 + γt)^(−power); defaults γ = 1e-4, power = 1 (the paper's Caffe settings). */
-  gamma?: number;
-  power?: number;
-}
-
-interface SurgeryState {
-  readonly target: PruneTarget;
-  readonly dense: Tensor;
-  readonly effective: Tensor;
-  readonly keep: Uint8Array;
-}
-
-export function dnsHook(targets: readonly PruneTarget[], options: DnsOptions): TrainingHooks & { finalize(): void } {
-  checkSparsity(options.sparsity);
-  const { sparsity, totalSteps, rng, margin = 0.1, gamma = 1e-4, power = 1, endFraction = 0.75 } = options;
-  const endStep = Math.max(1, Math.floor(totalSteps * endFraction));
-  const schedule = gradualSchedule({ finalSparsity: sparsity, beginStep: 1, endStep, frequency: 1 });
-  const states: SurgeryState[] = targets.map((target) => {
-    const value = target.weight.value;
-    const state = {
-      target,
-      dense: new Tensor(Float32Array.from(value.data), value.shape),
-      effective: value,
-      keep: new Uint8Array(value.size).fill(1),
+export const dns = definePruningMethod<{ margin: number; endFraction: number; gamma: number; power: number }>({
+  name: 'dns',
+  summary: 'Dynamic Network Surgery: prune and splice with a hysteresis band, dense shadow weights',
+  paper: 'Guo et al. 2016',
+  options: {
+    margin: { type: 'number', min: 0, max: 1, exclusiveMax: true, default: 0.1, help: 'relative half-width of the hysteresis band around the sparsity quantile of |W|' },
+    endFraction: { type: 'number', min: 0, max: 1, exclusiveMin: true, default: 0.75, help: 'fraction of training after which the mask is frozen' },
+    gamma: { type: 'number', min: 0, default: 1e-4, help: 'γ in the mask-update probability σ(t) = (1 + γt)^(−power)' },
+    power: { type: 'number', min: 0, default: 1, help: 'the power in σ(t)' },
+  },
+  usesCriterion: false,
+  minEpochs: 1,
+  run(ctx, { margin, endFraction, gamma, power }) {
+    const { epochs } = ctx.config;
+    const rng = ctx.random.method;
+    const endStep = Math.max(1, Math.floor(epochs * ctx.batchesPerEpoch * endFraction));
+    const schedule = gradualSchedule({ finalSparsity: ctx.sparsity, beginStep: 1, endStep, frequency: 1 });
+    const masks = new RegrowingMasks(ctx.targets, { shadow: true });
+    const keep = new Map<PruneTarget, Uint8Array>(ctx.targets.map((t) => [t, new Uint8Array(t.weight.value.size).fill(1)]));
+    const hook: TrainingHooks = {
+      ...masks.straightThroughHook(),
+      afterStep(step) {
+        const progress = Math.min(step.step / endStep, 1);
+        const probability = (1 + gamma * step.step) ** -power;
+        const last = step.step === endStep;
+        const sparsity = schedule.sparsityAt(step.step);
+        for (const t of ctx.targets) {
+          let mask: Uint8Array = keep.get(t)!;
+          if (last || (step.step < endStep && rng.uniform() < probability)) {
+            mask = surgery(masks.weights(t), mask, sparsity, last ? 0 : margin * (1 - progress));
+            keep.set(t, mask);
+          }
+          masks.install(t, mask);
+        }
+      },
     };
-    writeEffective(state);
-    return state;
-  });
+    ctx.note(`dns: prune-and-splice towards ${pct(ctx.sparsity)} for ${epochs} epochs`);
+    ctx.train(epochs, 'dns', [hook]);
+    masks.release();
+  },
+});
 
-  return {
-    afterBackward() {
-      for (const s of states) s.target.weight.value = s.dense; // the optimizer updates every weight
-    },
-    afterStep(ctx) {
-      const progress = Math.min(ctx.step / endStep, 1);
-      const probability = (1 + gamma * ctx.step) ** -power;
-      const last = ctx.step === endStep;
-      const target = schedule.sparsityAt(ctx.step);
-      for (const s of states) {
-        if (last || (ctx.step < endStep && rng.uniform() < probability)) updateMask(s, target, last ? 0 : margin * (1 - progress));
-        writeEffective(s);
-        s.target.weight.value = s.effective;
-      }
-    },
-    finalize() {
-      for (const s of states) {
-        writeEffective(s);
-        s.target.weight.value = s.effective;
-        s.target.weight.setMask(Uint8Array.from(s.keep), { allowRegrow: true });
-      }
-    },
-  };
-}
-
-function updateMask(s: SurgeryState, sparsity: number, margin: number): void {
-  const w = s.dense.data;
-  const n = w.length;
-  const prune = Math.round(sparsity * n);
-  if (prune === 0) {
-    s.keep.fill(1);
-    return;
-  }
+/** The next mask T: a band of ±margin around the sparsity-quantile of |W| (margin 0: exactly the sparsity). */
+function surgery(w: Float32Array, previous: Uint8Array, sparsity: number, margin: number): Uint8Array {
+  const prune = Math.round(sparsity * w.length);
+  if (prune === 0) return new Uint8Array(w.length).fill(1);
   const magnitudes = Float64Array.from(w, Math.abs);
-  const quantile = kthSmallest(magnitudes, prune - 1);
-  if (margin === 0) {
-    // Exact: prune the `prune` smallest (ties by position), keep the rest.
-    let below = 0;
-    for (let i = 0; i < n; i++) if (Math.abs(w[i]!) < quantile) below++;
-    let ties = prune - below;
-    for (let i = 0; i < n; i++) {
-      const a = Math.abs(w[i]!);
-      s.keep[i] = a < quantile || (a === quantile && ties-- > 0) ? 0 : 1;
-    }
-    return;
-  }
-  const low = quantile * (1 - margin);
-  const high = quantile * (1 + margin);
-  for (let i = 0; i < n; i++) {
-    const a = Math.abs(w[i]!);
-    if (a < low) s.keep[i] = 0;
-    else if (a > high) s.keep[i] = 1;
-  }
-}
-
-function writeEffective(s: SurgeryState): void {
-  const w = s.dense.data;
-  const out = s.effective.data;
-  for (let i = 0; i < w.length; i++) out[i] = s.keep[i] === 1 ? w[i]! : 0;
+  if (margin === 0) return maskTopK([magnitudes], sparsity)[0]!;
+  const quantile = kthSmallest(Float64Array.from(magnitudes), prune - 1);
+  return maskWithHysteresis(previous, magnitudes, quantile * (1 - margin), quantile * (1 + margin));
 }

@@ -1,33 +1,48 @@
+import { ConfigError } from '../../errors.ts';
 import type { TrainingHooks } from '../../nn/train.ts';
-import { needsGradients } from '../criteria.ts';
 import { GradientStats } from '../gradient-stats.ts';
-import { pruneTargets, type PruneStepOptions } from '../prune-step.ts';
-import type { PruningSchedule } from '../schedule.ts';
-import type { PruneTarget } from '../targets.ts';
+import { definePruningMethod } from '../method.ts';
+import { gradualSchedule } from '../schedule.ts';
+import { pct } from './format.ts';
 
 /**
- * Gradual pruning during training (Zhu & Gupta 2017): at every update step of the schedule, the masks are
- * recomputed for the schedule's sparsity at that step. Gradient criteria use the statistics gathered since
- * the previous update; movement keeps accumulating over the whole run, as Sanh et al. define it.
+ * Gradual pruning during training (Zhu & Gupta 2017): at every update step of the cubic schedule the masks
+ * are recomputed for the schedule's sparsity at that step. Gradient criteria use the statistics gathered
+ * since the previous update; cumulative ones (movement) keep accumulating over the whole run, as Sanh et
+ * al. define it.
  */
-export function gradualPruningHook(
-  targets: readonly PruneTarget[],
-  schedule: PruningSchedule,
-  options: Omit<PruneStepOptions, 'stats'>,
-): TrainingHooks & { readonly updates: { step: number; sparsity: number }[] } {
-  const stats = needsGradients(options.criterion) ? new GradientStats(targets.map((t) => t.weight)) : null;
-  const updates: { step: number; sparsity: number }[] = [];
-  return {
-    updates,
-    afterBackward() {
-      stats?.accumulate();
-    },
-    afterStep(ctx) {
-      if (!schedule.isUpdateStep(ctx.step)) return;
-      const sparsity = schedule.sparsityAt(ctx.step);
-      pruneTargets(targets, sparsity, { ...options, stats });
-      updates.push({ step: ctx.step, sparsity });
-      if (options.criterion !== 'movement') stats?.reset();
-    },
-  };
-}
+export const gradual = definePruningMethod<{ frequency: number | undefined; endFraction: number }>({
+  name: 'gradual',
+  summary: 'prune on the cubic schedule s_t = s·(1 − (1 − t/t_end)³) while training',
+  paper: 'Zhu & Gupta 2017',
+  options: {
+    frequency: { type: 'integer', min: 1, defaultText: '1/20 of the pruning phase', help: 'optimizer steps between mask updates (Δt)' },
+    endFraction: { type: 'number', min: 0, max: 1, exclusiveMin: true, default: 0.75, help: 'fraction of training at which the final sparsity is reached' },
+  },
+  usesCriterion: true,
+  structured: true,
+  minEpochs: 1,
+  validate(config) {
+    if (config.granularity.kind === 'nm') throw new ConfigError('N:M patterns have a fixed sparsity and cannot follow a gradual schedule; use oneshot or iterative');
+  },
+  run(ctx, { frequency, endFraction }) {
+    const { epochs } = ctx.config;
+    const total = epochs * ctx.batchesPerEpoch;
+    const endStep = Math.max(1, Math.floor(total * endFraction));
+    const every = frequency ?? Math.max(1, Math.floor(endStep / 20));
+    const schedule = gradualSchedule({ finalSparsity: ctx.sparsity, beginStep: 1, endStep, frequency: every });
+    const stats = ctx.criterion.needsGradients ? new GradientStats(ctx.targets.map((t) => t.weight)) : null;
+    const hook: TrainingHooks = {
+      afterBackward() {
+        stats?.accumulate();
+      },
+      afterStep(step) {
+        if (!schedule.isUpdateStep(step.step)) return;
+        ctx.pruneTo(schedule.sparsityAt(step.step), { stats });
+        if (ctx.criterion.cumulative !== true) stats?.reset();
+      },
+    };
+    ctx.note(`gradual: cubic schedule to ${pct(ctx.sparsity)} by step ${endStep} of ${total}, masks updated every ${every} steps by ${ctx.criterion.name}`);
+    ctx.train(epochs, 'gradual', [hook], { maskEpochs: endStep / ctx.batchesPerEpoch });
+  },
+});

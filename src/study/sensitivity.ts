@@ -3,10 +3,7 @@ import { cloneModel } from '../nn/clone.ts';
 import type { Sequential } from '../nn/sequential.ts';
 import { evaluate } from '../nn/train.ts';
 import { Rng } from '../tensor/rng.ts';
-import { needsGradients, type CriterionName } from './criteria.ts';
-import { collectGradientStats } from './gradient-stats.ts';
-import { pruneTargets } from './prune-step.ts';
-import { findTargets } from './targets.ts';
+import { collectGradientStats, findTargets, needsGradients, pruneTargets, type CriterionName } from '../prune/index.ts';
 
 export interface SensitivityRow {
   readonly layer: string;

@@ -5,7 +5,7 @@ import { cloneModel } from '../nn/clone.ts';
 import type { Sequential } from '../nn/sequential.ts';
 import { evaluate } from '../nn/train.ts';
 import { Rng } from '../tensor/rng.ts';
-import { runPruning, THRESHOLD_METHODS, type PruneConfig } from './run.ts';
+import { pruningMethod, runPruning, type PruneConfig } from '../prune/index.ts';
 
 /*
  * Choosing a sparsity or threshold by a sweep on validation data carved from the training set (never the
@@ -14,7 +14,7 @@ import { runPruning, THRESHOLD_METHODS, type PruneConfig } from './run.ts';
  */
 
 export interface SweepRow {
-  /** The candidate: a sparsity, a std multiple q, or an L1 strength λ. */
+  /** The candidate: a sparsity, or a value of the method's sweep option (a std multiple q, an L1 strength λ). */
   readonly value: number;
   readonly sparsity: number;
   readonly accuracy: number;
@@ -29,8 +29,11 @@ export interface SweepResult {
 }
 
 export interface SweepOptions {
-  /** Candidate sparsities (for target-sparsity methods) or thresholds (for threshold and l1). */
-  candidates: readonly number[];
+  /**
+   * Candidate sparsities, or — for a method that declares a sweep option (threshold: q, l1: λ) — values of
+   * that option. Default: the method's own sweep candidates (required for other methods).
+   */
+  candidates?: readonly number[];
   /** Allowed drop in validation accuracy, as a fraction (0.01 = one point). */
   tolerance: number;
   /** Fraction of the training data held out for validation (default 0.1). */
@@ -49,19 +52,26 @@ export function pickSparsest(rows: readonly SweepRow[], baseline: number, tolera
   return best;
 }
 
+/**
+ * Tries every candidate on a copy of `model` (trained on the rest of `train`, evaluated on a validation
+ * split carved from it) and picks the sparsest within tolerance. Throws ConfigError for no candidates or
+ * a tolerance outside [0, 1), and whatever `runPruning` throws for the config.
+ */
 export function sweepPruning(model: Sequential, train: Dataset, config: PruneConfig, options: SweepOptions): SweepResult {
-  if (options.candidates.length === 0) throw new ConfigError('a sweep needs at least one candidate');
+  const method = pruningMethod(config.method);
+  const option = method.sweep?.option;
+  const candidates = options.candidates ?? method.sweep?.candidates ?? [];
+  if (candidates.length === 0) throw new ConfigError(`a sweep of method '${method.name}' needs at least one candidate`);
   if (!(options.tolerance >= 0 && options.tolerance < 1)) throw new ConfigError(`tolerance must be in [0, 1), got ${options.tolerance}`);
   const split = splitValidation(train, options.validationFraction ?? 0.1, new Rng(config.seed));
   const baseline = evaluate(model, split.validation).accuracy;
-  const byThreshold = THRESHOLD_METHODS.includes(config.method);
   const rows: SweepRow[] = [];
-  for (const value of options.candidates) {
+  for (const value of candidates) {
     const trial = cloneModel(model);
     const trialConfig: PruneConfig = {
       ...config,
       epochs: options.epochs ?? config.epochs,
-      ...(byThreshold ? { threshold: value } : { sparsity: value }),
+      ...(option === undefined ? { sparsity: value } : { options: { ...config.options, [option]: value } }),
     };
     const result = runPruning(trial, { train: split.train }, trialConfig);
     const row = { value, sparsity: result.sparsity, accuracy: evaluate(result.model, split.validation).accuracy };

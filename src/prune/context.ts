@@ -1,0 +1,139 @@
+import type { Dataset } from '../data/dataset.ts';
+import { buildModel } from '../nn/build.ts';
+import { makeOptimizer } from '../nn/optim/make.ts';
+import { constantLR, cosineLR, type LRSchedule } from '../nn/optim/schedule.ts';
+import type { Sequential } from '../nn/sequential.ts';
+import { fit, type EpochStats, type LossFn, type TrainingHooks } from '../nn/train.ts';
+import { Rng } from '../tensor/rng.ts';
+import { criterionByName, importanceScores, type Criterion } from './criteria.ts';
+import { collectGradientStats, type GradientStats } from './gradient-stats.ts';
+import type { PruningContext, RandomStreams, ScoreOptions, TrainPhaseOptions } from './method.ts';
+import type { PruneConfig } from './config.ts';
+import type { PruneCallbacks } from './run.ts';
+import { applyMaskPlan, computeMasks, type MaskPlan } from './select.ts';
+import { shrinkNeurons } from './shrink.ts';
+import { findTargets, targetsSparsity, type PruneTarget } from './targets.ts';
+
+/** Everything `runPruning` has prepared for one run. */
+export interface ContextSetup {
+  readonly model: Sequential;
+  readonly data: { readonly train: Dataset; readonly validation?: Dataset };
+  readonly config: PruneConfig;
+  readonly criterion: Criterion;
+  readonly sparsity: number;
+  readonly random: RandomStreams;
+  /** The training loss (distillation), or undefined for cross-entropy. */
+  readonly loss: LossFn | undefined;
+  readonly callbacks: PruneCallbacks;
+  /** Where epoch statistics go, by phase. */
+  readonly history: { phase: string; stats: EpochStats }[];
+  readonly note: (text: string) => void;
+}
+
+/** The `PruningContext` of one run: the model, its targets, training, scoring and selection with the run's settings. */
+export class RunContext implements PruningContext {
+  readonly config: PruneConfig;
+  readonly criterion: Criterion;
+  readonly sparsity: number;
+  readonly random: RandomStreams;
+  readonly batchesPerEpoch: number;
+  private working: Sequential;
+  private currentTargets: PruneTarget[];
+  private shrunk = false;
+
+  constructor(private readonly setup: ContextSetup) {
+    this.config = setup.config;
+    this.criterion = setup.criterion;
+    this.sparsity = setup.sparsity;
+    this.random = setup.random;
+    this.batchesPerEpoch = Math.ceil(setup.data.train.count / setup.config.batchSize);
+    this.working = setup.model;
+    this.currentTargets = this.findTargets();
+  }
+
+  get model(): Sequential {
+    return this.working;
+  }
+
+  get targets(): readonly PruneTarget[] {
+    return this.currentTargets;
+  }
+
+  train(epochs: number, phase: string, hooks: readonly TrainingHooks[] = [], options: TrainPhaseOptions = {}): void {
+    if (epochs <= 0) return;
+    const { config, data, loss, callbacks, history } = this.setup;
+    const maskEpochs = options.maskEpochs ?? 0;
+    const schedule: LRSchedule =
+      config.lrSchedule === 'cosine' ? cosineLR(epochs)
+      : config.lrSchedule === 'hold-cosine' ? cosineLR(epochs, 0, maskEpochs < epochs ? maskEpochs : 0)
+      : constantLR;
+    fit(this.working, data.train, {
+      epochs,
+      batchSize: config.batchSize,
+      optimizer: makeOptimizer(config.optimizer ?? 'adam', this.working.parameters(), config.lr),
+      schedule,
+      seed: this.random.order.nextUint32(),
+      hooks,
+      ...(loss === undefined ? {} : { loss }),
+      ...(data.validation === undefined ? {} : { validation: data.validation }),
+      onEpoch: (stats) => {
+        history.push({ phase, stats });
+        callbacks.onEpoch?.(stats, phase);
+      },
+      onProgress: (event) => callbacks.onProgress?.(event, phase),
+    });
+  }
+
+  gradientStats(criterion: Criterion = this.criterion): GradientStats | null {
+    if (!criterion.needsGradients) return null;
+    const { config, data } = this.setup;
+    return collectGradientStats(this.working, this.currentTargets, data.train, {
+      batches: config.gradientBatches ?? 10,
+      batchSize: config.batchSize,
+      seed: this.random.scores.nextUint32(),
+    });
+  }
+
+  scores(options: ScoreOptions = {}): Map<PruneTarget, Float64Array> {
+    const criterion = options.criterion === undefined ? this.criterion : criterionByName(options.criterion);
+    const stats = options.stats !== undefined ? options.stats : this.gradientStats(criterion);
+    return new Map(this.currentTargets.map((t) => [t, importanceScores(criterion.name, t, stats, this.random.scores)] as const));
+  }
+
+  select(scores: ReadonlyMap<PruneTarget, Float64Array>, sparsity: number): MaskPlan {
+    const { scope, granularity, overrides } = this.config;
+    return computeMasks(this.currentTargets, scores, { sparsity, scope, granularity, ...(overrides === undefined ? {} : { overrides }) });
+  }
+
+  pruneTo(sparsity: number, options: ScoreOptions = {}): MaskPlan {
+    const plan = this.select(this.scores(options), sparsity);
+    applyMaskPlan(plan);
+    return plan;
+  }
+
+  reinitialize(): void {
+    this.working = buildModel(this.working.spec(), new Rng(this.config.seed));
+    this.currentTargets = this.findTargets();
+  }
+
+  shrink(): void {
+    if (this.shrunk || this.config.granularity.kind !== 'neuron' || this.config.shrink === false) return;
+    this.shrunk = true;
+    const removed = shrinkNeurons(this.working);
+    this.note(`shrink: removed ${removed.map((r) => `${r.removed} of ${r.before} neurons in ${r.name}`).join(', ')}`);
+    this.currentTargets = this.findTargets();
+  }
+
+  currentSparsity(): number {
+    return targetsSparsity(this.currentTargets);
+  }
+
+  note(text: string): void {
+    this.setup.note(text);
+  }
+
+  private findTargets(): PruneTarget[] {
+    const { exclude } = this.config;
+    return findTargets(this.working, exclude === undefined ? {} : { exclude });
+  }
+}

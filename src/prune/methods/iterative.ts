@@ -1,0 +1,33 @@
+import { definePruningMethod } from '../method.ts';
+import { iterativeSparsities } from '../schedule.ts';
+import { pct } from './format.ts';
+
+/**
+ * Iterative pruning (Han et al. 2015): R rounds of score → prune → retrain, each round removing the same
+ * fraction of the weights that remain (s_r = 1 − (1 − s)^(r/R)); the epoch budget is split over the rounds.
+ */
+export const iterative = definePruningMethod<{ rounds: number }>({
+  name: 'iterative',
+  summary: 'R rounds of score → prune a fraction of what remains → retrain (the classic gradient-pruning loop)',
+  paper: 'Han et al. 2015',
+  options: {
+    rounds: { type: 'integer', min: 1, default: 3, help: 'rounds of score → prune → retrain' },
+  },
+  usesCriterion: true,
+  structured: true,
+  run(ctx, { rounds }) {
+    const levels = iterativeSparsities(ctx.sparsity, rounds);
+    const perRound = distributeEpochs(ctx.config.epochs, rounds);
+    levels.forEach((level, r) => {
+      ctx.pruneTo(level);
+      ctx.note(`iterative round ${r + 1}/${rounds}: pruned to ${pct(ctx.currentSparsity())}, retraining ${perRound[r]} epochs`);
+      ctx.train(perRound[r]!, `round ${r + 1}`);
+    });
+  },
+});
+
+/** Splits an epoch budget over rounds as evenly as possible (earlier rounds get the remainder). */
+function distributeEpochs(epochs: number, rounds: number): number[] {
+  const base = Math.floor(epochs / rounds);
+  return Array.from({ length: rounds }, (_, r) => base + (r < epochs - base * rounds ? 1 : 0));
+}

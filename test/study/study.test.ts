@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { evaluate } from '../../src/nn/index.ts';
+import { comparisonChart, pickSparsest, runComparison, sensitivityAnalysis, sweepPruning } from '../../src/study/index.ts';
+import { toyConfig as config, toyTest as test, toyTrain as train, trainedToyModel } from '../prune/helpers.ts';
+
+const dense = trainedToyModel();
+
+describe('sweeps', () => {
+  it('picks the sparsest setting within tolerance', () => {
+    const rows = [
+      { value: 0.5, sparsity: 0.5, accuracy: 0.95 },
+      { value: 0.9, sparsity: 0.9, accuracy: 0.94 },
+      { value: 0.99, sparsity: 0.99, accuracy: 0.7 },
+    ];
+    expect(pickSparsest(rows, 0.96, 0.02)?.value).toBe(0.9);
+    expect(pickSparsest(rows, 0.99, 0.001)).toBeNull();
+  });
+
+  it('chooses a hard threshold by a validation sweep', () => {
+    const result = sweepPruning(dense, train, config('threshold', { epochs: 1 }), { candidates: [0.1, 0.5, 1, 2, 4], tolerance: 0.05 });
+    expect(result.rows).toHaveLength(5);
+    const sparsities = result.rows.map((r) => r.sparsity);
+    expect(sparsities[4]).toBeGreaterThan(sparsities[0]!); // larger q, sparser
+    expect(result.chosen).not.toBeNull();
+    expect(result.chosen!.accuracy).toBeGreaterThanOrEqual(result.baseline - 0.05);
+  });
+
+  it('sweeps sparsity for a method without a sweep option, and refuses a sweep without candidates', () => {
+    const result = sweepPruning(dense, train, config('oneshot', { epochs: 0 }), { candidates: [0.3, 0.6], tolerance: 0.5 });
+    expect(result.rows.map((r) => r.sparsity)).toEqual([expect.closeTo(0.3, 2), expect.closeTo(0.6, 2)]);
+    expect(() => sweepPruning(dense, train, config('oneshot', { epochs: 0 }), { tolerance: 0.5 })).toThrow(/a sweep of method 'oneshot' needs at least one candidate/);
+  });
+});
+
+describe('sensitivity', () => {
+  it('records accuracy per layer and sparsity without changing the model', () => {
+    const before = dense.parameters().map((p) => p.value.data[0]);
+    const rows = sensitivityAnalysis(dense, test, { sparsities: [0.5, 0.99] });
+    expect(rows.map((r) => `${r.layer}@${r.sparsity}`)).toEqual([
+      'layers.0.weight@0.5', 'layers.0.weight@0.99', 'layers.2.weight@0.5', 'layers.2.weight@0.99', 'layers.4.weight@0.5', 'layers.4.weight@0.99',
+    ]);
+    expect(rows[1]!.accuracy).toBeLessThan(rows[0]!.accuracy + 1e-9);
+    expect(dense.parameters().map((p) => p.value.data[0])).toEqual(before);
+  });
+});
+
+describe('comparison grids', () => {
+  const base = { scope: 'global' as const, granularity: { kind: 'weight' as const }, epochs: 1, batchSize: 32, lr: 0.005, seed: 3 };
+
+  it('runs criterion methods once per criterion and the others once, on copies of the model', () => {
+    const before = Float32Array.from(dense.parameters()[0]!.value.data);
+    const comparison = runComparison(dense, { train, test }, {
+      methods: ['oneshot', 'threshold', 'iterative'], criteria: ['magnitude', 'random'], sparsities: [0.5], base, methodOptions: { iterative: { rounds: 2 } },
+    });
+    expect(comparison.rows.map((r) => `${r.method}/${r.criterion}`)).toEqual(['oneshot/magnitude', 'oneshot/random', 'threshold/-', 'iterative/magnitude', 'iterative/random']);
+    expect(comparison.dense.testAccuracy).toBe(evaluate(dense, test).accuracy);
+    const oneshot = comparison.rows[0]!;
+    expect(oneshot.sparsity).toBeCloseTo(0.5, 2);
+    // threshold is calibrated to the target on the trained weights: a q is recorded with the row
+    expect(comparison.rows[2]!.options?.['threshold']).toBeGreaterThan(0);
+    expect(comparison.rows[3]!.options).toEqual({ rounds: 2 });
+    expect(Array.from(dense.parameters()[0]!.value.data)).toEqual(Array.from(before));
+    const svg = comparisonChart(comparison, 'toy');
+    expect(svg).toContain('oneshot / magnitude');
+    expect(svg).toContain('threshold');
+  });
+
+  it('refuses methods it cannot put on a sparsity axis, unknown names, and options of methods not in the grid', () => {
+    const grid = { criteria: ['magnitude'], sparsities: [0.5], base };
+    expect(() => runComparison(dense, { train, test }, { ...grid, methods: ['l1'] })).toThrow(/the l1 method has no target sparsity to put on a grid/);
+    expect(() => runComparison(dense, { train, test }, { ...grid, methods: ['lottery'] })).toThrow(/unknown method 'lottery' \(expected one of oneshot/);
+    expect(() => runComparison(dense, { train, test }, { ...grid, methods: ['oneshot'], criteria: ['hessian'] })).toThrow(/unknown criterion 'hessian'/);
+    expect(() => runComparison(dense, { train, test }, { ...grid, methods: ['oneshot'], methodOptions: { iterative: { rounds: 2 } } })).toThrow(/options for method 'iterative', which is not in the comparison/);
+  });
+});
