@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors.ts';
 import type { Rng } from '../tensor/rng.ts';
+import { assertFiniteScores } from './finite.ts';
 import type { GradientStats } from './gradient-stats.ts';
 import type { PruneTarget } from './targets.ts';
 
@@ -140,7 +141,8 @@ export function needsGradients(criterion: CriterionName): boolean {
 
 /**
  * Importance of every weight of `target` under `criterion`. Throws ConfigError if a gradient criterion
- * gets no statistics, or a score function returns the wrong number of scores.
+ * gets no statistics, or a score function returns the wrong number of scores; NonFiniteError (naming the
+ * layer and index) if a score is NaN or infinite.
  */
 export function importanceScores(criterion: CriterionName, target: PruneTarget, stats: GradientStats | null, rng: Rng): Float64Array {
   const c = criterionByName(criterion);
@@ -151,5 +153,6 @@ export function importanceScores(criterion: CriterionName, target: PruneTarget, 
   if (!(scores instanceof Float64Array) || scores.length !== target.weight.value.size) {
     throw new ConfigError(`criterion '${c.name}' returned ${scores instanceof Float64Array ? scores.length : 'no Float64Array of'} scores for ${target.name}, which has ${target.weight.value.size} weights`);
   }
+  assertFiniteScores(scores, `criterion '${c.name}' scored ${target.name}`);
   return scores;
 }

@@ -3,7 +3,7 @@ export {
   CRITERIA, BUILTIN_CRITERIA, registerCriterion, criteria, criterionByName, parseCriterion, needsGradients, importanceScores,
   type Criterion, type CriterionName, type BuiltinCriterionName, type ScoreFn, type ScoreInputs,
 } from './criteria.ts';
-export { GradientStats, collectGradientStats, gradientStatsHook, type GradientPassOptions, type GradientStatKind } from './gradient-stats.ts';
+export { GradientStats, collectGradientStats, gradientStatsHook, type AccumulateOptions, type GradientPassOptions, type GradientStatKind } from './gradient-stats.ts';
 export { parseGranularity, formatGranularity, nmSparsity, type Granularity } from './granularity.ts';
 export { computeMasks, applyMaskPlan, parseScope, SCOPES, type Scope, type SelectOptions, type MaskPlan } from './select.ts';
 export { maskByThreshold, maskTopK, maskWithHysteresis, exchangeWeights } from './select-weights.ts';

@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.ts';
+import { assertFiniteScores } from './finite.ts';
 import { kthSmallest } from './quickselect.ts';
 import { checkSparsity } from './targets.ts';
 
@@ -30,12 +31,16 @@ export function maskByThreshold(scores: ArrayLike<number>, threshold: number, op
  * Keeps the highest scores of a group of score arrays ranked together (one per layer; pass one array
  * for per-layer selection), pruning exactly round(sparsity · n) of the n weights: everything below the
  * k-th smallest score, then ties at it in order of position. Expected O(n) by quickselect, so it can run
- * after every optimizer step (iterative hard thresholding). Returns one mask per score array.
+ * after every optimizer step (iterative hard thresholding). Returns one mask per score array. Throws
+ * NonFiniteError for a NaN or infinite score.
  */
 export function maskTopK(group: readonly ArrayLike<number>[], sparsity: number): Uint8Array[] {
   checkSparsity(sparsity);
   let n = 0;
-  for (const scores of group) n += scores.length;
+  for (const [g, scores] of group.entries()) {
+    assertFiniteScores(scores, `maskTopK: scores of array ${g}`);
+    n += scores.length;
+  }
   const masks = group.map((scores) => new Uint8Array(scores.length).fill(1));
   const prune = Math.round(sparsity * n);
   if (prune === 0) return masks;
@@ -82,6 +87,8 @@ export function maskWithHysteresis(previous: Uint8Array, scores: ArrayLike<numbe
  */
 export function exchangeWeights(mask: Uint8Array, dropScores: ArrayLike<number>, growScores: ArrayLike<number>, fraction: number): Uint8Array | null {
   checkSparsity(fraction, 'exchange fraction');
+  assertFiniteScores(dropScores, 'exchangeWeights: drop score');
+  assertFiniteScores(growScores, 'exchangeWeights: grow score');
   const active: number[] = [];
   const inactive: number[] = [];
   for (let i = 0; i < mask.length; i++) (mask[i] === 1 ? active : inactive).push(i);

@@ -1,6 +1,7 @@
 import { ConfigError } from '../errors.ts';
 import type { Parameter } from '../nn/parameter.ts';
 import { formatShape } from '../tensor/shape.ts';
+import { assertFiniteScores } from './finite.ts';
 import { formatGranularity, type Granularity } from './granularity.ts';
 import { checkSparsity, type PruneTarget } from './targets.ts';
 
@@ -53,7 +54,8 @@ export function parseScope(text: string): Scope {
  * (same length as its weight, higher = keep), by granularity, scope and per-layer overrides; already
  * pruned units rank lowest, so masks only shrink. Installs nothing (see `applyMaskPlan`). Throws
  * ConfigError for a bad sparsity or override, missing or mis-sized scores, a block that does not divide a
- * weight, an N:M group wider than a row, or neuron pruning without a hidden layer.
+ * weight, an N:M group wider than a row, or neuron pruning without a hidden layer; NonFiniteError for a
+ * NaN or infinite score (naming the layer and index).
  */
 export function computeMasks(targets: readonly PruneTarget[], scores: ReadonlyMap<PruneTarget, Float64Array>, options: SelectOptions): MaskPlan {
   const { granularity, scope } = options;
@@ -66,6 +68,7 @@ export function computeMasks(targets: readonly PruneTarget[], scores: ReadonlyMa
   for (const t of targets) {
     const s = scores.get(t);
     if (s === undefined || s.length !== t.weight.value.size) throw new ConfigError(`no importance scores of the right size for ${t.name}`);
+    assertFiniteScores(s, `importance scores of ${t.name}`);
   }
 
   const plan: MaskPlan = new Map();

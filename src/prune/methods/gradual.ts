@@ -31,7 +31,7 @@ export const gradual = definePruningMethod<{ frequency: number | undefined; endF
     const endStep = Math.max(1, Math.floor(total * endFraction));
     const every = frequency ?? Math.max(1, Math.floor(endStep / 20));
     const schedule = gradualSchedule({ finalSparsity: ctx.sparsity, beginStep: 1, endStep, frequency: every });
-    const stats = ctx.criterion.needsGradients ? new GradientStats(ctx.targets.map((t) => t.weight)) : null;
+    const stats = ctx.criterion.needsGradients ? GradientStats.forTargets(ctx.targets) : null;
     const hook: TrainingHooks = {
       afterBackward() {
         stats?.accumulate();
