@@ -49,6 +49,16 @@ describe('sparsegrad prune: methods from the registry', () => {
     expect(result.stderr).not.toMatch(/round 3\//);
   });
 
+  it('N:M defaults to layer scope and refuses a global one', async () => {
+    const ok = await runCli(['prune', '--model', model, '--method', 'oneshot', '--granularity', '2:4', '--epochs', '0', '--json', '--quiet']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.json).toMatchObject({ scope: 'layer', granularity: '2:4' });
+    expect((ok.json as { sparsity: number }).sparsity).toBeCloseTo(0.5, 5);
+    const bad = await runCli(['prune', '--model', model, '--method', 'oneshot', '--granularity', '2:4', '--scope', 'global', '--epochs', '0', '--quiet']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/per-layer rule: use scope 'layer'/);
+  });
+
   it('compare applies a method flag to the listed methods that have it, and refuses one none of them has', async () => {
     const ok = await runCli(['compare', '--model', model, '--methods', 'iterative', '--criteria', 'magnitude', '--sparsities', '0.5', '--epochs', '0', '--rounds', '2',
       '--out-json', join(dir, 'c.json'), '--out-svg', join(dir, 'c.svg'), '--json', '--quiet']);
