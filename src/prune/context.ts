@@ -7,7 +7,7 @@ import { fit, type EpochStats, type LossFn, type TrainingHooks } from '../nn/tra
 import { Rng } from '../tensor/rng.ts';
 import { criterionByName, importanceScores, type Criterion } from './criteria.ts';
 import { collectGradientStats, type GradientStats } from './gradient-stats.ts';
-import type { PruningContext, RandomStreams, ScoreOptions, TrainPhaseOptions } from './method.ts';
+import type { PruningContext, RandomStreams, ScoreOptions, SelectStepOptions, TrainPhaseOptions } from './method.ts';
 import type { PruneConfig } from './config.ts';
 import type { PruneCallbacks } from './run.ts';
 import { applyMaskPlan, computeMasks, type MaskPlan } from './select.ts';
@@ -100,13 +100,14 @@ export class RunContext implements PruningContext {
     return new Map(this.currentTargets.map((t) => [t, importanceScores(criterion.name, t, stats, this.random.scores)] as const));
   }
 
-  select(scores: ReadonlyMap<PruneTarget, Float64Array>, sparsity: number): MaskPlan {
+  select(scores: ReadonlyMap<PruneTarget, Float64Array>, sparsity: number, options: SelectStepOptions = {}): MaskPlan {
     const { scope, granularity, overrides } = this.config;
-    return computeMasks(this.currentTargets, scores, { sparsity, scope, granularity, ...(overrides === undefined ? {} : { overrides }) });
+    return computeMasks(this.currentTargets, scores, { sparsity, scope, granularity, ...(overrides === undefined ? {} : { overrides }), ...options });
   }
 
-  pruneTo(sparsity: number, options: ScoreOptions = {}): MaskPlan {
-    const plan = this.select(this.scores(options), sparsity);
+  pruneTo(sparsity: number, options: ScoreOptions & Pick<SelectStepOptions, 'overrideAt'> = {}): MaskPlan {
+    const { overrideAt, ...scoring } = options;
+    const plan = this.select(this.scores(scoring), sparsity, overrideAt === undefined ? {} : { overrideAt });
     applyMaskPlan(plan);
     return plan;
   }

@@ -11,7 +11,7 @@ export { RegrowingMasks } from './regrow.ts';
 export { pruneTargets, type PruneStepOptions } from './prune-step.ts';
 export { gradualSchedule, iterativeSparsities, type PruningSchedule, type GradualOptions } from './schedule.ts';
 export {
-  definePruningMethod, type PruningMethod, type PruningContext, type RandomStreams, type ScoreOptions, type TrainPhaseOptions,
+  definePruningMethod, type PruningMethod, type PruningContext, type RandomStreams, type ScoreOptions, type SelectStepOptions, type TrainPhaseOptions,
   type MethodOptions, type OptionValue,
 } from './method.ts';
 export { resolveOptions, describeOption, optionFlag, type OptionSpec, type OptionSpecs, type NumberOptionSpec, type BooleanOptionSpec, type ChoiceOptionSpec } from './options.ts';

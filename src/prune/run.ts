@@ -68,6 +68,9 @@ export function runPruning(model: Sequential, data: { train: Dataset; validation
     const structured = pruningMethods().filter((m) => m.structured === true).map((m) => m.name);
     throw new ConfigError(`granularity ${formatGranularity(granularity)} is supported by the ${structured.join(', ')} methods, not '${method.name}'`);
   }
+  if (method.sparsity === 'outcome' && config.overrides !== undefined && Object.keys(config.overrides).length > 0) {
+    throw new ConfigError(`method '${method.name}' has no target sparsity (its sparsity is the outcome of its threshold), so per-layer sparsity overrides cannot apply; use exclude to leave a layer dense`);
+  }
   method.validate?.(config, options);
 
   const notes: string[] = [];

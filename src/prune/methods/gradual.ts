@@ -30,7 +30,8 @@ export const gradual = definePruningMethod<{ frequency: number | undefined; endF
     const total = epochs * ctx.batchesPerEpoch;
     const endStep = Math.max(1, Math.floor(total * endFraction));
     const every = frequency ?? Math.max(1, Math.floor(endStep / 20));
-    const schedule = gradualSchedule({ finalSparsity: ctx.sparsity, beginStep: 1, endStep, frequency: every });
+    const shape = { beginStep: 1, endStep, frequency: every };
+    const schedule = gradualSchedule({ finalSparsity: ctx.sparsity, ...shape });
     const stats = ctx.criterion.needsGradients ? GradientStats.forTargets(ctx.targets) : null;
     const hook: TrainingHooks = {
       afterBackward() {
@@ -38,7 +39,9 @@ export const gradual = definePruningMethod<{ frequency: number | undefined; endF
       },
       afterStep(step) {
         if (!schedule.isUpdateStep(step.step)) return;
-        ctx.pruneTo(schedule.sparsityAt(step.step), { stats });
+        // An overridden layer follows the same cubic curve to its own final sparsity.
+        const overrideAt = (final: number): number => gradualSchedule({ finalSparsity: final, ...shape }).sparsityAt(step.step);
+        ctx.pruneTo(schedule.sparsityAt(step.step), { stats, overrideAt });
         if (ctx.criterion.cumulative !== true) stats?.reset();
       },
     };

@@ -5,6 +5,7 @@ import { pct } from './format.ts';
 /**
  * Iterative pruning (Han et al. 2015): R rounds of score → prune → retrain, each round removing the same
  * fraction of the weights that remain (s_r = 1 − (1 − s)^(r/R)); the epoch budget is split over the rounds.
+ * A layer with a per-layer override follows the same rule towards its own sparsity.
  */
 export const iterative = definePruningMethod<{ rounds: number }>({
   name: 'iterative',
@@ -19,7 +20,8 @@ export const iterative = definePruningMethod<{ rounds: number }>({
     const levels = iterativeSparsities(ctx.sparsity, rounds);
     const perRound = distributeEpochs(ctx.config.epochs, rounds);
     levels.forEach((level, r) => {
-      ctx.pruneTo(level);
+      // An overridden layer removes the same fraction of what remains per round, towards its own target.
+      ctx.pruneTo(level, { overrideAt: (final) => iterativeSparsities(final, rounds)[r]! });
       ctx.note(`iterative round ${r + 1}/${rounds}: pruned to ${pct(ctx.currentSparsity())}, retraining ${perRound[r]} epochs`);
       ctx.train(perRound[r]!, `round ${r + 1}`);
     });
