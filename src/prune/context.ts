@@ -97,7 +97,7 @@ export class RunContext implements PruningContext {
   scores(options: ScoreOptions = {}): Map<PruneTarget, Float64Array> {
     const criterion = options.criterion === undefined ? this.criterion : criterionByName(options.criterion);
     const stats = options.stats !== undefined ? options.stats : this.gradientStats(criterion);
-    return new Map(this.currentTargets.map((t) => [t, importanceScores(criterion.name, t, stats, this.random.scores)] as const));
+    return new Map(this.currentTargets.map((t) => [t, importanceScores(criterion.name, t, stats, this.random.scores, this.config.granularity)] as const));
   }
 
   select(scores: ReadonlyMap<PruneTarget, Float64Array>, sparsity: number, options: SelectStepOptions = {}): MaskPlan {

@@ -2,6 +2,7 @@ import { ConfigError } from '../errors.ts';
 import type { Rng } from '../tensor/rng.ts';
 import { assertFiniteScores } from './finite.ts';
 import type { GradientStats } from './gradient-stats.ts';
+import type { Granularity } from './granularity.ts';
 import type { PruneTarget } from './targets.ts';
 
 /**
@@ -13,6 +14,7 @@ import type { PruneTarget } from './targets.ts';
  *   gradient          mean over batches of |∂L/∂w|          the classic gradient-magnitude criterion
  *   gradient-squared  mean over batches of (∂L/∂w)²         (diagonal Fisher information)
  *   taylor            mean over batches of |w·∂L/∂w|        first-order Taylor, Molchanov et al. 2017/2019
+ *                     (a neuron: of (Σ_row w·∂L/∂w + b·∂L/∂b)²)
  *   movement          −Σ_steps w·∂L/∂w                      Sanh et al. 2020 (weights moving away from 0)
  *   snip              |w · Σ_batches ∂L/∂w|                 connection sensitivity, Lee et al. 2019
  *   random            uniform noise                         a control
@@ -25,12 +27,17 @@ import type { PruneTarget } from './targets.ts';
  * pruning method, the CLI and the comparison grid look criteria up there by name.
  */
 
-/** What a score function may read besides the weights: gradient statistics (if it needs them) and a seeded stream. */
+/** What a score function may read besides the weights: gradient statistics (if it needs them), a seeded stream, the unit. */
 export interface ScoreInputs {
   /** Gradient statistics over some mini-batches; null for criteria that do not need them. */
   readonly stats: GradientStats | null;
   /** The run's stream for score draws (the `random` criterion); same seed, same scores. */
   readonly rng: Rng;
+  /**
+   * The unit being pruned. Selection scores a unit by the mean of its weights' scores; a criterion with a
+   * score of its own for whole neurons gives every weight of a row that neuron's score (Taylor does).
+   */
+  readonly granularity: Granularity;
 }
 
 /** Scores every weight of `target` (a Float64Array of `target.weight.value.size`, row-major like the weight). */
@@ -67,6 +74,20 @@ function meanOf(kind: 'absGrad' | 'sqGrad' | 'absWeightGrad'): ScoreFn {
   };
 }
 
+/**
+ * Molchanov et al. (2019): a neuron's importance is the squared first-order change of the loss when its whole
+ * group — the row of weights and the bias — is removed, (Σ_s g_s·w_s)², averaged over mini-batches. (For a
+ * ReLU neuron the group sum is Σ over the batch of activation × ∂L/∂activation, Molchanov et al. 2017's
+ * criterion.) Every weight of the row gets the neuron's score, so the row's mean is that score.
+ */
+function neuronTaylor(target: PruneTarget, stats: GradientStats): Float64Array {
+  const perNeuron = stats.neuronSum(target.weight);
+  const scores = new Float64Array(target.weight.value.size);
+  const cols = perNeuron.length === 0 ? 0 : scores.length / perNeuron.length;
+  perNeuron.forEach((sum, r) => scores.fill(sum / stats.batches, r * cols, (r + 1) * cols));
+  return scores;
+}
+
 /** The built-in criteria, one score function each. */
 export const BUILTIN_CRITERIA: Readonly<Record<BuiltinCriterionName, Criterion>> = {
   magnitude: {
@@ -75,7 +96,10 @@ export const BUILTIN_CRITERIA: Readonly<Record<BuiltinCriterionName, Criterion>>
   },
   gradient: { name: 'gradient', summary: 'mean over batches of |∂L/∂w|', needsGradients: true, score: meanOf('absGrad') },
   'gradient-squared': { name: 'gradient-squared', summary: 'mean over batches of (∂L/∂w)², the diagonal Fisher', needsGradients: true, score: meanOf('sqGrad') },
-  taylor: { name: 'taylor', summary: 'mean over batches of |w·∂L/∂w|, first-order Taylor (Molchanov et al.)', needsGradients: true, score: meanOf('absWeightGrad') },
+  taylor: {
+    name: 'taylor', summary: 'mean over batches of |w·∂L/∂w|; a neuron: of (Σ_row w·∂L/∂w + b·∂L/∂b)² (Molchanov et al. 2017/2019)', needsGradients: true,
+    score: (target, inputs) => (inputs.granularity.kind === 'neuron' ? neuronTaylor(target, inputs.stats!) : meanOf('absWeightGrad')(target, inputs)),
+  },
   movement: {
     name: 'movement', summary: '−Σ over steps of w·∂L/∂w (Sanh et al. 2020)', needsGradients: true, cumulative: true,
     score: (target, { stats }) => Float64Array.from(stats!.sum('weightGrad', target.weight), (v) => -v),
@@ -140,16 +164,17 @@ export function needsGradients(criterion: CriterionName): boolean {
 }
 
 /**
- * Importance of every weight of `target` under `criterion`. Throws ConfigError if a gradient criterion
+ * Importance of every weight of `target` under `criterion`, for pruning units of `granularity` (default
+ * single weights). Throws ConfigError if a gradient criterion
  * gets no statistics, or a score function returns the wrong number of scores; NonFiniteError (naming the
  * layer and index) if a score is NaN or infinite.
  */
-export function importanceScores(criterion: CriterionName, target: PruneTarget, stats: GradientStats | null, rng: Rng): Float64Array {
+export function importanceScores(criterion: CriterionName, target: PruneTarget, stats: GradientStats | null, rng: Rng, granularity: Granularity = { kind: 'weight' }): Float64Array {
   const c = criterionByName(criterion);
   if (c.needsGradients && (stats === null || stats.batches === 0)) {
     throw new ConfigError(`criterion '${c.name}' needs gradient statistics (run a gradient pass over some batches first)`);
   }
-  const scores = c.score(target, { stats: c.needsGradients ? stats : null, rng });
+  const scores = c.score(target, { stats: c.needsGradients ? stats : null, rng, granularity });
   if (!(scores instanceof Float64Array) || scores.length !== target.weight.value.size) {
     throw new ConfigError(`criterion '${c.name}' returned ${scores instanceof Float64Array ? scores.length : 'no Float64Array of'} scores for ${target.name}, which has ${target.weight.value.size} weights`);
   }

@@ -3,6 +3,7 @@ import type { Parameter } from '../nn/parameter.ts';
 import { formatShape } from '../tensor/shape.ts';
 import { assertFiniteScores } from './finite.ts';
 import { formatGranularity, type Granularity } from './granularity.ts';
+import { selectNeurons } from './select-neurons.ts';
 import { checkSparsity, type PruneTarget } from './targets.ts';
 
 /*
@@ -12,7 +13,9 @@ import { checkSparsity, type PruneTarget } from './targets.ts';
  * mean of its weights' scores. Units already fully pruned rank lowest, so masks only ever shrink. The
  * lowest-ranked units are pruned until the requested fraction of weights is gone: per layer (scope
  * 'layer') or with one ranking across all layers (scope 'global'). Ties break by position, so the result
- * is deterministic. N:M patterns are chosen per group instead (keep the N best of every M).
+ * is deterministic. N:M patterns are chosen per group instead (keep the N best of every M). Neurons are
+ * counted by every weight they remove, row and outgoing column, and ranked globally on per-layer
+ * normalised scores (select-neurons.ts).
  */
 
 export type Scope = 'layer' | 'global';
@@ -97,6 +100,15 @@ export function computeMasks(targets: readonly PruneTarget[], scores: ReadonlyMa
   const eligible = granularity.kind === 'neuron' ? targets.filter((t) => t.next !== null) : [...targets];
   if (eligible.length === 0) throw new ConfigError('neuron pruning needs a hidden layer: the output layer\'s neurons (the classes) cannot be removed');
   const units = eligible.map((t) => buildUnits(t, scores.get(t)!, granularity, maskOf(t.weight)));
+  if (granularity.kind === 'neuron') {
+    const names = Object.keys(overrides);
+    if (names.length > 0) {
+      throw new ConfigError(`per-layer sparsity overrides (${names.join(', ')}) do not apply to neuron pruning: removing a neuron also empties the next layer's input column, so one layer's sparsity is not its own; use exclude, or scope 'layer'`);
+    }
+    const removed = selectNeurons(units, targets, options.sparsity, scope, maskOf);
+    for (const u of units) applyUnits(u, removed.get(u.target)!, granularity, plan, maskOf);
+    return plan;
+  }
   const prunedUnits = new Map<PruneTarget, Uint8Array>(units.map((u) => [u.target, new Uint8Array(u.count)]));
 
   const overrideAt = options.overrideAt ?? ((final: number) => final);

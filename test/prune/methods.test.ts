@@ -45,8 +45,11 @@ describe('pruning methods end to end', () => {
   it('neuron pruning with shrink gives a smaller dense model with the same outputs as the masked one', () => {
     const masked = runPruning(cloneModel(dense), { train }, config('oneshot', { granularity: { kind: 'neuron' }, scope: 'layer', sparsity: 0.5, epochs: 0, shrink: false }));
     const shrunk = runPruning(cloneModel(dense), { train }, config('oneshot', { granularity: { kind: 'neuron' }, scope: 'layer', sparsity: 0.5, epochs: 0 }));
-    expect(shrunk.model.spec().layers.map((l) => (l.type === 'linear' ? `${l.inFeatures}x${l.outFeatures}` : l.type))).toEqual(['12x24', 'relu', '24x12', 'relu', '12x3']);
-    expect(shrunk.model.parameterCount()).toBeLessThan(dense.parameterCount() / 2);
+    // Layer scope: the same fraction of each hidden layer's neurons, until half of all weights (rows and outgoing columns) are gone.
+    expect(shrunk.model.spec().layers.map((l) => (l.type === 'linear' ? `${l.inFeatures}x${l.outFeatures}` : l.type))).toEqual(['12x31', 'relu', '31x16', 'relu', '16x3']);
+    expect(masked.sparsity).toBeCloseTo(0.5, 1);
+    const weights = (m: typeof dense): number => findTargets(m).reduce((n, t) => n + t.weight.value.size, 0);
+    expect(weights(shrunk.model)).toBe(Math.round((1 - masked.sparsity) * weights(dense)));
     const a = evaluate(masked.model, test);
     const b = evaluate(shrunk.model, test);
     expect(b.loss).toBeCloseTo(a.loss, 5);
