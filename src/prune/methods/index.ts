@@ -7,10 +7,11 @@ import { oneshot } from './oneshot.ts';
 import { rigl } from './rigl.ts';
 import { snip } from './snip.ts';
 import { threshold } from './threshold.ts';
+import { thresholdDynamic } from './threshold-dynamic.ts';
 import { topk } from './topk.ts';
 
 /**
  * The built-in pruning methods, in the order `--help` lists them. A new built-in method is one file in
  * this folder plus one entry here; a user method is one `registerPruningMethod` call.
  */
-export const BUILTIN_METHODS: readonly PruningMethod<any>[] = [oneshot, iterative, gradual, snip, threshold, topk, l1, dns, rigl];
+export const BUILTIN_METHODS: readonly PruningMethod<any>[] = [oneshot, iterative, gradual, snip, threshold, thresholdDynamic, topk, l1, dns, rigl];
