@@ -17,6 +17,7 @@ export {
 export { resolveOptions, describeOption, optionFlag, type OptionSpec, type OptionSpecs, type NumberOptionSpec, type BooleanOptionSpec, type ChoiceOptionSpec } from './options.ts';
 export { registerPruningMethod, pruningMethods, pruningMethod, parseMethod } from './registry.ts';
 export { calibrateStdMultiple } from './methods/threshold.ts';
+export { proximalL1Thresholds } from './methods/l1.ts';
 export { shrinkNeurons } from './shrink.ts';
 export { LR_SCHEDULES, type LrScheduleName, type MethodName, type BuiltinMethodName, type PruneConfig } from './config.ts';
 export { runPruning, forkRandomStreams, type PruneResult, type PruneCallbacks } from './run.ts';

@@ -31,6 +31,7 @@ describe('sparsegrad prune: methods from the registry', () => {
     for (const [argv, pattern] of [
       [['--method', 'gradual', '--rounds', '2'], /--rounds is not an option of method 'gradual' \(options: --frequency, --end-fraction\)/],
       [['--method', 'oneshot', '--threshold', '1'], /--threshold is not an option of method 'oneshot' \(it has no options of its own\)/],
+      [['--method', 'l1', '--threshold', '1e-4'], /--threshold is not an option of method 'l1' \(options: --lambda\)/],
       [['--method', 'iterative', '--rounds', '0'], /--rounds must be an integer ≥ 1, got '0'/],
       [['--method', 'rigl', '--drop-fraction', '1'], /--drop-fraction must be a number ≥ 0 < 1, got '1'/],
       [['--method', 'lottery'], /unknown method 'lottery' \(expected one of oneshot, iterative, gradual, snip, threshold, threshold-dynamic, topk, l1, dns, rigl\)/],

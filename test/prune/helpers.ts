@@ -38,7 +38,7 @@ export function trainedToyModel(): Sequential {
 export function toyConfig(method: string, extra: Partial<PruneConfig> = {}): PruneConfig {
   return {
     method, criterion: 'magnitude', sparsity: 0.8, scope: 'global', granularity: { kind: 'weight' }, epochs: 3, batchSize: 32, lr: 0.005, seed: 3,
-    ...(method === 'threshold' || method === 'threshold-dynamic' ? { options: { threshold: 1 } } : method === 'l1' ? { options: { threshold: 0.5 } } : {}),
+    ...(method === 'threshold' || method === 'threshold-dynamic' ? { options: { threshold: 1 } } : method === 'l1' ? { options: { lambda: 1e-3 } } : {}),
     ...extra,
   };
 }
