@@ -11,7 +11,7 @@ export const LR_SCHEDULES = ['constant', 'cosine', 'hold-cosine'] as const;
 export type LrScheduleName = (typeof LR_SCHEDULES)[number];
 
 /** The names of the built-in methods (users may register more; see `pruningMethods()`). */
-export type BuiltinMethodName = 'oneshot' | 'iterative' | 'gradual' | 'snip' | 'threshold' | 'threshold-dynamic' | 'topk' | 'l1' | 'dns' | 'rigl';
+export type BuiltinMethodName = 'oneshot' | 'iterative' | 'gradual' | 'snip' | 'threshold' | 'threshold-dynamic' | 'topk' | 'l1' | 'dns' | 'dns-scheduled' | 'rigl';
 /** A method name: a built-in one, or one a user registered. */
 export type MethodName = BuiltinMethodName | (string & {});
 

@@ -18,6 +18,7 @@ export { resolveOptions, describeOption, optionFlag, type OptionSpec, type Optio
 export { registerPruningMethod, pruningMethods, pruningMethod, parseMethod } from './registry.ts';
 export { calibrateStdMultiple } from './methods/threshold.ts';
 export { proximalL1Thresholds } from './methods/l1.ts';
+export { calibrateCRate, dnsSurgery } from './methods/dns.ts';
 export { shrinkNeurons } from './shrink.ts';
 export { LR_SCHEDULES, type LrScheduleName, type MethodName, type BuiltinMethodName, type PruneConfig } from './config.ts';
 export { runPruning, forkRandomStreams, type PruneResult, type PruneCallbacks } from './run.ts';

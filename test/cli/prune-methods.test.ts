@@ -34,7 +34,7 @@ describe('sparsegrad prune: methods from the registry', () => {
       [['--method', 'l1', '--threshold', '1e-4'], /--threshold is not an option of method 'l1' \(options: --lambda\)/],
       [['--method', 'iterative', '--rounds', '0'], /--rounds must be an integer ≥ 1, got '0'/],
       [['--method', 'rigl', '--drop-fraction', '1'], /--drop-fraction must be a number ≥ 0 < 1, got '1'/],
-      [['--method', 'lottery'], /unknown method 'lottery' \(expected one of oneshot, iterative, gradual, snip, threshold, threshold-dynamic, topk, l1, dns, rigl\)/],
+      [['--method', 'lottery'], /unknown method 'lottery' \(expected one of oneshot, iterative, gradual, snip, threshold, threshold-dynamic, topk, l1, dns, dns-scheduled, rigl\)/],
     ] as const) {
       const result = await runCli(['prune', '--model', model, ...argv, '--quiet']);
       expect(result.code, result.stderr).toBe(2);

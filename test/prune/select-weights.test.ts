@@ -75,15 +75,15 @@ describe('RegrowingMasks', () => {
     const start = new Uint8Array(12).fill(1);
     start[0] = 0;
     t!.weight.setMask(start);
-    const masks = new RegrowingMasks([t!]);
+    const masks = new RegrowingMasks([t!.weight]);
     expect(t!.weight.updatePruned).toBe(true);
     t!.weight.value.data[0] = 5; // as if an optimizer step had moved it
-    expect(masks.magnitudes(t!)[0]).toBe(0); // reset before any decision
-    masks.install(t!, new Uint8Array(12).fill(1).map((_, i) => (i === 5 ? 0 : 1)));
+    expect(masks.magnitudes(t!.weight)[0]).toBe(0); // reset before any decision
+    masks.install(t!.weight, new Uint8Array(12).fill(1).map((_, i) => (i === 5 ? 0 : 1)));
     expect(t!.weight.mask![0]).toBe(0);
     expect(t!.weight.mask![5]).toBe(0);
     expect(t!.weight.value.data[5]).toBe(0);
-    masks.install(t!, new Uint8Array(12).fill(1));
+    masks.install(t!.weight, new Uint8Array(12).fill(1));
     expect(t!.weight.mask![5]).toBe(1); // regrown
     masks.release();
     expect(t!.weight.updatePruned).toBe(false);
@@ -93,12 +93,12 @@ describe('RegrowingMasks', () => {
     const model = mlp([2, 2], { seed: 2 });
     const [t] = findTargets(model);
     const original = Float32Array.from(t!.weight.value.data);
-    const masks = new RegrowingMasks([t!], { shadow: true });
-    masks.install(t!, Uint8Array.from([1, 0, 1, 0]));
+    const masks = new RegrowingMasks([t!.weight], { shadow: true });
+    masks.install(t!.weight, Uint8Array.from([1, 0, 1, 0]));
     expect(Array.from(t!.weight.value.data)).toEqual([original[0], 0, original[2], 0]);
     masks.straightThroughHook().afterBackward!(undefined as never);
     expect(Array.from(t!.weight.value.data)).toEqual(Array.from(original)); // the dense shadow, for the step
-    masks.install(t!, Uint8Array.from([0, 1, 1, 1]));
+    masks.install(t!.weight, Uint8Array.from([0, 1, 1, 1]));
     expect(Array.from(t!.weight.value.data)).toEqual([0, original[1], original[2], original[3]]); // spliced back with its value
   });
 });

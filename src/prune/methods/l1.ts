@@ -32,11 +32,11 @@ export const l1 = definePruningMethod<{ lambda: number }>({
   run(ctx, { lambda }) {
     const { epochs } = ctx.config;
     ctx.note(`l1: proximal step for λ = ${lambda} (${ctx.config.optimizer ?? 'adam'}) after every step for ${epochs} epochs`);
-    const masks = new RegrowingMasks(ctx.targets);
+    const masks = new RegrowingMasks(ctx.targets.map((t) => t.weight));
     ctx.train(epochs, 'l1', [{
       afterStep(step) {
         for (const t of ctx.targets) {
-          const w = masks.weights(t);
+          const w = masks.weights(t.weight);
           const tau = proximalL1Thresholds(step.optimizer, t.weight, lambda);
           const mask = new Uint8Array(w.length);
           for (let i = 0; i < w.length; i++) {
@@ -46,7 +46,7 @@ export const l1 = definePruningMethod<{ lambda: number }>({
               mask[i] = 1;
             }
           }
-          masks.install(t, mask);
+          masks.install(t.weight, mask);
         }
       },
     }]);

@@ -25,13 +25,13 @@ export const thresholdDynamic = definePruningMethod<{ threshold: number }>({
   run(ctx, { threshold: q }) {
     const { epochs } = ctx.config;
     ctx.note(`threshold-dynamic: |w| < ${q}·std pruned after every step for ${epochs} epochs (pruned weights may come back)`);
-    const masks = new RegrowingMasks(ctx.targets);
+    const masks = new RegrowingMasks(ctx.targets.map((t) => t.weight));
     ctx.train(epochs, 'threshold-dynamic', [{
       afterStep() {
         for (const t of ctx.targets) {
           // The std of the current weights, the ones pruned by the last step included (they are zero).
-          const w = masks.weights(t);
-          masks.install(t, maskByThreshold(Float64Array.from(w, Math.abs), q * standardDeviation(w)));
+          const w = masks.weights(t.weight);
+          masks.install(t.weight, maskByThreshold(Float64Array.from(w, Math.abs), q * standardDeviation(w)));
         }
       },
     }]);

@@ -22,7 +22,7 @@ export const topk = definePruningMethod<Record<string, never>>({
     const { epochs, scope } = ctx.config;
     const overrides = ctx.config.overrides ?? {};
     ctx.note(`topk: projecting onto the ${pct(1 - ctx.sparsity)} largest weights (${scope}) after every step for ${epochs} epochs`);
-    const masks = new RegrowingMasks(ctx.targets);
+    const masks = new RegrowingMasks(ctx.targets.map((t) => t.weight));
     const shared = ctx.targets.filter((t) => !(t.name in overrides));
     const groups = [
       ...ctx.targets.filter((t) => t.name in overrides).map((t) => ({ targets: [t], sparsity: overrides[t.name]! })),
@@ -31,8 +31,8 @@ export const topk = definePruningMethod<Record<string, never>>({
     ctx.train(epochs, 'topk', [{
       afterStep() {
         for (const { targets: group, sparsity } of groups) {
-          const chosen = maskTopK(group.map((t) => masks.magnitudes(t)), sparsity);
-          group.forEach((t, i) => masks.install(t, chosen[i]!));
+          const chosen = maskTopK(group.map((t) => masks.magnitudes(t.weight)), sparsity);
+          group.forEach((t, i) => masks.install(t.weight, chosen[i]!));
         }
       },
     }]);
