@@ -36,15 +36,16 @@ describe('selection rules', () => {
     expect(() => maskWithHysteresis(previous, [1], 2, 1)).toThrow(/low 2 must not exceed high 1/);
   });
 
-  it('exchangeWeights drops the weakest kept and grows the strongest pruned, keeping the count', () => {
+  it('exchangeWeights drops the weakest kept and grows the strongest inactive after the drop, keeping the count', () => {
     const mask = Uint8Array.from([1, 1, 1, 1, 0, 0, 0, 0]);
     const drop = [0.5, 0.1, 0.9, 0.2, 0, 0, 0, 0];
-    const grow = [9, 9, 9, 9, 0.3, 0.8, 0.1, 0.8];
+    const grow = [0, 0.2, 0, 0.1, 0.3, 0.8, 0.1, 0.8];
     const next = exchangeWeights(mask, drop, grow, 0.5)!;
     expect(Array.from(next)).toEqual([1, 0, 1, 0, 0, 1, 0, 1]); // dropped 1 and 3; grew 5 and 7 (tie: earlier first)
     expect(next.reduce((s, m) => s + m, 0)).toBe(4);
-    expect(exchangeWeights(mask, drop, grow, 0.1)).toBeNull(); // round(0.4) = 0
-    expect(exchangeWeights(Uint8Array.from([1, 1]), [1, 2], [0, 0], 0.5)).toBeNull(); // nothing to grow
+    expect(exchangeWeights(mask, drop, grow, 0.1)).toBeNull(); // floor(0.4) = 0
+    // Only the two dropped weights are candidates: the one with the larger gradient comes straight back.
+    expect(Array.from(exchangeWeights(Uint8Array.from([1, 1]), [1, 2], [5, 0], 0.5)!)).toEqual([1, 1]);
   });
 });
 
