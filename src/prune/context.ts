@@ -1,4 +1,4 @@
-import type { Dataset } from '../data/dataset.ts';
+import { subset, type Dataset } from '../data/dataset.ts';
 import { buildModel } from '../nn/build.ts';
 import { makeOptimizer } from '../nn/optim/make.ts';
 import { constantLR, cosineLR, type LRSchedule } from '../nn/optim/schedule.ts';
@@ -6,7 +6,7 @@ import type { Sequential } from '../nn/sequential.ts';
 import { fit, type EpochStats, type LossFn, type TrainingHooks } from '../nn/train.ts';
 import { Rng } from '../tensor/rng.ts';
 import { criterionByName, importanceScores, type Criterion } from './criteria.ts';
-import { collectGradientStats, type GradientStats } from './gradient-stats.ts';
+import { collectGradientStats, GradientStats, gradientStatsHook } from './gradient-stats.ts';
 import type { PruningContext, RandomStreams, ScoreOptions, SelectStepOptions, TrainPhaseOptions } from './method.ts';
 import type { PruneConfig } from './config.ts';
 import type { PruneCallbacks } from './run.ts';
@@ -61,18 +61,34 @@ export class RunContext implements PruningContext {
 
   train(epochs: number, phase: string, hooks: readonly TrainingHooks[] = [], options: TrainPhaseOptions = {}): void {
     if (epochs <= 0) return;
-    const { config, data, loss, callbacks, history } = this.setup;
+    const { config } = this.setup;
     const maskEpochs = options.maskEpochs ?? 0;
     const schedule: LRSchedule =
       config.lrSchedule === 'cosine' ? cosineLR(epochs)
       : config.lrSchedule === 'hold-cosine' ? cosineLR(epochs, 0, maskEpochs < epochs ? maskEpochs : 0)
       : constantLR;
-    fit(this.working, data.train, {
+    this.fitPhase(this.setup.data.train, epochs, phase, hooks, schedule, this.random.order.nextUint32());
+  }
+
+  warmUp(stats: GradientStats): void {
+    const { config, data } = this.setup;
+    const steps = config.gradientBatches ?? 10;
+    const size = Math.min(config.batchSize, data.train.count);
+    const rng = this.random.scores;
+    const indices = Int32Array.from({ length: steps * size }, () => rng.int(data.train.count));
+    // One epoch over `steps` mini-batches of `size` random samples is exactly `steps` optimizer steps.
+    this.fitPhase(subset(data.train, indices, `${data.train.name} (score warm-up)`), 1, 'score warm-up', [gradientStatsHook(stats)], constantLR, rng.nextUint32(), size);
+  }
+
+  /** One training phase with the run's optimizer, loss and callbacks. */
+  private fitPhase(train: Dataset, epochs: number, phase: string, hooks: readonly TrainingHooks[], schedule: LRSchedule, seed: number, batchSize = this.config.batchSize): void {
+    const { config, data, loss, callbacks, history } = this.setup;
+    fit(this.working, train, {
       epochs,
-      batchSize: config.batchSize,
+      batchSize,
       optimizer: makeOptimizer(config.optimizer ?? 'adam', this.working.parameters(), config.lr),
       schedule,
-      seed: this.random.order.nextUint32(),
+      seed,
       hooks,
       ...(loss === undefined ? {} : { loss }),
       ...(data.validation === undefined ? {} : { validation: data.validation }),
@@ -86,6 +102,11 @@ export class RunContext implements PruningContext {
 
   gradientStats(criterion: Criterion = this.criterion): GradientStats | null {
     if (!criterion.needsGradients) return null;
+    if (criterion.fromTraining === true) {
+      const stats = GradientStats.forTargets(this.currentTargets);
+      this.warmUp(stats);
+      return stats;
+    }
     const { config, data } = this.setup;
     return collectGradientStats(this.working, this.currentTargets, data.train, {
       batches: config.gradientBatches ?? 10,

@@ -15,7 +15,8 @@ import type { PruneTarget } from './targets.ts';
  *   gradient-squared  mean over batches of (∂L/∂w)²         (diagonal Fisher information)
  *   taylor            mean over batches of |w·∂L/∂w|        first-order Taylor, Molchanov et al. 2017/2019
  *                     (a neuron: of (Σ_row w·∂L/∂w + b·∂L/∂b)²)
- *   movement          −Σ_steps w·∂L/∂w                      Sanh et al. 2020 (weights moving away from 0)
+ *   taylor-signed     mean over batches of −w·∂L/∂w         signed first-order Taylor (weights held fixed)
+ *   movement          −Σ over training steps of w·∂L/∂w     Sanh et al. 2020 (weights moving away from 0)
  *   snip              |w · Σ_batches ∂L/∂w|                 connection sensitivity, Lee et al. 2019
  *   random            uniform noise                         a control
  *
@@ -56,11 +57,18 @@ export interface Criterion {
    * afresh after each mask update (movement: S = −Σ_t w·∂L/∂w over all steps so far). Default false.
    */
   readonly cumulative?: boolean;
+  /**
+   * Its statistics only mean something over training steps that move the weights (movement): a gradient
+   * pass then fine-tunes for its mini-batches and keeps the steps (`PruningContext.warmUp`), iterative
+   * pruning also accumulates over each round's retraining, and gradual pruning scores pruned weights too
+   * (straight through) and lets them return. Default false.
+   */
+  readonly fromTraining?: boolean;
   readonly score: ScoreFn;
 }
 
 /** The names of the built-in criteria, in the order help texts list them. */
-export const CRITERIA = ['magnitude', 'gradient', 'gradient-squared', 'taylor', 'movement', 'snip', 'random'] as const;
+export const CRITERIA = ['magnitude', 'gradient', 'gradient-squared', 'taylor', 'taylor-signed', 'movement', 'snip', 'random'] as const;
 /** One of `CRITERIA`. */
 export type BuiltinCriterionName = (typeof CRITERIA)[number];
 /** A criterion name: a built-in one, or one a user registered. */
@@ -100,8 +108,12 @@ export const BUILTIN_CRITERIA: Readonly<Record<BuiltinCriterionName, Criterion>>
     name: 'taylor', summary: 'mean over batches of |w·∂L/∂w|; a neuron: of (Σ_row w·∂L/∂w + b·∂L/∂b)² (Molchanov et al. 2017/2019)', needsGradients: true,
     score: (target, inputs) => (inputs.granularity.kind === 'neuron' ? neuronTaylor(target, inputs.stats!) : meanOf('absWeightGrad')(target, inputs)),
   },
+  'taylor-signed': {
+    name: 'taylor-signed', summary: 'mean over batches of −w·∂L/∂w with the weights held fixed: the signed first-order estimate of the loss increase if w is removed', needsGradients: true,
+    score: (target, { stats }) => Float64Array.from(stats!.sum('weightGrad', target.weight), (v) => -v / stats!.batches),
+  },
   movement: {
-    name: 'movement', summary: '−Σ over steps of w·∂L/∂w (Sanh et al. 2020)', needsGradients: true, cumulative: true,
+    name: 'movement', summary: '−Σ over training steps of w·∂L/∂w (Sanh et al. 2020), accumulated while the weights train', needsGradients: true, cumulative: true, fromTraining: true,
     score: (target, { stats }) => Float64Array.from(stats!.sum('weightGrad', target.weight), (v) => -v),
   },
   snip: {

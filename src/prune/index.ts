@@ -8,6 +8,7 @@ export { parseGranularity, formatGranularity, nmSparsity, type Granularity } fro
 export { computeMasks, applyMaskPlan, parseScope, SCOPES, type Scope, type SelectOptions, type MaskPlan } from './select.ts';
 export { maskByThreshold, maskTopK, maskWithHysteresis, exchangeWeights } from './select-weights.ts';
 export { RegrowingMasks } from './regrow.ts';
+export { StraightThroughScores } from './straight-through-scores.ts';
 export { pruneTargets, type PruneStepOptions } from './prune-step.ts';
 export { gradualSchedule, iterativeSparsities, type PruningSchedule, type GradualOptions } from './schedule.ts';
 export {

@@ -138,8 +138,17 @@ export interface PruningContext {
    * recorded under `phase`.
    */
   train(epochs: number, phase: string, hooks?: readonly TrainingHooks[], options?: TrainPhaseOptions): void;
-  /** A gradient pass for `criterion` (default: the configured one); null if it needs no gradients. */
+  /**
+   * A gradient pass for `criterion` (default: the configured one); null if it needs no gradients. For a
+   * criterion whose statistics come from training (movement), the pass is a `warmUp`: the weights move.
+   */
   gradientStats(criterion?: Criterion): GradientStats | null;
+  /**
+   * Fine-tunes for `config.gradientBatches` optimizer steps on as many random mini-batches and accumulates
+   * `stats` over them; the steps are kept (phase 'score warm-up'). For criteria that only training steps can
+   * give (movement). Its batches are drawn from the scores stream, so later phases keep their batch order.
+   */
+  warmUp(stats: GradientStats): void;
   /** Importance scores of every target under the configured criterion (or `options.criterion`). */
   scores(options?: ScoreOptions): Map<PruneTarget, Float64Array>;
   /**
