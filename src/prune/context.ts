@@ -12,7 +12,7 @@ import type { PruneConfig } from './config.ts';
 import type { PruneCallbacks } from './run.ts';
 import { applyMaskPlan, computeMasks, type MaskPlan } from './select.ts';
 import { shrinkNeurons } from './shrink.ts';
-import { findTargets, targetsSparsity, type PruneTarget } from './targets.ts';
+import { findTargets, type PruneTarget } from './targets.ts';
 
 /** Everything `runPruning` has prepared for one run. */
 export interface ContextSetup {
@@ -40,6 +40,8 @@ export class RunContext implements PruningContext {
   private working: Sequential;
   private currentTargets: PruneTarget[];
   private shrunk = false;
+  /** The targets' weight count before any neuron was removed: what a shrunk model's sparsity is measured against. */
+  private readonly initialWeights: number;
 
   constructor(private readonly setup: ContextSetup) {
     this.config = setup.config;
@@ -49,6 +51,7 @@ export class RunContext implements PruningContext {
     this.batchesPerEpoch = Math.ceil(setup.data.train.count / setup.config.batchSize);
     this.working = setup.model;
     this.currentTargets = this.findTargets();
+    this.initialWeights = this.currentTargets.reduce((n, t) => n + t.weight.value.size, 0);
   }
 
   get model(): Sequential {
@@ -147,7 +150,15 @@ export class RunContext implements PruningContext {
   }
 
   currentSparsity(): number {
-    return targetsSparsity(this.currentTargets);
+    // After neuron removal the targets are smaller: count the removed weights as pruned.
+    let size = 0;
+    let zeros = 0;
+    for (const t of this.currentTargets) {
+      const w = t.weight.value.data;
+      size += w.length;
+      for (let i = 0; i < w.length; i++) if (w[i] === 0) zeros++;
+    }
+    return this.initialWeights === 0 ? 0 : (zeros + this.initialWeights - size) / this.initialWeights;
   }
 
   note(text: string): void {

@@ -165,7 +165,7 @@ export interface PruningContext {
   reinitialize(): void;
   /** With neuron granularity (and `config.shrink` not false): removes dead neurons; a no-op otherwise or when done. */
   shrink(): void;
-  /** Fraction of the targets' weights that are zero now. */
+  /** Fraction of the targets' weights that are zero now, or gone (neurons removed by `shrink`). */
   currentSparsity(): number;
   /** Records a human-readable note on what the method does. */
   note(text: string): void;

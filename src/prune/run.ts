@@ -36,7 +36,7 @@ export interface PruneResult {
   readonly model: Sequential;
   /** Epoch statistics of every training phase, in order. */
   readonly history: { phase: string; stats: EpochStats }[];
-  /** Fraction of zero weights among the prunable weights at the end. */
+  /** Fraction of the prunable weights that are zero at the end, or removed with their neuron (shrink). */
   readonly sparsity: number;
   readonly notes: string[];
 }

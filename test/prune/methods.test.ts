@@ -50,6 +50,7 @@ describe('pruning methods end to end', () => {
     expect(masked.sparsity).toBeCloseTo(0.5, 1);
     const weights = (m: typeof dense): number => findTargets(m).reduce((n, t) => n + t.weight.value.size, 0);
     expect(weights(shrunk.model)).toBe(Math.round((1 - masked.sparsity) * weights(dense)));
+    expect(shrunk.sparsity).toBeCloseTo(masked.sparsity, 12); // removed weights count as pruned
     const a = evaluate(masked.model, test);
     const b = evaluate(shrunk.model, test);
     expect(b.loss).toBeCloseTo(a.loss, 5);

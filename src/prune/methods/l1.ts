@@ -28,7 +28,7 @@ export const l1 = definePruningMethod<{ lambda: number }>({
   usesCriterion: false,
   sparsity: 'outcome',
   minEpochs: 1,
-  sweep: { option: 'lambda', candidates: [1e-5, 3e-5, 1e-4, 3e-4, 1e-3] },
+  sweep: { option: 'lambda', candidates: [1e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2] },
   run(ctx, { lambda }) {
     const { epochs } = ctx.config;
     ctx.note(`l1: proximal step for λ = ${lambda} (${ctx.config.optimizer ?? 'adam'}) after every step for ${epochs} epochs`);
