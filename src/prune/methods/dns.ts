@@ -54,7 +54,7 @@ export const dns = definePruningMethod<{ cRate: number; gamma: number; power: nu
     };
     for (const layer of layers) surgery(layer); // iteration 0: σ(0) = 1
     installAll();
-    ctx.note(`dns: thresholds ${layers.map((l) => l.threshold.toPrecision(3)).join(', ')} (c = ${cRate}), pruned to ${pct(ctx.currentSparsity())} at iteration 0; prune and splice for ${epochs} epochs, masks fixed from step ${iterStop}`);
+    ctx.note(`dns: thresholds ${layers.map((l) => l.threshold.toPrecision(3)).join(', ')} (c = ${cRate}), pruned to ${pct(ctx.currentSparsity())} at iteration 0; prune and splice for ${epochs} epochs, masks fixed from step ${iterStop} (per layer by its rule; scope does not apply)`);
     const hook: TrainingHooks = {
       ...masks.straightThroughHook(),
       afterStep(step) {
