@@ -5,7 +5,7 @@ export {
 } from './criteria.ts';
 export { GradientStats, collectGradientStats, gradientStatsHook, type AccumulateOptions, type GradientPassOptions, type GradientStatKind } from './gradient-stats.ts';
 export { parseGranularity, formatGranularity, nmSparsity, type Granularity } from './granularity.ts';
-export { computeMasks, applyMaskPlan, parseScope, SCOPES, type Scope, type SelectOptions, type MaskPlan } from './select.ts';
+export { computeMasks, applyMaskPlan, checkSelectionSettings, parseScope, SCOPES, type Scope, type SelectOptions, type MaskPlan } from './select.ts';
 export { maskByThreshold, maskTopK, maskWithHysteresis, exchangeWeights } from './select-weights.ts';
 export { RegrowingMasks } from './regrow.ts';
 export { StraightThroughScores } from './straight-through-scores.ts';

@@ -13,6 +13,7 @@ import { formatGranularity, nmSparsity } from './granularity.ts';
 import type { RandomStreams } from './method.ts';
 import { resolveOptions } from './options.ts';
 import { pruningMethod, pruningMethods } from './registry.ts';
+import { checkSelectionSettings } from './select.ts';
 import { checkSparsity } from './targets.ts';
 
 /*
@@ -68,6 +69,7 @@ export function runPruning(model: Sequential, data: { train: Dataset; validation
     const structured = pruningMethods().filter((m) => m.structured === true).map((m) => m.name);
     throw new ConfigError(`granularity ${formatGranularity(granularity)} is supported by the ${structured.join(', ')} methods, not '${method.name}'`);
   }
+  checkSelectionSettings(granularity, config.scope, config.overrides);
   if (method.sparsity === 'outcome' && config.overrides !== undefined && Object.keys(config.overrides).length > 0) {
     throw new ConfigError(`method '${method.name}' has no target sparsity (its sparsity is the outcome of its threshold), so per-layer sparsity overrides cannot apply; use exclude to leave a layer dense`);
   }

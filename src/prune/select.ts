@@ -82,8 +82,8 @@ export function computeMasks(targets: readonly PruneTarget[], scores: ReadonlyMa
     checkSparsity(s, `sparsity override for ${name}`);
     if (!targets.some((t) => t.name === name)) throw new ConfigError(`sparsity override for unknown layer '${name}' (targets: ${targets.map((t) => t.name).join(', ')})`);
   }
-  if (granularity.kind === 'nm') checkNMSettings(granularity, scope, overrides);
-  else checkSparsity(options.sparsity);
+  checkSelectionSettings(granularity, scope, overrides);
+  if (granularity.kind !== 'nm') checkSparsity(options.sparsity);
   const maskOf = (p: Parameter): Uint8Array | null => (options.previous?.has(p) ? options.previous.get(p)! : p.mask);
   for (const t of targets) {
     const s = scores.get(t);
@@ -101,10 +101,6 @@ export function computeMasks(targets: readonly PruneTarget[], scores: ReadonlyMa
   if (eligible.length === 0) throw new ConfigError('neuron pruning needs a hidden layer: the output layer\'s neurons (the classes) cannot be removed');
   const units = eligible.map((t) => buildUnits(t, scores.get(t)!, granularity, maskOf(t.weight)));
   if (granularity.kind === 'neuron') {
-    const names = Object.keys(overrides);
-    if (names.length > 0) {
-      throw new ConfigError(`per-layer sparsity overrides (${names.join(', ')}) do not apply to neuron pruning: removing a neuron also empties the next layer's input column, so one layer's sparsity is not its own; use exclude, or scope 'layer'`);
-    }
     const removed = selectNeurons(units, targets, options.sparsity, scope, maskOf);
     for (const u of units) applyUnits(u, removed.get(u.target)!, granularity, plan, maskOf);
     return plan;
@@ -122,13 +118,21 @@ export function computeMasks(targets: readonly PruneTarget[], scores: ReadonlyMa
   return plan;
 }
 
-/** N:M is a per-layer rule with a fixed sparsity: a global ranking or a per-layer override cannot apply. */
-function checkNMSettings(g: { n: number; m: number }, scope: Scope, overrides: Readonly<Record<string, number>>): void {
-  const pattern = `${g.n}:${g.m}`;
-  if (scope !== 'layer') throw new ConfigError(`${pattern} keeps ${g.n} of every ${g.m} inputs within each row, which is a per-layer rule: use scope 'layer' (got '${scope}')`);
+/**
+ * Throws ConfigError for settings a granularity cannot honour: N:M is a per-layer rule with a fixed
+ * sparsity (no global scope, no overrides); a neuron belongs to two layers (its row and the next layer's
+ * column), so per-layer overrides are not well defined. `runPruning` calls it before training starts.
+ */
+export function checkSelectionSettings(granularity: Granularity, scope: Scope, overrides: Readonly<Record<string, number>> = {}): void {
   const names = Object.keys(overrides);
+  if (granularity.kind === 'neuron' && names.length > 0) {
+    throw new ConfigError(`per-layer sparsity overrides (${names.join(', ')}) do not apply to neuron pruning: removing a neuron also empties the next layer's input column, so one layer's sparsity is not its own; use exclude, or scope 'layer'`);
+  }
+  if (granularity.kind !== 'nm') return;
+  const pattern = `${granularity.n}:${granularity.m}`;
+  if (scope !== 'layer') throw new ConfigError(`${pattern} keeps ${granularity.n} of every ${granularity.m} inputs within each row, which is a per-layer rule: use scope 'layer' (got '${scope}')`);
   if (names.length > 0) {
-    throw new ConfigError(`${pattern} fixes every layer's sparsity at ${(100 * (1 - g.n / g.m)).toFixed(2)}%, so per-layer sparsity overrides (${names.join(', ')}) cannot apply; use exclude to leave a layer dense`);
+    throw new ConfigError(`${pattern} fixes every layer's sparsity at ${(100 * (1 - granularity.n / granularity.m)).toFixed(2)}%, so per-layer sparsity overrides (${names.join(', ')}) cannot apply; use exclude to leave a layer dense`);
   }
 }
 

@@ -7,9 +7,10 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.ts';
 import { mlp, type Parameter } from '../../src/nn/index.ts';
-import { computeMasks, findTargets, GradientStats, importanceScores, pruneTargets, targetsSparsity } from '../../src/prune/index.ts';
+import { computeMasks, findTargets, GradientStats, importanceScores, pruneTargets, runPruning, targetsSparsity } from '../../src/prune/index.ts';
 import { Rng } from '../../src/tensor/rng.ts';
 import { Tensor } from '../../src/tensor/tensor.ts';
+import { toyConfig, toyTrain } from './helpers.ts';
 
 const neuron = { kind: 'neuron' } as const;
 const rng = new Rng(0);
@@ -95,5 +96,13 @@ describe('Taylor scores of whole neurons (Molchanov et al. 2019)', () => {
     const perNeuron = importanceScores('taylor', target!, stats, rng, neuron);
     expect(Array.from(perWeight)).toEqual([1, 1, expect.closeTo(0.3, 12), expect.closeTo(0.3, 12)]);
     expect(Array.from(perNeuron)).toEqual([0, 0, expect.closeTo(0.36, 12), expect.closeTo(0.36, 12)]);
+  });
+});
+
+describe('neuron settings are checked before training', () => {
+  it('runPruning refuses overrides with neurons before any step', () => {
+    let epochs = 0;
+    expect(() => runPruning(mlp([12, 8, 3], { seed: 0 }), { train: toyTrain }, toyConfig('gradual', { granularity: neuron, overrides: { 'layers.0.weight': 0.5 } }), { onEpoch: () => epochs++ })).toThrow(/do not apply to neuron pruning/);
+    expect(epochs).toBe(0);
   });
 });
