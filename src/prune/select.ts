@@ -84,7 +84,7 @@ export function computeMasks(targets: readonly PruneTarget[], scores: ReadonlyMa
   }
   checkSelectionSettings(granularity, scope, overrides);
   if (granularity.kind !== 'nm') checkSparsity(options.sparsity);
-  const maskOf = (p: Parameter): Uint8Array | null => (options.previous?.has(p) ? options.previous.get(p)! : p.mask);
+  const maskOf = (p: Parameter): Uint8Array | null => (options.previous?.has(p) === true ? (options.previous.get(p) ?? null) : p.mask);
   for (const t of targets) {
     const s = scores.get(t);
     if (s === undefined || s.length !== t.weight.value.size) throw new ConfigError(`no importance scores of the right size for ${t.name}`);
