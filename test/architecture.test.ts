@@ -17,6 +17,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   nn: ['autograd', 'tensor', 'data'],
   sparse: ['tensor', 'wasm'],
   prune: ['nn', 'autograd', 'tensor', 'data', 'sparse', 'report'],
+  compile: ['nn', 'sparse'],
   io: ['nn', 'sparse', 'tensor'],
   report: [],
   node: ['*'],

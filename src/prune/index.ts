@@ -17,4 +17,3 @@ export { sparsityReport, type SparsityReport, type LayerSparsity } from './repor
 export { kthSmallest } from './quickselect.ts';
 export { runComparison, calibrateStdMultiple, type Comparison, type ComparisonRow, type ComparisonOptions } from './compare.ts';
 export { comparisonChart } from './compare-chart.ts';
-export { compileModel, inferenceLayers } from './compile.ts';

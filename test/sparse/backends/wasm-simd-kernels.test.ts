@@ -2,10 +2,10 @@
 // kernel in the project is checked on (0 rows, 1×1, 1×N, N×1, primes, unroll sizes ± 1, 0 % and 100 %
 // density, empty rows, a full row, a single nonzero, the last column only), with and without bias and ReLU.
 import { describe, expect, it } from 'vitest';
-import { csrFromDense, csrTranspose } from '../../src/sparse/index.ts';
-import { WasmArena } from '../../src/sparse/wasm/arena.ts';
-import { instantiateKernels, wasmSimdSupported } from '../../src/sparse/wasm/kernels.ts';
-import { Rng } from '../../src/tensor/index.ts';
+import { csrFromDense, csrTranspose } from '../../../src/sparse/index.ts';
+import { WasmArena } from '../../../src/sparse/backends/wasm-simd/arena.ts';
+import { instantiateKernels, wasmSimdSupported } from '../../../src/sparse/backends/wasm-simd/kernels.ts';
+import { Rng } from '../../../src/tensor/index.ts';
 
 type Pattern = 'random' | 'dense' | 'empty' | 'fullRow' | 'single' | 'lastColumn';
 

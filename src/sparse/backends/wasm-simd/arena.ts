@@ -1,4 +1,4 @@
-import type { WasmMemory } from '../../wasm/runtime.ts';
+import type { WasmMemory } from '../../../wasm/runtime.ts';
 
 /*
  * A bump allocator over one WebAssembly.Memory: the wasm backend places weights at compile time and
