@@ -182,16 +182,18 @@ const PANEL_BATCHES: { batch: number; widths: number[] }[] = [
 describe('csrMatmulPanel (feature-major panels)', () => {
   const rng = new Rng(24);
   for (const { nRows, nCols, density, label } of cases()) {
-    it(`matches the reference for widths 1, 2, 3, 4, 8, 16 and batch 37: ${label}`, () => {
+    it(`matches the reference for widths 1, 2, 3, 4, 8, 16 and batch 37, with and without bias and relu: ${label}`, () => {
       const w = randomSparse(nRows, nCols, density, rng);
       const a = csrFromDense(w, nRows, nCols);
       const bias = randomVector(nRows, rng);
       for (const { batch, widths } of PANEL_BATCHES) {
         const x = randomVector(batch * nCols, rng);
         for (const relu of [false, true]) {
-          const y = runPanels(csrMatmulPanel, nRows, nCols, batch, widths, a, relu ? bias : null, relu, x);
-          const expected = linearReference(nRows, nCols, batch, w, relu ? bias : null, relu ? 'relu' : 'none', x);
-          expect(maxRelativeError(y, expected)).toBeLessThan(TOL);
+          for (const b of [null, bias]) {
+            const y = runPanels(csrMatmulPanel, nRows, nCols, batch, widths, a, b, relu, x);
+            const expected = linearReference(nRows, nCols, batch, w, b, relu ? 'relu' : 'none', x);
+            expect(maxRelativeError(y, expected)).toBeLessThan(TOL);
+          }
         }
       }
     });
@@ -220,8 +222,12 @@ describe('bsrMatvec and bsrMatmulPanel (4×1 blocks)', () => {
       expect(maxRelativeError(y1, linearReference(nRows, nCols, 1, w, bias, 'relu', x1))).toBeLessThan(TOL);
       for (const batch of [1, 4, 8, 16, 29]) {
         const x = randomVector(batch * nCols, rng);
-        const y = runPanels(bsrMatmulPanel, nRows, nCols, batch, panelWidths(batch), a, bias, false, x);
-        expect(maxRelativeError(y, linearReference(nRows, nCols, batch, w, bias, 'none', x))).toBeLessThan(TOL);
+        for (const relu of [false, true]) {
+          for (const b of [null, bias]) {
+            const y = runPanels(bsrMatmulPanel, nRows, nCols, batch, panelWidths(batch), a, b, relu, x);
+            expect(maxRelativeError(y, linearReference(nRows, nCols, batch, w, b, relu ? 'relu' : 'none', x))).toBeLessThan(TOL);
+          }
+        }
       }
     });
   }
