@@ -136,14 +136,16 @@ describe('panel layout', () => {
     expect(panelWidths(0)).toEqual([]);
   });
 
-  it('round-trips rows → panels → rows and puts feature j of sample t of a panel at j·width + t', () => {
+  it('round-trips rows → panels → rows, puts feature j of sample t of a panel at j·width + t, and sums each sample', () => {
     const rng = new Rng(23);
     const batch = 29;
     const features = 5;
     const widths = panelWidths(batch);
     const x = randomVector(batch * features, rng);
     const panels = new Float64Array(batch * features);
-    rowsToPanels(x, features, widths, panels);
+    const sums = new Float64Array(batch).fill(NaN);
+    rowsToPanels(x, features, widths, panels, sums);
+    for (let s = 0; s < batch; s++) expect(sums[s]).toBeCloseTo(x.subarray(s * features, (s + 1) * features).reduce((a, v) => a + v, 0), 12);
     expect(panels[2 * 16 + 3]).toBe(x[3 * features + 2]); // first panel: feature 2, sample 3
     expect(panels[16 * features + 1 * 8 + 0]).toBe(x[16 * features + 1]); // second panel (width 8): feature 1, sample 16
     const back = new Float32Array(batch * features);

@@ -28,6 +28,21 @@ export function flagNonFiniteRows(nRows: number, nCols: number, x: FloatArray, f
   return flagged;
 }
 
+/**
+ * flags[i] = 1 when sums[i], the float64 sum of a row of float32 values, is not finite (exactly when the row
+ * holds a NaN or ±Infinity, see flagNonFiniteRows); returns how many. For a caller that summed the rows in a
+ * pass it made anyway. Sizes: sums[nRows], flags[nRows]. Complexity: O(nRows).
+ */
+export function flagNonFiniteSums(nRows: number, sums: Float64Array, flags: Uint8Array): number {
+  let flagged = 0;
+  for (let i = 0; i < nRows; i++) {
+    const bad = !Number.isFinite(sums[i]!);
+    flags[i] = bad ? 1 : 0;
+    if (bad) flagged++;
+  }
+  return flagged;
+}
+
 /** Σ x[start..end) in float64, in two independent sums (half the add-latency chain of one). */
 function rowSum(x: FloatArray, start: number, end: number): number {
   let a0 = 0;

@@ -2,6 +2,7 @@ import type { FloatArray } from '../../../tensor/tensor.ts';
 import type { InferenceStrategy } from '../../inference/backend.ts';
 import { chooseKernel, type KernelName } from '../../inference/cost-model.ts';
 import { CompiledNetwork, type Plan, type PlanStep } from '../../inference/model.ts';
+import { flagNonFiniteSums } from '../../kernels/non-finite.ts';
 import { panelViews, panelWidths, panelsToRows, rowsToPanels } from '../../layout.ts';
 import { autotune } from './autotune.ts';
 import { JS_COST_MODEL } from './cost-model.ts';
@@ -28,6 +29,8 @@ interface JsStep extends PlanStep<JsLayer> {
 interface JsPlan extends Plan<JsStep> {
   /** The panel widths the batch is cut into (layout.ts). */
   readonly widths: number[];
+  /** Σ of each sample's inputs, when the first layer runs sparse (its layout change sums them for free). */
+  readonly inputSums: Float64Array;
 }
 
 /** A compiled network run by the TypeScript kernels; see compileInference. */
@@ -70,7 +73,7 @@ export class SparseModel extends CompiledNetwork<JsPlan> {
         layout = 'panels';
       }
     });
-    return { batch, widths, steps, output, classes: new Int32Array(batch), nonFinite: new Uint8Array(batch) };
+    return { batch, widths, steps, output, classes: new Int32Array(batch), nonFinite: new Uint8Array(batch), inputSums: new Float64Array(batch) };
   }
 
   private pickKernel(layer: JsLayer, batch: number, widths: readonly number[]): KernelName {
@@ -95,12 +98,18 @@ export class SparseModel extends CompiledNetwork<JsPlan> {
         }
         runDense(layer, batch, input, step.output);
       } else {
-        if (step.panelsIn !== null) rowsToPanels(current, layer.inFeatures, widths, step.panelsIn);
+        if (step.panelsIn !== null) rowsToPanels(current, layer.inFeatures, widths, step.panelsIn, current === x ? plan.inputSums : null);
         runSparse(layer, kernel, widths, step.xViews, step.yViews);
       }
       current = step.output;
     }
     const last = plan.steps[plan.steps.length - 1]!;
     if (last.kernel !== 'dense') panelsToRows(current as Float64Array, this.outFeatures, widths, plan.output);
+  }
+
+  /** A sparse first layer summed each float32 sample on its way into panels: no second pass over x. */
+  protected override flagNonFinite(plan: JsPlan, x: Float32Array | Float64Array): number {
+    if (plan.steps[0]!.kernel === 'dense' || !(x instanceof Float32Array)) return super.flagNonFinite(plan, x);
+    return flagNonFiniteSums(plan.batch, plan.inputSums, plan.nonFinite);
   }
 }
