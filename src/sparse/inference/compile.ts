@@ -4,6 +4,7 @@ import { checkLayers, type InferenceLayer } from './layers.ts';
 import type { InferenceModel } from './model.ts';
 import { checkBackend, defaultBackendName, findInferenceBackend, inferenceBackends, type BackendModel, type BackendName } from './registry.ts';
 
+/** Options of compileInference (and compileModel). */
 export interface CompileOptions {
   /**
    * Which kernels run the model: a backend name ('js', the TypeScript kernels, the default; 'wasm-simd',
