@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { SparsegradError } from '../errors.ts';
+import { BACKEND_NAMES, defaultBackendName, type BackendName } from '../sparse/index.ts';
 
 /** A mistake in how the command was called: unknown flag, missing or malformed value. Exit code 2. */
 export class UsageError extends SparsegradError {
@@ -72,9 +73,9 @@ export function numberListFlag(values: Record<string, unknown>, name: string, fa
   });
 }
 
-/** `--backend js|wasm-simd`: which kernels compiled inference runs on (default js). */
-export function backendFlag(values: Record<string, unknown>): 'js' | 'wasm-simd' {
-  const backend = stringFlag(values, 'backend', 'js');
-  if (backend !== 'js' && backend !== 'wasm-simd') throw new UsageError(`--backend must be js or wasm-simd, got '${backend}'`);
-  return backend;
+/** `--backend NAME`: which inference backend runs compiled models; names and default from the registry. */
+export function backendFlag(values: Record<string, unknown>): BackendName {
+  const backend = stringFlag(values, 'backend', defaultBackendName());
+  if (!(BACKEND_NAMES as readonly string[]).includes(backend)) throw new UsageError(`--backend must be ${BACKEND_NAMES.join(' or ')}, got '${backend}'`);
+  return backend as BackendName;
 }

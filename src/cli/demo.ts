@@ -7,7 +7,7 @@ import { mlp } from '../nn/build.ts';
 import { Adam } from '../nn/optim/adam.ts';
 import type { Sequential } from '../nn/sequential.ts';
 import { evaluate, fit, type EpochStats, type ProgressEvent } from '../nn/train.ts';
-import { compileModel } from '../prune/compile.ts';
+import { compileModel } from '../compile/index.ts';
 import type { PruneConfig } from '../prune/config.ts';
 import { runPruning } from '../prune/run.ts';
 import { medianSecondsPerCall } from '../node/timer.ts';

@@ -1,5 +1,5 @@
 /*
- * A minimal WebAssembly binary writer, enough to hand-assemble the SIMD kernels (src/sparse/wasm/kernels.ts
+ * A minimal WebAssembly binary writer, enough to hand-assemble the SIMD kernels (src/sparse/backends/wasm-simd/kernels.ts
  * and the training kernels) from TypeScript with no toolchain and no dependency: one imported memory, functions whose parameters are all
  * i32 (sizes, flags and byte addresses) and that return nothing, exported by name.
  *

@@ -1,9 +1,15 @@
 import { predict } from '../../nn/train.ts';
-import { compileModel } from '../../prune/compile.ts';
-import type { InferenceStrategy } from '../../sparse/inference.ts';
+import { compileModel } from '../../compile/index.ts';
+import { defaultBackendName, findInferenceBackend, inferenceBackends, KERNELS, type InferenceStrategy } from '../../sparse/index.ts';
 import { backendFlag, numberListFlag, optionalString, parseCommand, stringFlag, UsageError } from '../args.ts';
 import { loadData, loadModel, saveModelTo } from '../common.ts';
 import { createOutput, kib, percent, table } from '../output.ts';
+
+/** One entry per registered backend: its name, what runs, and the strategies it takes. */
+function backendsHelp(): string {
+  const indent = ' '.repeat(24);
+  return inferenceBackends().map((b) => `${indent}${b.name.padEnd(10)}  ${b.description}\n${indent}${' '.repeat(12)}strategies: ${b.strategies.join(', ')}`).join('\n');
+}
 
 export const COMPILE_HELP = `usage: sparsegrad compile --model FILE [options]
 
@@ -12,17 +18,15 @@ the kernel the measured cost model picks, with nnz, density, bytes and FLOPs den
 
   --model FILE        a model file
   --batch LIST        batch sizes to plan for, default 1,64
-  --strategy NAME     auto (cost model, default), autotune (time each kernel here), dense, csr or bsr4x1
-  --backend NAME      js (the TypeScript kernels, default) or wasm-simd (WebAssembly SIMD kernels; the
-                      strategies auto, dense and csr)
+  --strategy NAME     auto (the backend's cost model, default), autotune (time each kernel here), or one
+                      kernel for every layer (${KERNELS.join(', ')}); each backend takes those listed below
+  --backend NAME      which kernels run the model (default ${defaultBackendName()}):
+${backendsHelp()}
   --data SPEC         also check on this data's test split that the compiled model predicts exactly the
                       classes of the dense model (digits, fashion-mnist or an IDX directory)
   --out FILE          save the model with CSR-encoded weights (the compact file to ship)
   --json              print one JSON object as the last stdout line
 `;
-
-const STRATEGIES = ['auto', 'autotune', 'dense', 'csr', 'bsr4x1'];
-const WASM_STRATEGIES = ['auto', 'dense', 'csr'];
 
 export async function compileCommand(argv: string[]): Promise<void> {
   const { values } = parseCommand(argv, {
@@ -32,7 +36,7 @@ export async function compileCommand(argv: string[]): Promise<void> {
   const out = createOutput({ json: values['json'] === true, quiet: values['quiet'] === true });
   const strategy = stringFlag(values, 'strategy', 'auto');
   const backend = backendFlag(values);
-  const allowed = backend === 'js' ? STRATEGIES : WASM_STRATEGIES;
+  const allowed: readonly string[] = findInferenceBackend(backend).strategies;
   if (!allowed.includes(strategy)) throw new UsageError(`--strategy must be one of ${allowed.join(', ')} with --backend ${backend}, got '${strategy}'`);
   const batches = numberListFlag(values, 'batch', [1, 64]);
   for (const b of batches) if (!Number.isSafeInteger(b) || b < 1) throw new UsageError(`--batch sizes must be positive integers, got ${b}`);

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { NonFiniteError } from '../../src/errors.ts';
 import { deserializeModel, serializeModel } from '../../src/io/model-file.ts';
 import { modelFromRecord, modelToRecord } from '../../src/io/model-adapter.ts';
 import { Adam, fit, mlp, predictClasses, predict } from '../../src/nn/index.ts';
-import { compileModel, findTargets, inferenceLayers, parseGranularity, pruneTargets } from '../../src/prune/index.ts';
+import { compileModel, inferenceLayers } from '../../src/compile/index.ts';
+import { findTargets, parseGranularity, pruneTargets } from '../../src/prune/index.ts';
 import { Rng } from '../../src/tensor/rng.ts';
-import { toyData } from './helpers.ts';
+import { toyData } from '../prune/helpers.ts';
 
 const train = toyData(400, 20, 4, 5);
 const test = toyData(300, 20, 4, 6);
@@ -36,6 +38,34 @@ describe('pruned model → sparse inference', () => {
   it('fuses activations and drops nothing but dropout', () => {
     const layers = inferenceLayers(mlp([5, 4, 3], { seed: 0 }));
     expect(layers.map((l) => l.activation)).toEqual(['relu', 'none']);
+  });
+
+  for (const backend of ['js', 'wasm-simd'] as const) {
+    it(`answers NaN where the dense model does: a sample with a NaN or infinite input, on every kernel (${backend})`, () => {
+      const model = prunedModel('weight', 0.9);
+      // Input 0 of the first layer fully pruned: a sparse kernel never reads it, the dense model multiplies it.
+      findTargets(model)[0]!.weight.value.data.forEach((_, i, w) => { if (i % 20 === 0) w[i] = 0; });
+      const x = test.x.slice(0, 5 * 20);
+      x[0] = NaN;
+      x[2 * 20 + 7] = Infinity;
+      const dense = predict(model, x, 5).data;
+      for (const strategy of ['auto', 'dense', 'csr'] as const) {
+        const compiled = compileModel(model, { backend, strategy });
+        for (const [batch, samples] of [[5, x], [1, x.subarray(0, 20)]] as const) {
+          const logits = compiled.predict(samples, batch);
+          for (let i = 0; i < logits.length; i++) expect(Number.isNaN(logits[i]!)).toBe(Number.isNaN(dense[i]!));
+        }
+      }
+      expect(Array.from(dense.subarray(0, 4), Number.isNaN)).toEqual([true, true, true, true]);
+      expect(Array.from(dense.subarray(4, 8), Number.isNaN)).toEqual([false, false, false, false]);
+    });
+  }
+
+  it('refuses a model with a non-finite weight, naming the layer and the index', () => {
+    const model = mlp([5, 4, 3], { seed: 0 });
+    findTargets(model)[1]!.weight.value.data[7] = NaN;
+    expect(() => compileModel(model)).toThrow(NonFiniteError);
+    expect(() => compileModel(model)).toThrow(/layer 1: weight\[7\] \(row 1, column 3\) is NaN/);
   });
 });
 

@@ -1,5 +1,5 @@
 /*
- * The inference kernels as WebAssembly SIMD (128-bit vectors of 4 float32), hand-assembled by assembler.ts.
+ * The inference kernels as WebAssembly SIMD (128-bit vectors of 4 float32), hand-assembled by src/wasm/assembler.ts.
  * They are the same algorithms as the TypeScript kernels (csr-matvec.ts, csr-matmul-panel.ts, gemm.ts),
  * on float32 data in one WebAssembly.Memory; every argument is a size, a flag or a byte address.
  *
@@ -8,7 +8,7 @@
  * multiply-adds, which makes the panel kernels ~10× and the gathers of the batch-1 SpMV ~3–4× faster
  * (measured by `npx sparsegrad bench sparse`; README "The WebAssembly SIMD backend").
  *
- * Layouts (as in ../layout.ts, but float32 and only 16-wide panels):
+ * Layouts (as in ../../layout.ts, but float32 and only 16-wide panels):
  *   a 16-sample panel of F features stores feature j of sample t at float index j·16 + t;
  *   a vector (one sample) stores feature j at index j.
  * Every kernel computes y = act(W·x + bias) for its output rows, with act = ReLU when `relu` ≠ 0 and the
@@ -31,13 +31,16 @@
  *       the last nRows mod 4 rows. O(nRows·nCols).
  *   rowsToPanels16(nPanels, nFeatures, rows, panels) / panelsToRows16(nPanels, nFeatures, panels, rows)
  *       the layout change between row-major samples and panels, for 16·nPanels samples. O(16·nPanels·F).
+ *   nonFiniteProbe(nRows, nCols, x, probe)                          probe[i] = Σ_j x[i][j]·0 over row-major
+ *       x [nRows × nCols]: ±0 when row i is finite, NaN when it holds a NaN or ±Infinity (0·∞ = NaN); what
+ *       the model's non-finite input rule reads (../../kernels/non-finite.ts). O(nRows·nCols).
  *
  * Accumulation is in float32 (the TypeScript kernels accumulate in float64), so results agree to float32
  * rounding of a dot product, not bit for bit.
  */
-import { assembleModule, F32, FunctionBuilder, I32, op, V128 } from '../../wasm/assembler.ts';
-import { element, increment, whileLoop } from '../../wasm/emit.ts';
-import { wasmApi, type WasmMemory } from '../../wasm/runtime.ts';
+import { assembleModule, F32, FunctionBuilder, I32, op, V128 } from '../../../wasm/assembler.ts';
+import { element, increment, whileLoop } from '../../../wasm/emit.ts';
+import { wasmApi, type WasmMemory } from '../../../wasm/runtime.ts';
 
 /** The vector accumulators of one output row start at its bias, splatted to all lanes. */
 function startAtBias(f: FunctionBuilder, bias: number, row: number, accumulators: number[]): void {
@@ -302,6 +305,36 @@ function transpose16(name: 'rowsToPanels16' | 'panelsToRows16'): FunctionBuilder
   return f;
 }
 
+function nonFiniteProbe(): FunctionBuilder {
+  const f = new FunctionBuilder('nonFiniteProbe', 4);
+  const [nRows, nCols, x, probe] = [0, 1, 2, 3];
+  const row = f.local(I32), at = f.local(I32), blockEnd = f.local(I32), rowEnd = f.local(I32);
+  const acc = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
+  const sum = f.local(F32);
+  f.emit(op.get(x), op.set(at), op.i32(0), op.set(row));
+  whileLoop(f, () => f.emit(op.get(row), op.get(nRows), op.i32GeU), () => {
+    f.emit(op.get(at), op.get(nCols), op.i32(2), op.i32Shl, op.i32Add, op.set(rowEnd));
+    f.emit(op.get(at), op.get(nCols), op.i32(-16), op.i32And, op.i32(2), op.i32Shl, op.i32Add, op.set(blockEnd));
+    for (const a of acc) f.emit(op.v128Zero, op.set(a));
+    // 16 floats per step into four accumulators, so the adds do not wait for each other.
+    whileLoop(f, () => f.emit(op.get(at), op.get(blockEnd), op.i32GeU), () => {
+      acc.forEach((a, k) => f.emit(op.get(a), op.get(at), op.v128Load(16 * k), op.v128Zero, op.f32x4Mul, op.f32x4Add, op.set(a)));
+      increment(f, at, 64);
+    });
+    f.emit(op.get(acc[0]!), op.get(acc[1]!), op.f32x4Add, op.get(acc[2]!), op.get(acc[3]!), op.f32x4Add, op.f32x4Add, op.set(acc[0]!));
+    f.emit(op.get(acc[0]!), op.f32x4ExtractLane(0), op.get(acc[0]!), op.f32x4ExtractLane(1), op.f32Add);
+    f.emit(op.get(acc[0]!), op.f32x4ExtractLane(2), op.f32Add, op.get(acc[0]!), op.f32x4ExtractLane(3), op.f32Add, op.set(sum));
+    whileLoop(f, () => f.emit(op.get(at), op.get(rowEnd), op.i32GeU), () => { // the last nCols mod 16 floats
+      f.emit(op.get(sum), op.get(at), op.f32Load(0), op.f32zero, op.f32Mul, op.f32Add, op.set(sum));
+      increment(f, at, 4);
+    });
+    element(f, probe, row);
+    f.emit(op.get(sum), op.f32Store(0));
+    increment(f, row, 1);
+  });
+  return f;
+}
+
 /** The kernels of one instance, bound to its memory. */
 export interface WasmKernels {
   spmmPanel16(nRows: number, indptr: number, offsets: number, values: number, bias: number, relu: number, x: number, y: number): void;
@@ -311,18 +344,15 @@ export interface WasmKernels {
   denseMatvec(nRows: number, nCols: number, w: number, bias: number, relu: number, x: number, y: number): void;
   rowsToPanels16(nPanels: number, nFeatures: number, rows: number, panels: number): void;
   panelsToRows16(nPanels: number, nFeatures: number, panels: number, rows: number): void;
+  nonFiniteProbe(nRows: number, nCols: number, x: number, probe: number): void;
 }
 
-/*
- * The slice of the WebAssembly JavaScript API used here. The project compiles without the DOM library and
- * @types/node does not declare these globals, so they are typed by hand (Node and browsers both have them).
- */
-/** The assembled module's bytes (built once). */
 let moduleBytes: Uint8Array | null = null;
 let compiledModule: object | null = null;
 
+/** The assembled module's bytes (built once): every kernel above, exported by its name. */
 export function kernelModuleBytes(): Uint8Array {
-  moduleBytes ??= assembleModule([spmmPanel16(), spmv(), cscMatvecSkipZeros(), densePanel16(), denseMatvec(), transpose16('rowsToPanels16'), transpose16('panelsToRows16')], 1);
+  moduleBytes ??= assembleModule([spmmPanel16(), spmv(), cscMatvecSkipZeros(), densePanel16(), denseMatvec(), transpose16('rowsToPanels16'), transpose16('panelsToRows16'), nonFiniteProbe()], 1);
   return moduleBytes;
 }
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, ShapeError } from '../../src/errors.ts';
-import { chooseKernel, compileInference, panelWidths, type Activation, type InferenceLayer, type InferenceStrategy } from '../../src/sparse/index.ts';
-import { Rng } from '../../src/tensor/index.ts';
-import { forwardReference, makeLayers, maxRelativeError, randomSparse, randomVector } from '../reference/sparse.ts';
+import { ConfigError, ShapeError } from '../../../src/errors.ts';
+import { compileInference, panelWidths, SparseModel, type Activation, type InferenceLayer, type InferenceStrategy } from '../../../src/sparse/index.ts';
+import { Rng } from '../../../src/tensor/index.ts';
+import { forwardReference, makeLayers, maxRelativeError, randomVector } from '../../reference/sparse.ts';
 
 function argmaxRows(y: ArrayLike<number>, batch: number, n: number): number[] {
   const out: number[] = [];
@@ -15,6 +15,15 @@ function argmaxRows(y: ArrayLike<number>, batch: number, n: number): number[] {
 }
 
 const STRATEGIES: InferenceStrategy[] = ['auto', 'dense', 'csr', 'bsr4x1', 'autotune'];
+
+// Every panel width (layout.ts) and mix of them: 1–3 single samples, 8, 8+4, 16, 16+1, 16+8+4+1, 16+16+4+1, 4×16.
+const BATCHES = [1, 2, 3, 8, 12, 16, 17, 29, 37, 64];
+
+describe('the batch sizes below', () => {
+  it('reach every panel width', () => {
+    expect(new Set(BATCHES.flatMap((b) => panelWidths(b)))).toEqual(new Set([1, 4, 8, 16]));
+  });
+});
 
 describe('compileInference', () => {
   const rng = new Rng(31);
@@ -29,9 +38,11 @@ describe('compileInference', () => {
       it(`${net.name}, strategy ${strategy}: equals the float64 dense network within 1e-5 and predicts the same classes`, () => {
         const layers = makeLayers(net.sizes, net.densities, net.activations, rng);
         const model = compileInference(layers, { strategy });
+        expect(model).toBeInstanceOf(SparseModel);
+        expect(model.backend).toBe('js');
         const dense = compileInference(layers, { strategy: 'dense' });
         const nOut = net.sizes[net.sizes.length - 1]!;
-        for (const batch of [1, 2, 3, 16, 17, 37]) {
+        for (const batch of BATCHES) {
           const x = randomVector(batch * net.sizes[0]!, rng);
           const expected = forwardReference(layers, x, batch);
           const y = model.predict(x, batch);
@@ -112,31 +123,5 @@ describe('compileInference', () => {
       const x = randomVector(batch * 50, rng);
       expect(maxRelativeError(model.predict(x, batch), forwardReference(layers, x, batch))).toBeLessThan(1e-5);
     }
-  });
-});
-
-describe('kernel selection rule (cost model)', () => {
-  const layer = (sparsity: number) => ({ inFeatures: 784, outFeatures: 300, nnz: Math.round((1 - sparsity) * 300 * 784), bsrStored: null });
-
-  it('picks dense at 0 % sparsity and CSR at 95 % for a 300×784 layer at batch 1', () => {
-    expect(chooseKernel(layer(0), panelWidths(1))).toBe('dense');
-    expect(chooseKernel(layer(0.95), panelWidths(1))).toBe('csr');
-  });
-
-  it('picks sparse at 90 % and dense at 0 % at batch 64 too', () => {
-    expect(chooseKernel(layer(0), panelWidths(64))).toBe('dense');
-    expect(chooseKernel(layer(0.9), panelWidths(64))).toBe('csr');
-  });
-
-  it('prefers 4×1 BSR when the weights are block structured', () => {
-    const nnz = Math.round(0.1 * 300 * 784);
-    expect(chooseKernel({ inFeatures: 784, outFeatures: 300, nnz, bsrStored: nnz }, panelWidths(1))).toBe('bsr4x1');
-  });
-
-  it('compileInference follows the rule', () => {
-    const rng = new Rng(32);
-    const layers = (density: number): InferenceLayer[] => [{ weight: randomSparse(300, 784, density, rng), inFeatures: 784, outFeatures: 300, bias: null, activation: 'relu' }];
-    expect(compileInference(layers(1)).kernels(1)).toEqual(['dense']);
-    expect(compileInference(layers(0.05)).kernels(1)).toEqual(['csr']);
   });
 });

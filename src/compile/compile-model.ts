@@ -2,24 +2,31 @@ import { ConfigError } from '../errors.ts';
 import { Dropout, ReLU, Sigmoid, Tanh } from '../nn/activations.ts';
 import { Linear } from '../nn/linear.ts';
 import type { Sequential } from '../nn/sequential.ts';
-import { compileInference, type Activation, type CompileOptions, type InferenceLayer, type InferenceModel, type SparseModel } from '../sparse/inference.ts';
-import type { WasmSparseModel } from '../sparse/wasm/wasm-model.ts';
+import { compileInference, type Activation, type BackendModel, type BackendName, type CompileOptions, type InferenceLayer, type InferenceModel } from '../sparse/index.ts';
+
+/*
+ * The step from a trained model to a fast one: nn's Sequential becomes the plain fused layers that the
+ * sparse engine compiles (src/sparse/inference). This is where pruning turns into smaller and faster.
+ */
 
 /**
- * Compiles a trained (dense, or pruned with zeros) model into an inference-only SparseModel: each Linear
- * layer with the activation that follows it becomes one fused layer, and the sparse engine picks, per
- * layer and batch size, the dense or a sparse kernel by its measured cost model. Dropout disappears
- * (inference). This is the step where pruning turns into smaller and faster: masked zeros are dropped.
- * `backend: 'wasm-simd'` runs it on the WebAssembly SIMD kernels instead of the TypeScript ones.
+ * Compiles a trained (dense, or pruned with zeros) model into an inference-only model: each Linear layer
+ * with the activation that follows it becomes one fused layer, and the backend picks, per layer and batch
+ * size, the dense or a sparse kernel by its measured cost model. Dropout disappears (inference); masked
+ * zeros are dropped. Options as compileInference (`backend: 'wasm-simd'` for the WebAssembly SIMD kernels).
+ * Throws ConfigError for a layer that cannot be compiled (see inferenceLayers) and compileInference's errors.
  */
-export function compileModel(model: Sequential, options?: CompileOptions & { backend?: 'js' }): SparseModel;
-export function compileModel(model: Sequential, options: CompileOptions & { backend: 'wasm-simd' }): WasmSparseModel;
+export function compileModel<B extends BackendName>(model: Sequential, options: CompileOptions & { backend: B }): BackendModel<B>;
 export function compileModel(model: Sequential, options?: CompileOptions): InferenceModel;
 export function compileModel(model: Sequential, options: CompileOptions = {}): InferenceModel {
   return compileInference(inferenceLayers(model), options);
 }
 
-/** The model as plain fused layers (weights copied, masks applied). */
+/**
+ * The model as plain fused layers (weights and masks copied): Linear + the ReLU/Sigmoid/Tanh after it, with
+ * Dropout skipped. Throws ConfigError for any other layer, an activation that does not follow a Linear
+ * layer, or a model without Linear layers.
+ */
 export function inferenceLayers(model: Sequential): InferenceLayer[] {
   const layers: InferenceLayer[] = [];
   for (const [i, layer] of model.layers.entries()) {

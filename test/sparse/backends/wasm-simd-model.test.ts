@@ -2,12 +2,10 @@
 // accumulation, so within 1e-5 relative), same classes as the TypeScript backend, every batch-tail case
 // (vectors, padded panel), all activations, forced and automatic kernels, and its errors.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, ShapeError, UnsupportedError } from '../../src/errors.ts';
-import { compileInference, TAIL_PANEL_MIN, type Activation, type InferenceLayer, WasmSparseModel } from '../../src/sparse/index.ts';
-import { preferSkipZerosWasm } from '../../src/sparse/wasm/wasm-model.ts';
-import { wasmSimdSupported } from '../../src/sparse/wasm/kernels.ts';
-import { Rng } from '../../src/tensor/index.ts';
-import { forwardReference, makeLayers, maxRelativeError, randomVector } from '../reference/sparse.ts';
+import { ConfigError, ShapeError, UnsupportedError } from '../../../src/errors.ts';
+import { compileInference, preferSkipZeros, TAIL_PANEL_MIN, WASM_COST_MODEL, wasmSimdSupported, WasmSparseModel, type Activation } from '../../../src/sparse/index.ts';
+import { Rng } from '../../../src/tensor/index.ts';
+import { forwardReference, makeLayers, maxRelativeError, randomVector } from '../../reference/sparse.ts';
 
 // 1–3: vectors only; 4, 5, 15: one padded panel; 16: one panel; 17–19: a panel and vectors; 20, 37: padded.
 const BATCHES = [1, 2, 3, 4, 5, 15, 16, 17, 19, 20, 37, 64];
@@ -48,8 +46,8 @@ describe.runIf(wasmSimdSupported())("compileInference, backend 'wasm-simd'", () 
     const model = compileInference(layers, { backend: 'wasm-simd' });
     const x = randomVector(200, rng).map((v, j) => (j % 5 === 0 ? v : 0)); // 80 % zeros, like image background
     const nnz = layers[0]!.weight.reduce((n, v) => n + (v !== 0 ? 1 : 0), 0);
-    expect(preferSkipZerosWasm(nnz, 60, 200, 40)).toBe(true);
-    expect(preferSkipZerosWasm(nnz, 60, 200, 200)).toBe(false);
+    expect(preferSkipZeros(WASM_COST_MODEL, nnz, 200, 40)).toBe(true);
+    expect(preferSkipZeros(WASM_COST_MODEL, nnz, 200, 200)).toBe(false);
     expect(maxRelativeError(model.predict(x, 1), forwardReference(layers, x, 1))).toBeLessThan(1e-5);
     const dense = randomVector(200, rng);
     expect(maxRelativeError(model.predict(dense, 1), forwardReference(layers, dense, 1))).toBeLessThan(1e-5);

@@ -1,4 +1,4 @@
-import type { WasmMemory } from '../../wasm/runtime.ts';
+import type { WasmMemory } from '../../../wasm/runtime.ts';
 
 /*
  * A bump allocator over one WebAssembly.Memory: the wasm backend places weights at compile time and
@@ -37,26 +37,31 @@ export class WasmArena {
     return address;
   }
 
+  /** A copy of `data` as int32 in the memory; returns its byte address. */
   allocI32(data: ArrayLike<number>): number {
     const address = this.alloc(4 * data.length);
     this.i32().set(data, address / 4);
     return address;
   }
 
+  /** A float32 view of the whole memory, current after any growth. */
   f32(): Float32Array {
     if (this.f32View.buffer !== this.memory.buffer) this.f32View = new Float32Array(this.memory.buffer);
     return this.f32View;
   }
 
+  /** An int32 view of the whole memory, current after any growth. */
   i32(): Int32Array {
     if (this.i32View.buffer !== this.memory.buffer) this.i32View = new Int32Array(this.memory.buffer);
     return this.i32View;
   }
 }
 
-/** A CSR matrix placed in the arena, in the form the sparse kernels read (kernels.ts): byte addresses of
- * the row pointers, of the column indices pre-scaled for spmmPanel16 (col·64) and for spmv (col·4), and of
- * the values. */
+/**
+ * A CSR matrix placed in the arena, in the form the sparse kernels read (kernels.ts): byte addresses of the
+ * row pointers, of the column indices pre-scaled for spmmPanel16 (col·64) and for spmv (col·4), and of the
+ * values.
+ */
 export interface PlacedCsr {
   indptr: number;
   panelOffsets: number;
@@ -64,6 +69,7 @@ export interface PlacedCsr {
   values: number;
 }
 
+/** Copies `csr` into the arena in the form of PlacedCsr; returns the addresses. */
 export function placeCsr(arena: WasmArena, csr: { indptr: Int32Array; indices: Int32Array; values: Float32Array }): PlacedCsr {
   return {
     indptr: arena.allocI32(csr.indptr),
