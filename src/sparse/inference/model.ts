@@ -80,7 +80,10 @@ export interface InferenceModel {
    * A sample whose input holds a NaN or ±Infinity gets NaN logits. Throws ShapeError for a wrong size.
    */
   predict(x: Float32Array | Float64Array, batch: number): Float32Array;
-  /** The arg-max class of each sample (first index on ties); a reused buffer like `predict`'s result. */
+  /**
+   * The arg-max class of each sample (first index on ties), or -1 for a sample whose logits are NaN (a non-finite
+   * input); a reused buffer like `predict`'s result.
+   */
   predictClasses(x: Float32Array | Float64Array, batch: number): Int32Array;
   /** The kernel each layer runs at this batch size. */
   kernels(batch?: number): KernelName[];
@@ -100,11 +103,21 @@ export function checkInput(x: Float32Array | Float64Array, batch: number, inFeat
   }
 }
 
-/** Arg-max per row of logits [batch × classes] into `out` (first index on ties). */
+/**
+ * Arg-max per row of logits [batch × classes] into `out` (first index on ties). A row holding a NaN gets -1:
+ * a NaN logit means the sample had no answer, and class 0 would be a silent wrong one.
+ */
 export function argmaxRows(logits: Float32Array, batch: number, classes: number, out: Int32Array): Int32Array {
   for (let s = 0; s < batch; s++) {
     let best = 0;
-    for (let c = 1; c < classes; c++) if (logits[s * classes + c]! > logits[s * classes + best]!) best = c;
+    for (let c = 0; c < classes; c++) {
+      const v = logits[s * classes + c]!;
+      if (v !== v) {
+        best = -1;
+        break;
+      }
+      if (v > logits[s * classes + best]!) best = c;
+    }
     out[s] = best;
   }
   return out;
@@ -162,7 +175,10 @@ export abstract class CompiledNetwork<P extends Plan> implements InferenceModel 
     return plan.output;
   }
 
-  /** The arg-max class of each sample (first index on ties); a reused buffer like `predict`'s result. */
+  /**
+   * The arg-max class of each sample (first index on ties), or -1 for a sample whose logits are NaN (a non-finite
+   * input); a reused buffer like `predict`'s result.
+   */
   predictClasses(x: Float32Array | Float64Array, batch: number): Int32Array {
     const logits = this.predict(x, batch);
     return argmaxRows(logits, batch, this.outFeatures, this.plans.get(batch).classes);
