@@ -18,8 +18,8 @@ export const MAX_INT32 = 2 ** 31 - 1;
 /**
  * Checks a model spec from an untrusted source (a file, a caller) and returns a fresh, normalized copy.
  * Layer types come from an allow-list, each layer has exactly its own fields, sizes are positive safe integers,
- * consecutive linear layers chain (in = previous out), dropout p is in [0, 1), and the total parameter count is
- * within `maxParams`. Throws ModelFormatError('E_BAD_SPEC').
+ * consecutive linear layers chain (in = previous out), there is at least one linear layer, dropout p is in
+ * [0, 1), and the total parameter count is within `maxParams`. Throws ModelFormatError('E_BAD_SPEC').
  */
 export function validateModelSpec(value: unknown, limits: Pick<ModelLimits, 'maxParams' | 'maxLayers'> = {}): ModelSpec {
   const maxParams = limits.maxParams ?? DEFAULT_MAX_PARAMS;
@@ -70,6 +70,8 @@ export function validateModelSpec(value: unknown, limits: Pick<ModelLimits, 'max
     }
     return undefined;
   });
+  // Activations alone map nothing to anything: such a "model" would answer with its own input.
+  if (width === null) fail('has no linear layer; a model needs at least one layer that maps inputs to outputs');
   return { layers };
 }
 

@@ -29,10 +29,12 @@
  * Loading checks the container first (safetensors.ts), then that this is a sparsegrad file of a known version,
  * that the architecture is valid and within size limits, that every parameter it needs is present exactly once
  * with the right dtype and shape and nothing else is, that CSR structures are valid, that all weights are
- * finite and that masks hold only 0/1 and agree with the weights.
+ * finite and cannot overflow float32 in inference (activation-bound.ts), and that masks hold only 0/1 and
+ * agree with the weights. The code: model-architecture.ts, model-metadata.ts, model-params.ts.
  */
 
 import { ConfigError, ModelFormatError } from '../errors.ts';
+import { checkActivationBound } from './activation-bound.ts';
 import type { ModelSpec } from '../nn/spec.ts';
 import type { CSRMatrix } from '../sparse/csr-matrix.ts';
 import { csrFromDense, csrToDense as sparseCsrToDense } from '../sparse/convert.ts';
@@ -89,7 +91,10 @@ export interface ModelLimits extends SafetensorsLimits {
   readonly maxLayers?: number;
   /** Largest size of each JSON metadata string (model, encodings, training), in UTF-8 bytes. Default 1 MiB. */
   readonly maxMetadataJsonBytes?: number;
-  /** Accept NaN/±Infinity weights instead of failing with E_NON_FINITE. Default false. */
+  /**
+   * Accept NaN/±Infinity weights (E_NON_FINITE) and finite weights large enough to overflow float32 in
+   * inference (E_OVERFLOW; see activation-bound.ts). Default false.
+   */
   readonly allowNonFinite?: boolean;
 }
 
@@ -136,6 +141,7 @@ export function serializeModel(record: ModelRecord, options: SerializeOptions = 
     }
   }
 
+  const checked = new Map<string, ParamRecord>();
   const tensors: [string, SafetensorsTensor][] = [];
   const masks: [string, SafetensorsTensor][] = [];
   const csrShapes: [string, readonly number[]][] = []; // becomes __metadata__.encodings
@@ -146,6 +152,7 @@ export function serializeModel(record: ModelRecord, options: SerializeOptions = 
       throw new ModelFormatError('E_BAD_SHAPE', `cannot save model: parameter "${name}" has shape ${formatShape(given.shape)} but the architecture needs ${formatShape(shape)}`);
     }
     const param = checkParamValues(name, given, limits.allowNonFinite ?? false);
+    checked.set(name, param);
 
     if (pickEncoding(param, choice) === 'csr') {
       const [rows, cols] = shape as [number, number];
@@ -163,6 +170,8 @@ export function serializeModel(record: ModelRecord, options: SerializeOptions = 
     }
     if (param.mask !== undefined) masks.push([`${name}.mask`, { dtype: 'U8', shape: [...shape], data: param.mask }]);
   }
+
+  if (limits.allowNonFinite !== true) checkActivationBound(spec, checked);
 
   const metadata = new Map<string, string>([
     ['format', MODEL_FORMAT],
@@ -263,6 +272,7 @@ export function deserializeModel(bytes: Uint8Array, limits: ModelLimits = {}): M
     }
     params.set(plan.name, checkParamValues(plan.name, param, limits.allowNonFinite ?? false));
   }
+  if (limits.allowNonFinite !== true) checkActivationBound(profile.spec, params);
   return profile.training === undefined ? { spec: profile.spec, params } : { spec: profile.spec, params, training: profile.training };
 }
 
