@@ -1,6 +1,6 @@
 import { CRITERIA, comparisonChart, METHODS, parseCriterion, parseGranularity, parseMethod, parseScope, runComparison } from '../../prune/index.ts';
 import { listFlag, numberFlag, numberListFlag, optionalString, parseCommand, stringFlag } from '../args.ts';
-import { loadData, loadModel } from '../common.ts';
+import { FOLLOW_SYMLINKS_HELP, FOLLOW_SYMLINKS_OPTION, loadData, loadModel, outputFlag, outputOptions } from '../common.ts';
 import { createOutput, bar, percent, table } from '../output.ts';
 import { writeFileAtomically } from '../../node/files.ts';
 
@@ -17,8 +17,8 @@ writes a JSON table and an SVG chart of test accuracy vs sparsity.
   --sparsities LIST  default 0.5,0.8,0.9,0.95,0.98,0.99
   --epochs E         training epochs per run, default 4
   --scope, --granularity, --batch, --lr, --rounds, --seed   as for sparsegrad prune
-  --out-json FILE    default compare.json;  --out-svg FILE  default compare.svg
-  --title TEXT       chart title
+  --out-json FILE    default compare.json;  --out-svg FILE  default compare.svg (both checked before the runs)
+${FOLLOW_SYMLINKS_HELP}  --title TEXT       chart title
   --json             print the table as one JSON object on the last stdout line
   --quiet            no progress output
 `;
@@ -28,7 +28,7 @@ export async function compareCommand(argv: string[]): Promise<void> {
     model: { type: 'string' }, data: { type: 'string' }, methods: { type: 'string' }, criteria: { type: 'string' }, sparsities: { type: 'string' },
     epochs: { type: 'string' }, scope: { type: 'string' }, granularity: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
     rounds: { type: 'string' }, seed: { type: 'string' }, 'out-json': { type: 'string' }, 'out-svg': { type: 'string' }, title: { type: 'string' },
-    json: { type: 'boolean' }, quiet: { type: 'boolean' },
+    json: { type: 'boolean' }, quiet: { type: 'boolean' }, ...FOLLOW_SYMLINKS_OPTION,
   });
   const out = createOutput({ json: values['json'] === true, quiet: values['quiet'] === true });
   const methods = listFlag(values, 'methods', ['oneshot', 'gradual']).map(parseMethod);
@@ -44,6 +44,8 @@ export async function compareCommand(argv: string[]): Promise<void> {
     seed: numberFlag(values, 'seed', 0, { min: 0, integer: true }),
   };
   const dataSpec = stringFlag(values, 'data', 'digits');
+  const jsonPath = outputFlag(values, 'out-json', 'compare.json')!;
+  const svgPath = outputFlag(values, 'out-svg', 'compare.svg')!;
   const model = await loadModel(stringFlag(values, 'model'));
   const data = loadData(dataSpec, out);
   const started = Date.now();
@@ -55,11 +57,9 @@ export async function compareCommand(argv: string[]): Promise<void> {
   });
   out.endProgress();
   const title = optionalString(values, 'title') ?? `Accuracy vs sparsity (${data.train.name.split('/')[0]}, ${base.epochs} epochs per run)`;
-  const jsonPath = stringFlag(values, 'out-json', 'compare.json');
-  const svgPath = stringFlag(values, 'out-svg', 'compare.svg');
   const document = { data: dataSpec, base, methods, criteria, sparsities, seconds: (Date.now() - started) / 1000, ...comparison };
-  await writeFileAtomically(jsonPath, JSON.stringify(document, null, 2) + '\n');
-  await writeFileAtomically(svgPath, comparisonChart(comparison, title));
+  await writeFileAtomically(jsonPath, JSON.stringify(document, null, 2) + '\n', outputOptions(values));
+  await writeFileAtomically(svgPath, comparisonChart(comparison, title), outputOptions(values));
   out.note(`wrote ${jsonPath} and ${svgPath}`);
   out.result(table(comparison.rows.map((r) => ({ method: r.method, criterion: r.criterion, target: r.targetSparsity, sparsity: percent(r.sparsity), 'test acc': percent(r.testAccuracy) })), ['method', 'criterion', 'target', 'sparsity', 'test acc']));
   out.result(`dense: ${percent(comparison.dense.testAccuracy)}`);

@@ -3,8 +3,8 @@ import {
   CRITERIA, LR_SCHEDULES, METHODS, parseCriterion, parseGranularity, parseMethod, parseScope, runPruning, sparsityReport, sweepPruning, THRESHOLD_METHODS,
   type LrScheduleName, type PruneConfig,
 } from '../../prune/index.ts';
-import { listFlag, numberFlag, numberListFlag, optionalString, parseCommand, stringFlag, UsageError } from '../args.ts';
-import { loadData, loadModel, parseEncoding, saveModelTo, trainingReporter } from '../common.ts';
+import { listFlag, numberFlag, numberListFlag, parseCommand, stringFlag, UsageError } from '../args.ts';
+import { FOLLOW_SYMLINKS_HELP, FOLLOW_SYMLINKS_OPTION, loadData, loadModel, outputFlag, outputOptions, parseEncoding, saveModelTo, trainingReporter } from '../common.ts';
 import { createOutput, kib, percent, table } from '../output.ts';
 
 export const PRUNE_HELP = `usage: sparsegrad prune --model FILE [options]
@@ -31,8 +31,8 @@ Prunes a trained model, retrains it, and saves the result (CSR-encoded when that
   --distill-alpha A    weight of the label loss, default 0.5;  --distill-temperature T  default 4
   --gradient-batches N mini-batches for gradient-based scores, default 10
   --seed N             default 0
-  --out FILE           where to save the pruned model (atomic write)
-  --encoding NAME      auto (default: CSR when smaller), csr or dense
+  --out FILE           where to save the pruned model (atomic write; checked before pruning)
+${FOLLOW_SYMLINKS_HELP}  --encoding NAME      auto (default: CSR when smaller), csr or dense
   --json               print one JSON object as the last stdout line
   --quiet              no progress output
 `;
@@ -44,7 +44,7 @@ export async function pruneCommand(argv: string[]): Promise<void> {
     threshold: { type: 'string' }, candidates: { type: 'string' }, tolerance: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
     optimizer: { type: 'string' }, 'lr-schedule': { type: 'string' }, 'gradient-batches': { type: 'string' }, seed: { type: 'string' },
     out: { type: 'string' }, encoding: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
-    distill: { type: 'boolean' }, 'distill-alpha': { type: 'string' }, 'distill-temperature': { type: 'string' },
+    distill: { type: 'boolean' }, 'distill-alpha': { type: 'string' }, 'distill-temperature': { type: 'string' }, ...FOLLOW_SYMLINKS_OPTION,
   });
   const out = createOutput({ json: values['json'] === true, quiet: values['quiet'] === true });
   const method = parseMethod(stringFlag(values, 'method', 'gradual'));
@@ -79,7 +79,7 @@ export async function pruneCommand(argv: string[]): Promise<void> {
       : {}),
   };
   const encoding = parseEncoding(stringFlag(values, 'encoding', 'auto'));
-  const outPath = optionalString(values, 'out');
+  const outPath = outputFlag(values, 'out');
   const model = await loadModel(stringFlag(values, 'model'));
   const data = loadData(stringFlag(values, 'data', 'digits'), out);
   const before = evaluate(model, data.test);
@@ -130,6 +130,7 @@ export async function pruneCommand(argv: string[]): Promise<void> {
   if (outPath !== undefined) {
     const bytes = await saveModelTo(outPath, result.model, encoding, {
       training: { command: 'prune', method, criterion: config.criterion, sparsity: result.sparsity, epochs: config.epochs, seed: config.seed, testAccuracy: after.accuracy },
+      ...outputOptions(values),
     });
     summary['out'] = outPath;
     summary['fileBytes'] = bytes;
