@@ -34,6 +34,7 @@ const FOLLOW_HINT = 'pass --follow-symlinks (followSymlinks: true) to write thro
  * itself, or with `followSymlinks` the link's final target. Throws OutputPathError.
  */
 export function checkOutputPath(path: string, options: OutputOptions = {}): string {
+  if (typeof path !== 'string' || path === '') throw new OutputPathError(`an output path must be a non-empty string, got ${JSON.stringify(path)}`);
   const stats = lstatOrNull(path, 'file');
   if (stats === null) {
     checkDirectoryWritable(dirname(path), path);
@@ -56,6 +57,7 @@ export function checkOutputPath(path: string, options: OutputOptions = {}): stri
  * `followSymlinks` a symbolic link to one. Returns the directory to use. Throws OutputPathError.
  */
 export function checkOutputDirectory(dir: string, options: OutputOptions = {}): string {
+  if (typeof dir !== 'string' || dir === '') throw new OutputPathError(`an output directory must be a non-empty string, got ${JSON.stringify(dir)}`);
   const stats = lstatOrNull(dir, 'directory');
   if (stats === null) return dir;
   if (stats.isSymbolicLink()) {

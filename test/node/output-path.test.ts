@@ -153,6 +153,7 @@ describe('checkOutputPath / checkOutputDirectory (what the CLI calls before any 
     symlinkSync('old.bin', join(dir, 'link.bin'));
     expect(() => checkOutputPath(join(dir, 'link.bin'))).toThrow(/symbolic link/);
     expect(checkOutputPath(join(dir, 'link.bin'), { followSymlinks: true })).toBe(join(dir, 'old.bin'));
+    expect(() => checkOutputPath('')).toThrow(/non-empty/);
   });
 
   it('accepts a missing or existing directory for a report folder, and refuses anything else there', () => {
