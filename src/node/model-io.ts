@@ -33,9 +33,10 @@ export async function saveModel(path: string, record: ModelRecord, options: Seri
   await saveModelFile(path, serializeModel(record, options), options);
 }
 
-/** Reads and fully validates a model file: header first, then the weights. */
+/** Reads and fully validates a model file: header first, then the weights. Throws ModelFormatError naming the path. */
 export async function loadModelFile(path: string, limits: ModelLimits = {}): Promise<ModelRecord> {
-  return deserializeModel(await readModelBytes(path, limits), limits);
+  const bytes = await readModelBytes(path, limits);
+  return naming(path, () => deserializeModel(bytes, limits));
 }
 
 /**
@@ -47,7 +48,7 @@ export async function readModelBytes(path: string, limits: ModelLimits = {}, fil
   const file = openInputFile(path, modelInput(limits.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, fileSystem));
   try {
     const prefix = readHeaderBytes(file, limits);
-    readModelHeader(prefix, { ...limits, fileSize: file.size }); // throws before any weight is read
+    naming(path, () => readModelHeader(prefix, { ...limits, fileSize: file.size })); // throws before any weight is read
     const bytes = new Uint8Array(file.size);
     bytes.set(prefix);
     bytes.set(readInputBytes(file, prefix.length, file.size - prefix.length), prefix.length);
@@ -66,7 +67,8 @@ export async function readModelBytes(path: string, limits: ModelLimits = {}, fil
 export async function readModelFileHeader(path: string, limits: ModelLimits = {}): Promise<ModelHeader> {
   const file = openInputFile(path, modelInput(Number.MAX_SAFE_INTEGER));
   try {
-    return readModelHeader(readHeaderBytes(file, limits), { ...limits, maxFileBytes: Number.MAX_SAFE_INTEGER, fileSize: file.size });
+    const bytes = readHeaderBytes(file, limits);
+    return naming(path, () => readModelHeader(bytes, { ...limits, maxFileBytes: Number.MAX_SAFE_INTEGER, fileSize: file.size }));
   } finally {
     closeInputFile(file);
   }
@@ -86,6 +88,18 @@ function readHeaderBytes(file: InputFile, limits: ModelLimits): Uint8Array {
   bytes.set(prefix);
   bytes.set(readInputBytes(file, 8, Number(declared)), 8);
   return bytes;
+}
+
+/** Runs a format check, adding the file's path to the message of a ModelFormatError (same code). */
+function naming<T>(path: string, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (!(error instanceof ModelFormatError)) throw error;
+    const named = new ModelFormatError(error.code, `model file ${JSON.stringify(path)}: ${error.message}`);
+    named.cause = error;
+    throw named;
+  }
 }
 
 function modelInput(maxBytes: number, fileSystem?: InputFileSystem): InputSpec {

@@ -204,6 +204,7 @@ describe('the model loader reads the header before the weights', () => {
     const counter = countingFs();
     const error = await failure(() => readModelBytes(path, {}, counter.fileSystem));
     expect(error.code).toBe('E_HEADER_JSON');
+    expect(error.message).toContain(path); // format errors name the file too
     expect(counter.bytesRead()).toBe(8 + headerLength);
   });
 
