@@ -34,11 +34,11 @@
  */
 
 import { ConfigError, ModelFormatError } from '../errors.ts';
-import { checkActivationBound } from './activation-bound.ts';
 import type { ModelSpec } from '../nn/spec.ts';
 import type { CSRMatrix } from '../sparse/csr-matrix.ts';
 import { csrFromDense, csrToDense as sparseCsrToDense } from '../sparse/convert.ts';
 import { formatShape, shapesEqual } from '../tensor/shape.ts';
+import { checkActivationBound } from './activation-bound.ts';
 import { MAX_INT32, parameterShapes, specToJson, validateModelSpec } from './model-architecture.ts';
 import { DEFAULT_MAX_METADATA_JSON_BYTES, MODEL_FORMAT, MODEL_FORMAT_VERSION, readProfileMetadata, trainingToJson } from './model-metadata.ts';
 import { checkParamValues, csrIndexDtype, planParams, toCsrMatrix } from './model-params.ts';
@@ -118,13 +118,14 @@ export interface ParamSummary {
   /** Bytes the parameter takes in the file, mask included. */
   readonly storedBytes: number;
 }
+
 // ---------------------------------------------------------------------------------------------------------
 // Writing
 // ---------------------------------------------------------------------------------------------------------
 
 /**
  * Serializes a model into the bytes of a sparsegrad file. The record is validated exactly as a loaded file
- * would be (architecture, parameter set and shapes, CSR structure, finite values, masks), so whatever this
+ * would be (architecture, parameter set and shapes, CSR structure, finite values, overflow bound, masks), so whatever this
  * writes, deserializeModel reads back. The output is deterministic: equal records give identical bytes.
  */
 export function serializeModel(record: ModelRecord, options: SerializeOptions = {}, limits: ModelLimits = {}): Uint8Array {

@@ -41,7 +41,7 @@ export async function saveFileAtomically(path: string, bytes: Uint8Array, fs: Sa
   try {
     // 'wx': create a fresh file, failing if the name is somehow taken, never truncating someone else's file.
     handle = await fs.open(temporary, 'wx', 0o644);
-    if (before !== null) await handle.chmod(before.mode & 0o7777);
+    if (before !== null) await handle.chmod(before.mode & 0o777); // permission bits only, never setuid/setgid
     for (let offset = 0; offset < bytes.length; ) {
       const { bytesWritten } = await handle.write(bytes, offset, Math.min(WRITE_CHUNK_BYTES, bytes.length - offset), offset);
       if (bytesWritten <= 0) throw new Error('write made no progress');
