@@ -125,8 +125,9 @@ export interface ParamSummary {
 
 /**
  * Serializes a model into the bytes of a sparsegrad file. The record is validated exactly as a loaded file
- * would be (architecture, parameter set and shapes, CSR structure, finite values, overflow bound, masks), so whatever this
- * writes, deserializeModel reads back. The output is deterministic: equal records give identical bytes.
+ * would be (architecture, parameter set and shapes, CSR structure, finite values, overflow bound, masks), so
+ * whatever this writes, deserializeModel reads back. The output is deterministic: equal records give
+ * identical bytes.
  */
 export function serializeModel(record: ModelRecord, options: SerializeOptions = {}, limits: ModelLimits = {}): Uint8Array {
   const choice = options.encoding ?? 'auto';
