@@ -11,8 +11,8 @@
  *     and the link is kept;
  *   - anything else (a directory, a FIFO, a character or block device, a socket): refused, never replaced.
  *
- * A report folder (the demo's `--out DIR`) may be missing (it is created, with any missing parents) or a
- * directory; a symbolic link to a directory is followed only when asked; anything else is refused.
+ * A report folder (the demo's `--out DIR`) may be missing (it is created; its parent must exist, as nothing
+ * but the requested folder is ever created) or a directory; a symbolic link to a directory is followed only when asked; anything else is refused.
  * Every refusal is an OutputPathError (code E_OUTPUT_PATH) naming the path and what is there.
  */
 import { accessSync, constants, lstatSync, mkdirSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
@@ -73,11 +73,11 @@ export function checkOutputDirectory(dir: string, options: OutputOptions = {}): 
   return dir;
 }
 
-/** checkOutputDirectory, then creates the directory (and missing parents; only directories are ever created). */
+/** checkOutputDirectory, then creates the directory if it is missing (not its parents). Throws OutputPathError. */
 export function prepareOutputDirectory(dir: string, options: OutputOptions = {}): string {
   const target = checkOutputDirectory(dir, options);
   try {
-    mkdirSync(target, { recursive: true });
+    if (lstatOrNull(target, 'directory') === null) mkdirSync(target);
   } catch (error) {
     throw new OutputPathError(`cannot create the directory ${JSON.stringify(dir)}: ${osReason(error)}`);
   }

@@ -10,7 +10,7 @@ import { SparsegradError } from '../../src/errors.ts';
 import { serializeModel } from '../../src/io/model-file.ts';
 import { writeFileAtomically } from '../../src/node/files.ts';
 import { saveModel, saveModelFile } from '../../src/node/model-io.ts';
-import { checkOutputDirectory, checkOutputPath } from '../../src/node/output-path.ts';
+import { checkOutputDirectory, checkOutputPath, prepareOutputDirectory } from '../../src/node/output-path.ts';
 import { SMALL_SPEC, sampleRecord } from '../fixtures/model-files.ts';
 import { canMakeDevices, makeDevice, makeFifo, scratchDirectory } from '../support/special-files.ts';
 
@@ -168,5 +168,8 @@ describe('checkOutputPath / checkOutputDirectory (what the CLI calls before any 
     symlinkSync('existing', join(dir, 'link'));
     expect(() => checkOutputDirectory(join(dir, 'link'))).toThrow(/symbolic link/);
     expect(checkOutputDirectory(join(dir, 'link'), { followSymlinks: true })).toBe(join(dir, 'existing'));
+    expect(prepareOutputDirectory(join(dir, 'made'))).toBe(join(dir, 'made'));
+    expect(statSync(join(dir, 'made')).isDirectory()).toBe(true);
+    expect(() => prepareOutputDirectory(join(dir, 'no', 'parents'))).toThrow(/cannot create the directory/); // only the folder asked for
   });
 });
