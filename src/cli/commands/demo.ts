@@ -15,8 +15,8 @@ The main job: trains LeNet-300-100 on the built-in digits, prunes it (gradual ma
 gradient, gradual Taylor) at several sparsities, compiles each model to sparse kernels, times dense vs
 sparse inference at batch 1 and 64, and writes a self-contained HTML report with its JSON.
 
-  --out DIR          where to write index.html and report.json (default: report; created if missing, in an existing parent;
-                     checked, with the two files, before training)
+  --out DIR          where to write index.html and report.json (default: report). Created if missing (its
+                     parent must exist); checked, with the two files, before training
 ${FOLLOW_SYMLINKS_HELP}  --epochs N         dense training epochs, default 10
   --prune-epochs N   retraining epochs per pruned model, default 3
   --sparsities LIST  default 0.5,0.8,0.9,0.95,0.98
