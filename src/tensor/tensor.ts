@@ -99,7 +99,8 @@ export class Tensor {
   }
 }
 
-function describeArray(x: unknown): string {
+/** A short name for what `x` is (its class name, "a plain Array", null), for error messages. */
+export function describeArray(x: unknown): string {
   if (x === null || x === undefined) return String(x);
   if (Array.isArray(x)) return 'a plain Array';
   return (x as object).constructor?.name ?? typeof x;

@@ -5,7 +5,7 @@ import {
 } from '../../prune/index.ts';
 import { sweepPruning } from '../../study/index.ts';
 import { listFlag, numberFlag, numberListFlag, optionalString, parseCommand, stringFlag, UsageError, type OptionSpec } from '../args.ts';
-import { loadData, loadModel, parseEncoding, saveModelTo, trainingReporter } from '../common.ts';
+import { FOLLOW_SYMLINKS_HELP, FOLLOW_SYMLINKS_OPTION, loadData, loadModel, outputFlag, outputOptions, parseEncoding, saveModelTo, trainingReporter } from '../common.ts';
 import { criteriaHelp, methodFlagSpecs, methodOptionsFromFlags, methodsHelp } from '../method-flags.ts';
 import { createOutput, kib, percent, table } from '../output.ts';
 
@@ -15,7 +15,7 @@ const COMMON_FLAGS: OptionSpec = {
   epochs: { type: 'string' }, scope: { type: 'string' }, granularity: { type: 'string' }, exclude: { type: 'string' },
   candidates: { type: 'string' }, tolerance: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
   optimizer: { type: 'string' }, 'lr-schedule': { type: 'string' }, 'gradient-batches': { type: 'string' }, seed: { type: 'string' },
-  out: { type: 'string' }, encoding: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
+  out: { type: 'string' }, encoding: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' }, ...FOLLOW_SYMLINKS_OPTION,
   distill: { type: 'boolean' }, 'distill-alpha': { type: 'string' }, 'distill-temperature': { type: 'string' },
 };
 
@@ -43,8 +43,8 @@ Prunes a trained model, retrains it, and saves the result (CSR-encoded when that
   --distill-alpha A    weight of the label loss, default 0.5;  --distill-temperature T  default 4
   --gradient-batches N mini-batches for gradient-based scores, default 10
   --seed N             default 0
-  --out FILE           where to save the pruned model (atomic write)
-  --encoding NAME      auto (default: CSR when smaller), csr or dense
+  --out FILE           where to save the pruned model (atomic write; checked before pruning)
+${FOLLOW_SYMLINKS_HELP}  --encoding NAME      auto (default: CSR when smaller), csr or dense
   --json               print one JSON object as the last stdout line
   --quiet              no progress output
 
@@ -94,7 +94,7 @@ export async function pruneCommand(argv: string[]): Promise<void> {
       : {}),
   };
   const encoding = parseEncoding(stringFlag(values, 'encoding', 'auto'));
-  const outPath = optionalString(values, 'out');
+  const outPath = outputFlag(values, 'out');
   const model = await loadModel(stringFlag(values, 'model'));
   const data = loadData(stringFlag(values, 'data', 'digits'), out);
   const before = evaluate(model, data.test);
@@ -147,6 +147,7 @@ export async function pruneCommand(argv: string[]): Promise<void> {
   if (outPath !== undefined) {
     const bytes = await saveModelTo(outPath, result.model, encoding, {
       training: { command: 'prune', method: method.name, criterion: config.criterion, sparsity: result.sparsity, epochs: config.epochs, seed: config.seed, testAccuracy: after.accuracy },
+      ...outputOptions(values),
     });
     summary['out'] = outPath;
     summary['fileBytes'] = bytes;

@@ -11,6 +11,8 @@
  *
  * Nothing can hang: every command has a timeout, the whole check has a deadline, and the browser's process
  * group is killed if it does not close when asked. Each run uses a fresh temporary profile, deleted after.
+ *
+ * Test support, not part of the package: the report tests and scripts/check-report.ts use it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -18,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
-import { ConfigError, SparsegradError } from '../errors.ts';
+import { ConfigError, SparsegradError } from '../../src/errors.ts';
 
 /** Where Debian and Ubuntu install Chromium; override with the option or SPARSEGRAD_CHROMIUM. */
 export const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
