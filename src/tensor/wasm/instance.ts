@@ -24,8 +24,7 @@ export interface TrainingKernels {
   addRowVector(rows: number, cols: number, y: number, bias: number): void;
   sumRows(rows: number, cols: number, x: number, out: number): void;
   adam(n: number, w: number, g: number, m: number, v: number, mask: number, decoupled: number,
-    lr: number, stepSize: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number,
-    sqrtCorrection2: number, eps: number, weightDecay: number): void;
+    lr: number, stepSize: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number, weightDecay: number): void;
   sgd(n: number, w: number, g: number, velocity: number, mask: number, nesterov: number, lr: number, momentum: number, weightDecay: number): void;
 }
 
@@ -62,16 +61,24 @@ function sharedMemory(): { memory: WasmMemory; maxPages: number } | null {
   return null;
 }
 
-/** The realm's kernel instance, created on first use; null when this engine has no WebAssembly SIMD. */
-export function simdInstance(): SimdInstance | null {
-  if (instance !== undefined) return instance;
+/**
+ * A new instance of the kernels with its own memory: shared when `shared` allows and the engine can (the
+ * default), else ordinary (every call then copies its operands, see arena.ts). Null without WebAssembly SIMD.
+ * Library code uses the realm's instance (`simdInstance`); this is for tests and benchmarks.
+ */
+export function createSimdInstance(options: { shared?: boolean } = {}): SimdInstance | null {
   const api = wasmApi();
-  if (api === undefined || !simdSupported()) return (instance = null);
-  const shared = sharedMemory();
+  if (api === undefined || !simdSupported()) return null;
+  const shared = options.shared === false ? null : sharedMemory();
   const memory = shared?.memory ?? new api.Memory({ initial: INITIAL_PAGES });
   const bytes = trainingModuleBytes(shared === null ? { shared: false } : { shared: true, maxPages: shared.maxPages });
   const exports = new api.Instance(new api.Module(bytes), { env: { memory } }).exports as unknown as TrainingKernels;
-  instance = { kernels: exports, arena: new TrainingArena(memory, shared !== null) };
+  return { kernels: exports, arena: new TrainingArena(memory, shared !== null) };
+}
+
+/** The realm's kernel instance, created on first use; null when this engine has no WebAssembly SIMD. */
+export function simdInstance(): SimdInstance | null {
+  if (instance === undefined) instance = createSimdInstance();
   return instance;
 }
 

@@ -4,11 +4,13 @@
  * the gradient of a pruned weight is zeroed (and stored back) before the update, and the weight and its
  * state are zeroed after it, so momentum can never revive a pruned weight.
  *
- *   adam(n, w, g, m, v, mask, decoupled; lr, stepSize, beta1, oneMinusBeta1, beta2, oneMinusBeta2,
- *        sqrtCorrection2, eps, weightDecay)
+ *   adam(n, w, g, m, v, mask, decoupled; lr, stepSize, beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps,
+ *        weightDecay)
  *       decoupled = 0 (Adam): g ← g + weightDecay·w; decoupled = 1 (AdamW): w ← w − (lr·weightDecay)·w;
- *       m ← β1·m + (1−β1)·g;  v ← β2·v + ((1−β2)·g)·g;  w ← w − (stepSize·m) / (√v / √(1−β2ᵗ) + ε),
- *       with stepSize = lr/(1−β1ᵗ), the formula of Adam.update in float32.
+ *       m ← β1·m + (1−β1)·g;  v ← β2·v + ((1−β2)·g)·g;  w ← w − (stepSize·m) / (√v + eps).
+ *       Adam.update's w − (lr/c1)·m / (√v/√c2 + ε), with c_i = 1 − β_iᵗ, is the same number as this with
+ *       stepSize = (lr/c1)·√c2 and eps = ε·√c2: one division per element instead of two (the update is
+ *       bound by its divisions and square roots, not by memory, for layers that fit in the L2 cache).
  *   sgd(n, w, g, velocity, mask, nesterov; lr, momentum, weightDecay)
  *       d ← g + weightDecay·w; with velocity (≠ 0): u ← momentum·u + d, d ← nesterov ? d + momentum·u : u;
  *       w ← w − lr·d.
@@ -89,53 +91,55 @@ function constants(f: FunctionBuilder, params: Record<string, number>): Record<'
 }
 
 function adam(): FunctionBuilder {
-  const names = ['lr', 'stepSize', 'beta1', 'oneMinusBeta1', 'beta2', 'oneMinusBeta2', 'sqrtCorrection2', 'eps', 'weightDecay'];
-  const f = new FunctionBuilder('adam', 16, [I32, I32, I32, I32, I32, I32, I32, ...names.map((): ValueType => F32)]);
+  const names = ['lr', 'stepSize', 'beta1', 'oneMinusBeta1', 'beta2', 'oneMinusBeta2', 'eps', 'weightDecay'];
+  const f = new FunctionBuilder('adam', 15, [I32, I32, I32, I32, I32, I32, I32, ...names.map((): ValueType => F32)]);
   const [n, w, g, m, v, mask, decoupled] = [0, 1, 2, 3, 4, 5, 6];
   const c = constants(f, Object.fromEntries(names.map((name, i) => [name, 7 + i])));
   const x = valueLocals(f, ['w', 'g', 'm', 'v', 'decay']);
   // lr·weightDecay, rounded to float32 once (TypeScript forms it in float64 per element).
   f.emit(op.get(c.scalar['lr']!), op.get(c.scalar['weightDecay']!), op.f32Mul, op.tee(x.scalar['decay']!), op.f32x4Splat, op.set(x.vector['decay']!));
-  elementLoop(f, n, mask, (a, at, keep) => {
-    const k = a.vector ? c.vector : c.scalar;
-    const l = a.vector ? x.vector : x.scalar;
-    const get = (name: string): number[] => op.get((k[name] ?? l[name])!);
-    const address = (array: number): void => f.emit(op.get(array), op.get(at), op.i32Add);
-    address(w);
-    f.emit(a.load, op.set(l['w']!));
-    address(g);
-    f.emit(a.load);
-    maskValue(f, a, keep);
-    f.emit(op.set(l['g']!));
-    if (keep !== null) {
+  // Adam adds the L2 term to the gradient, AdamW decays the weight itself: one loop for each, so the
+  // choice is not made per element.
+  for (const isDecoupled of [true, false]) {
+    f.emit(op.get(decoupled), ...(isDecoupled ? [] : [op.i32Eqz]), op.if);
+    elementLoop(f, n, mask, (a, at, keep) => {
+      const k = a.vector ? c.vector : c.scalar;
+      const l = a.vector ? x.vector : x.scalar;
+      const get = (name: string): number[] => op.get((k[name] ?? l[name])!);
+      const address = (array: number): void => f.emit(op.get(array), op.get(at), op.i32Add);
+      address(w);
+      f.emit(a.load, op.set(l['w']!));
       address(g);
-      f.emit(get('g'), a.store); // the masked gradient is visible afterwards, as in TypeScript
-    }
-    // Adam adds the L2 term to the gradient; AdamW decays the weight itself.
-    f.emit(op.get(decoupled), op.if);
-    f.emit(get('w'), get('decay'), get('w'), a.mul, a.sub, op.set(l['w']!));
-    f.emit(op.end, op.get(decoupled), op.i32Eqz, op.if);
-    f.emit(get('g'), get('weightDecay'), get('w'), a.mul, a.add, op.set(l['g']!));
+      f.emit(a.load);
+      maskValue(f, a, keep);
+      f.emit(op.set(l['g']!));
+      if (keep !== null) {
+        address(g);
+        f.emit(get('g'), a.store); // the masked gradient is visible afterwards, as in TypeScript
+      }
+      if (isDecoupled) f.emit(get('w'), get('decay'), get('w'), a.mul, a.sub, op.set(l['w']!));
+      else f.emit(get('g'), get('weightDecay'), get('w'), a.mul, a.add, op.set(l['g']!));
+      f.emit(get('beta1'));
+      address(m);
+      f.emit(a.load, a.mul, get('oneMinusBeta1'), get('g'), a.mul, a.add, op.set(l['m']!));
+      f.emit(get('beta2'));
+      address(v);
+      f.emit(a.load, a.mul, get('oneMinusBeta2'), get('g'), a.mul, get('g'), a.mul, a.add, op.set(l['v']!));
+      address(m);
+      f.emit(get('m'));
+      maskValue(f, a, keep);
+      f.emit(a.store);
+      address(v);
+      f.emit(get('v'));
+      maskValue(f, a, keep);
+      f.emit(a.store);
+      address(w);
+      f.emit(get('w'), get('stepSize'), get('m'), a.mul, get('v'), a.sqrt, get('eps'), a.add, a.div, a.sub);
+      maskValue(f, a, keep);
+      f.emit(a.store);
+    });
     f.emit(op.end);
-    f.emit(get('beta1'));
-    address(m);
-    f.emit(a.load, a.mul, get('oneMinusBeta1'), get('g'), a.mul, a.add, op.set(l['m']!));
-    f.emit(get('beta2'));
-    address(v);
-    f.emit(a.load, a.mul, get('oneMinusBeta2'), get('g'), a.mul, get('g'), a.mul, a.add, op.set(l['v']!));
-    address(m);
-    f.emit(get('m'));
-    maskValue(f, a, keep);
-    f.emit(a.store);
-    address(v);
-    f.emit(get('v'));
-    maskValue(f, a, keep);
-    f.emit(a.store);
-    address(w);
-    f.emit(get('w'), get('stepSize'), get('m'), a.mul, get('v'), a.sqrt, get('sqrtCorrection2'), a.div, get('eps'), a.add, a.div, a.sub);
-    maskValue(f, a, keep);
-    f.emit(a.store);
-  });
+  }
   return f;
 }
 

@@ -63,7 +63,7 @@ export function simdAdam(simd: SimdInstance, n: number, w: Float32Array, g: Floa
     const maskAddress = mask === null ? 0 : call.input(mask, 0, n);
     simd.kernels.adam(
       n, call.output(w, 0, n, true), gradient(call, g, n, mask), call.output(m, 0, n, true), call.output(v, 0, n, true), maskAddress, s.decoupled ? 1 : 0,
-      s.lr, s.lr / correction1, s.beta1, 1 - s.beta1, s.beta2, 1 - s.beta2, Math.sqrt(correction2), s.eps, s.weightDecay,
+      s.lr, (s.lr / correction1) * Math.sqrt(correction2), s.beta1, 1 - s.beta1, s.beta2, 1 - s.beta2, s.eps * Math.sqrt(correction2), s.weightDecay,
     );
   });
 }
