@@ -10,6 +10,7 @@ import { evaluate, fit, type EpochStats, type ProgressEvent } from '../nn/train.
 import { compileModel } from '../prune/compile.ts';
 import { runPruning, type PruneConfig } from '../prune/run.ts';
 import { medianSecondsPerCall } from '../node/timer.ts';
+import { DEFAULT_BACKEND, withBackend } from '../tensor/backend.ts';
 import { Rng } from '../tensor/rng.ts';
 
 /*
@@ -25,7 +26,7 @@ export interface DemoOptions {
   seed: number;
   /** Milliseconds per timing sample (smaller = faster demo, noisier timings). */
   timingMs: number;
-  /** Kernels for the timed inference, dense and sparse alike. Default 'js'. */
+  /** Kernels for training and pruning (default DEFAULT_BACKEND) and the timed inference, dense and sparse alike (default 'js'). */
   backend?: 'js' | 'wasm-simd';
   onStage?: (text: string) => void;
   onProgress?: (event: ProgressEvent, label: string) => void;
@@ -81,7 +82,9 @@ export function runDemo(data: DataSplit, options: DemoOptions): DemoResult {
   stage(`training LeNet-300-100 on ${data.train.name} (${data.train.count} samples) for ${options.epochs} epochs`);
   const model = mlp([data.train.features, 300, 100, data.train.numClasses], { seed: options.seed });
   const trainStarted = Date.now();
+  const trainingBackend = options.backend ?? DEFAULT_BACKEND;
   const history = fit(model, data.train, {
+    backend: trainingBackend,
     epochs: options.epochs, batchSize: 128, optimizer: new Adam(model.parameters(), { lr: 1e-3 }), seed: options.seed,
     ...(options.onProgress ? { onProgress: (e: ProgressEvent) => options.onProgress!(e, 'dense') } : {}),
     ...(options.onEpoch ? { onEpoch: (s: EpochStats) => options.onEpoch!(s, 'dense') } : {}),
@@ -99,12 +102,12 @@ export function runDemo(data: DataSplit, options: DemoOptions): DemoResult {
       stage(`pruning: ${method.label} to ${(sparsity * 100).toFixed(0)}% (${options.pruneEpochs} epochs)`);
       const copy = cloneModel(model);
       const pruneStarted = Date.now();
-      const result = runPruning(copy, { train: data.train }, {
+      const result = withBackend(trainingBackend, () => runPruning(copy, { train: data.train }, {
         ...method.config, sparsity, scope: 'global', granularity: { kind: 'weight' }, epochs: options.pruneEpochs, batchSize: 128, lr: 1e-3, seed: options.seed,
       }, {
         ...(options.onProgress ? { onProgress: (e: ProgressEvent) => options.onProgress!(e, label) } : {}),
         ...(options.onEpoch ? { onEpoch: (s: EpochStats) => options.onEpoch!(s, label) } : {}),
-      });
+      }));
       const trainSeconds = (Date.now() - pruneStarted) / 1000;
       runs.push({
         method: method.id,

@@ -19,7 +19,7 @@ sparse inference at batch 1 and 64, and writes a self-contained HTML report with
   --prune-epochs N   retraining epochs per pruned model, default 3
   --sparsities LIST  default 0.5,0.8,0.9,0.95,0.98
   --timing-ms MS     length of one timing sample, default 25
-  --backend NAME     kernels for the timed inference (dense and sparse alike): js (default) or wasm-simd
+  --backend NAME     kernels for training and the timed inference: js (default) or wasm-simd
   --seed S           default 0
   --quick            a fast smoke run (1 epoch, 2 sparsities, short timings)
   --json             print the summary as one JSON object on the last stdout line

@@ -4,7 +4,8 @@ import {
   type LrScheduleName, type PruneConfig,
 } from '../../prune/index.ts';
 import { listFlag, numberFlag, numberListFlag, optionalString, parseCommand, stringFlag, UsageError } from '../args.ts';
-import { loadData, loadModel, parseEncoding, saveModelTo, trainingReporter } from '../common.ts';
+import { withBackend } from '../../tensor/backend.ts';
+import { loadData, loadModel, parseEncoding, saveModelTo, trainingBackend, trainingBackendHelp, trainingReporter } from '../common.ts';
 import { createOutput, kib, percent, table } from '../output.ts';
 
 export const PRUNE_HELP = `usage: sparsegrad prune --model FILE [options]
@@ -31,6 +32,7 @@ Prunes a trained model, retrains it, and saves the result (CSR-encoded when that
   --distill-alpha A    weight of the label loss, default 0.5;  --distill-temperature T  default 4
   --gradient-batches N mini-batches for gradient-based scores, default 10
   --seed N             default 0
+${trainingBackendHelp(23)}
   --out FILE           where to save the pruned model (atomic write)
   --encoding NAME      auto (default: CSR when smaller), csr or dense
   --json               print one JSON object as the last stdout line
@@ -44,7 +46,7 @@ export async function pruneCommand(argv: string[]): Promise<void> {
     threshold: { type: 'string' }, candidates: { type: 'string' }, tolerance: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
     optimizer: { type: 'string' }, 'lr-schedule': { type: 'string' }, 'gradient-batches': { type: 'string' }, seed: { type: 'string' },
     out: { type: 'string' }, encoding: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
-    distill: { type: 'boolean' }, 'distill-alpha': { type: 'string' }, 'distill-temperature': { type: 'string' },
+    distill: { type: 'boolean' }, 'distill-alpha': { type: 'string' }, 'distill-temperature': { type: 'string' }, backend: { type: 'string' },
   });
   const out = createOutput({ json: values['json'] === true, quiet: values['quiet'] === true });
   const method = parseMethod(stringFlag(values, 'method', 'gradual'));
@@ -80,6 +82,7 @@ export async function pruneCommand(argv: string[]): Promise<void> {
   };
   const encoding = parseEncoding(stringFlag(values, 'encoding', 'auto'));
   const outPath = optionalString(values, 'out');
+  const backend = trainingBackend(values, out);
   const model = await loadModel(stringFlag(values, 'model'));
   const data = loadData(stringFlag(values, 'data', 'digits'), out);
   const before = evaluate(model, data.test);
@@ -90,11 +93,11 @@ export async function pruneCommand(argv: string[]): Promise<void> {
     const defaults = method === 'l1' ? [1e-4, 3e-4, 1e-3, 3e-3, 1e-2] : [0.25, 0.5, 1, 1.5, 2, 3];
     const tolerance = numberFlag(values, 'tolerance', 0.01, { min: 0, max: 1, exclusiveMax: true });
     out.note(`no --threshold given: sweeping ${defaults.length} candidates on a validation split (tolerance ${percent(tolerance, 1)})`);
-    sweep = sweepPruning(model, data.train, config, {
+    sweep = withBackend(backend, () => sweepPruning(model, data.train, config, {
       candidates: numberListFlag(values, 'candidates', defaults),
       tolerance,
       onRow: (row) => out.note(`  candidate ${row.value}: sparsity ${percent(row.sparsity)}, validation ${percent(row.accuracy)}`),
-    });
+    }));
     const chosen = sweep.chosen ?? sweep.rows[0]!;
     if (sweep.chosen === null) out.note(`no candidate kept validation accuracy within tolerance; using the mildest (${chosen.value})`);
     else out.note(`chosen threshold ${chosen.value} (validation ${percent(chosen.accuracy)} vs dense ${percent(sweep.baseline)})`);
@@ -103,11 +106,11 @@ export async function pruneCommand(argv: string[]): Promise<void> {
 
   const reporter = trainingReporter(out, method);
   const started = Date.now();
-  const result = runPruning(model, { train: data.train }, config, {
+  const result = withBackend(backend, () => runPruning(model, { train: data.train }, config, {
     onNote: (text) => out.note(text),
     onProgress: (e) => reporter.onProgress(e),
     onEpoch: (s) => reporter.onEpoch(s),
-  });
+  }));
   out.endProgress();
   const after = evaluate(result.model, data.test);
   const report = sparsityReport(result.model);
@@ -122,6 +125,7 @@ export async function pruneCommand(argv: string[]): Promise<void> {
     granularity: stringFlag(values, 'granularity', 'weight'),
     epochs: config.epochs,
     seconds: (Date.now() - started) / 1000,
+    backend,
     layers: report.layers,
     total: report.total,
     ...(config.threshold === undefined ? {} : { threshold: config.threshold }),
@@ -129,7 +133,7 @@ export async function pruneCommand(argv: string[]): Promise<void> {
   };
   if (outPath !== undefined) {
     const bytes = await saveModelTo(outPath, result.model, encoding, {
-      training: { command: 'prune', method, criterion: config.criterion, sparsity: result.sparsity, epochs: config.epochs, seed: config.seed, testAccuracy: after.accuracy },
+      training: { command: 'prune', method, criterion: config.criterion, sparsity: result.sparsity, epochs: config.epochs, seed: config.seed, backend, testAccuracy: after.accuracy },
     });
     summary['out'] = outPath;
     summary['fileBytes'] = bytes;
