@@ -6,7 +6,7 @@ import { Adam, evaluate, fit, mlp, SGD, type TrainingHooks } from '../../src/nn/
 import { runPruning } from '../../src/prune/index.ts';
 import { BACKENDS, withBackend, type Backend } from '../../src/tensor/backend.ts';
 import { Tensor } from '../../src/tensor/tensor.ts';
-import { simdInstance } from '../../src/tensor/wasm/index.ts';
+import { createSimdInstance, simdInstance, withSimdInstance } from '../../src/tensor/wasm/index.ts';
 import { countZeros, toyData } from '../prune/helpers.ts';
 
 /*
@@ -44,6 +44,13 @@ describe('training on the wasm-simd backend', () => {
       expect(Buffer.from(a.bytes).equals(Buffer.from(c.bytes))).toBe(false);
     });
   }
+
+  it('gives the same bits without a shared memory (nothing resident, every kernel call copies)', () => {
+    const copying = createSimdInstance({ shared: false })!;
+    expect(copying.arena.shared).toBe(false);
+    const viaCopies = withSimdInstance(copying, () => trainToy('wasm-simd', 8));
+    expect(Buffer.from(viaCopies.bytes).equals(Buffer.from(trainToy('wasm-simd', 8).bytes))).toBe(true);
+  });
 
   it('takes the backend from withBackend, rejects unknown names, and says which ran', () => {
     const model = mlp([8, 4, 3], { seed: 1 });

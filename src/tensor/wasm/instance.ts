@@ -83,6 +83,20 @@ export function simdInstance(): SimdInstance | null {
 }
 
 /**
+ * Runs `fn` with `simd` as the realm's kernel instance, then restores the previous one. For tests and
+ * benchmarks: training on an instance without shared memory measures and checks the copying fallback.
+ */
+export function withSimdInstance<T>(simd: SimdInstance, fn: () => T): T {
+  const previous = simdInstance();
+  instance = simd;
+  try {
+    return fn();
+  } finally {
+    instance = previous;
+  }
+}
+
+/**
  * The kernel instance when the current backend is 'wasm-simd' and this engine runs it, else null: the
  * callers (tensor ops, optimizers) then use the TypeScript kernels.
  */
