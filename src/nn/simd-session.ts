@@ -66,12 +66,12 @@ export class SimdTrainingSession {
           original.data.set(placement.resident);
           p.value = original;
         } else {
-          p.value = new Tensor(Float32Array.from(placement.resident), p.value.shape);
+          p.value = new Tensor(heapCopy(placement.resident), p.value.shape);
         }
       }
-      if (p.grad !== null && this.arena.holds(p.grad.data)) p.grad = new Tensor(p.grad.data.slice(), p.grad.shape);
+      if (p.grad !== null && this.arena.holds(p.grad.data)) p.grad = p.grad.clone();
     }
-    this.optimizer.placeState((buffer) => (this.arena.holds(buffer) ? buffer.slice() : buffer));
+    this.optimizer.placeState((buffer) => (this.arena.holds(buffer) ? heapCopy(buffer) : buffer));
     this.steps.close();
     this.arena.release(this.start);
   }
@@ -99,4 +99,11 @@ export class SimdTrainingSession {
     copy.set(buffer);
     return copy;
   }
+}
+
+/** A copy on the JavaScript heap (a block copy: slice() goes element by element out of shared memory). */
+function heapCopy(x: Float32Array): Float32Array {
+  const copy = new Float32Array(x.length);
+  copy.set(x);
+  return copy;
 }

@@ -50,8 +50,11 @@ export class Tensor {
     return new Tensor(this.data, resolved);
   }
 
+  /** A copy on the JavaScript heap (also of a tensor that lives in the SIMD kernels' memory). */
   clone(): Tensor {
-    return new Tensor(this.data.slice(), this.shape);
+    const data = allocate(this.size, this.dtype);
+    data.set(this.data); // a block copy; slice() copies element by element out of a SharedArrayBuffer
+    return new Tensor(data, this.shape);
   }
 
   /** A copy in the given element type (or this tensor itself if it already has it). */
