@@ -18,8 +18,11 @@
  *
  * The 4×8 tile: 8 vector accumulators (4 rows × 2 vectors of 4 columns) stay in registers for the whole
  * depth; each step loads 2 vectors of B and splats 4 values of A, then does 8 multiplies and 8 adds
- * (WebAssembly SIMD has no fused multiply-add in Node 20): 6 loads per 16 arithmetic instructions, and 12
- * of the 16 vector registers of x86-64. 4×8 measured faster than 2×16 and 6×8 (which spills).
+ * (WebAssembly SIMD has no fused multiply-add in Node 20): 6 loads per 16 arithmetic instructions, and 15
+ * of the 16 vector registers of x86-64 with the loaded values. Measured on the macro-kernel alone (64×304,
+ * depth 196, AMD EPYC): 4×8 45 GFLOP/s, 2×16 44, 3×8 42, 5×8 and 6×8 24–29 (they spill), ≈ 77 % of the
+ * f32x4 multiply-add peak (`bench gemm`). What is left is loop overhead V8 adds to every iteration (a stack
+ * check and the pointer updates: ~8 instructions next to 22), which unrolling would amortise (see UNROLL).
  *
  * Summation order: each output is the sum over p in order within a depth block, started from zero and then
  * added to C (or stored, for the first block when not accumulating), so the result of one output does not
@@ -31,7 +34,11 @@ import { increment, whileLoop } from '../../wasm/emit.ts';
 /** Register tile: rows of A per micro-panel, columns of B per micro-panel. */
 export const MR = 4;
 export const NR = 8;
-/** Depth steps per iteration of the micro-kernel loop. */
+/**
+ * Depth steps per iteration of the micro-kernel loop. Not unrolled: V8 (Node 20) schedules all loads of an
+ * unrolled body first, which needs more than the 16 vector registers and spills accumulators (2 steps
+ * measured ~40 % slower, also with a store between the steps).
+ */
 const UNROLL = 1;
 
 /** 4×4 transpose of rows r[0..3] into columns, with the unpack/move-half shuffles (t are temporaries). */
