@@ -21,7 +21,7 @@ def read_idx(path):
     opener = gzip.open if path.endswith('.gz') else open
     with opener(path, 'rb') as f:
         data = f.read()
-    _, _, dtype, dims = struct.unpack('>HBBB', data[:4])
+    _, _, dims = struct.unpack('>HBB', data[:4])
     shape = struct.unpack('>' + 'I' * dims, data[4:4 + 4 * dims])
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
 

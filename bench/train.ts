@@ -11,7 +11,7 @@
  *                 call copies its operands in and its results out — `copyBatches` batches (default 300),
  *                 scaled; the difference to wasm-simd is what the copies would cost per batch;
  *   pytorch       PyTorch on one CPU thread (bench/torch_train.py, a full epoch, timed inside Python), when
- *                 `python3 -c "import torch"` works and the data is an IDX directory;
+ *                 `python3` (or /usr/bin/python3) imports torch and the data is an IDX directory;
  *   tfjs-layers   TensorFlow.js's pure-JavaScript CPU backend, measured once after the rounds
  *                 (`tfjsBatches`, default 50; 0 skips it), scaled.
  *
@@ -62,15 +62,19 @@ function timeSparsegrad(data: Dataset, backend: 'js' | 'wasm-simd'): number {
   return (performance.now() - started) / 1000;
 }
 
-function torchAvailable(): boolean {
-  return spawnSync('python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+/** A Python that imports torch: `python3` on the PATH, else the system one (Debian's python3-torch). */
+function torchPython(): string | null {
+  for (const python of ['python3', '/usr/bin/python3']) {
+    if (spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) return python;
+  }
+  return null;
 }
 
 /** One PyTorch epoch in a fresh process: the seconds its training loop took (Python's own clock). */
-function timeTorch(batches: number): { seconds: number; version: string } {
+function timeTorch(python: string, batches: number): { seconds: number; version: string } {
   const script = new URL('./torch_train.py', import.meta.url).pathname;
   const args = [script, '--data', FASHION_MNIST_DIR, '--threads', '1', ...(batches > 0 ? ['--batches', String(batches)] : [])];
-  const run = spawnSync('python3', args, { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
+  const run = spawnSync(python, args, { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
   if (run.status !== 0) throw new Error(`torch_train.py failed: ${run.stderr}`);
   const result = JSON.parse(run.stdout.trim().split('\n').pop()!) as { seconds: number; torch: string };
   return { seconds: result.seconds, version: result.torch };
@@ -104,13 +108,14 @@ export async function run(options: BenchOptions): Promise<Record<string, unknown
   const copyBatches = Math.min(argNumber(options.args, 'copyBatches', options.quick ? 20 : 300), batchesPerEpoch);
   const simdBatches = options.quick ? 50 : batchesPerEpoch;
   const tfjsBatches = argNumber(options.args, 'tfjsBatches', options.quick ? 0 : 50);
-  const withTorch = existsSync(FASHION_MNIST_DIR) && torchAvailable();
+  const python = existsSync(FASHION_MNIST_DIR) ? torchPython() : null;
+  const withTorch = python !== null;
   const firstBatches = (count: number): Dataset => subset(data, Int32Array.from({ length: count * BATCH }, (_, i) => i % data.count), data.name);
   const sets = { js: firstBatches(jsBatches), simd: simdBatches === batchesPerEpoch ? data : firstBatches(simdBatches), copy: firstBatches(copyBatches) };
   const copying = createSimdInstance({ shared: false })!;
   const batchesOf: Record<Impl, number> = { js: jsBatches, 'wasm-simd': simdBatches, 'simd-copying': copyBatches, pytorch: options.quick ? 50 : batchesPerEpoch };
   const impls: Impl[] = withTorch ? ['js', 'wasm-simd', 'simd-copying', 'pytorch'] : ['js', 'wasm-simd', 'simd-copying'];
-  say(options, `data: ${data.name}, ${data.count} samples, batch ${BATCH}; ${rounds} interleaved round(s); batches timed per round: ${impls.map((i) => `${i} ${batchesOf[i]}`).join(', ')}${withTorch ? '' : ' (no PyTorch: python3 -c "import torch" fails or no IDX data)'}`);
+  say(options, `data: ${data.name}, ${data.count} samples, batch ${BATCH}; ${rounds} interleaved round(s); batches timed per round: ${impls.map((i) => `${i} ${batchesOf[i]}`).join(', ')}${withTorch ? '' : ' (no PyTorch: no python3 imports torch, or no IDX data)'}`);
 
   // Warm-up outside the timing: JIT and WebAssembly tier-up.
   const warm = firstBatches(20);
@@ -128,7 +133,7 @@ export async function run(options: BenchOptions): Promise<Record<string, unknown
       else if (impl === 'wasm-simd') seconds = timeSparsegrad(sets.simd, 'wasm-simd');
       else if (impl === 'simd-copying') seconds = withSimdInstance(copying, () => timeSparsegrad(sets.copy, 'wasm-simd'));
       else {
-        const torch = timeTorch(options.quick ? batchesOf.pytorch : 0);
+        const torch = timeTorch(python!, options.quick ? batchesOf.pytorch : 0);
         seconds = torch.seconds;
         torchVersion = torch.version;
       }

@@ -22,13 +22,9 @@ import { simdInstance, type SimdInstance } from './instance.ts';
  * Cost: 2·m·n·k flops; packing O(m·k·⌈n/NC⌉ + n·k) copies (per call, since the weights change every step).
  */
 
-let KC = 256;
-let MC = 128;
-let NC = 512;
-/** For block-size experiments only. */
-export function setBlocking(kc: number, mc: number, nc: number): void {
-  KC = kc; MC = mc; NC = nc;
-}
+const KC = 256;
+const MC = 128;
+const NC = 512;
 
 /** `total` split into ⌈total/max⌉ near-equal blocks, each a multiple of `multiple`. */
 function blockSize(total: number, max: number, multiple: number): number {
