@@ -143,6 +143,19 @@ describe('SIMD optimizer kernels vs the TypeScript optimizers', () => {
     }
   });
 
+  it('runs a subclass that overrides only `update` with its own arithmetic on the wasm-simd backend too', () => {
+    class SignSgd extends SGD {
+      protected override update(w: Float32Array, g: Float32Array): void {
+        for (let i = 0; i < w.length; i++) w[i] = w[i]! - this.lr * Math.sign(g[i]!);
+      }
+    }
+    const { p } = twin(5, new Rng(7), null);
+    const before = Float32Array.from(p.value.data);
+    p.grad = new Tensor(Float32Array.from([3, -2, 0.5, -0.25, 0]), [5]);
+    withBackend('wasm-simd', () => new SignSgd([p], { lr: 0.5 }).step());
+    expect(Array.from(p.value.data)).toEqual(Array.from(before, (w, i) => Math.fround(w - 0.5 * Math.sign([3, -2, 0.5, -0.25, 0][i]!))));
+  });
+
   it('Optimizer.step takes the SIMD path on the wasm-simd backend (float32 state) and keeps masks', () => {
     const rng = new Rng(5);
     const n = 103;
@@ -151,12 +164,16 @@ describe('SIMD optimizer kernels vs the TypeScript optimizers', () => {
     const { p: onSimd } = twin(n, new Rng(6), mask);
     const js = new Adam([onJs], { lr: 0.01 });
     const simdAdamOptimizer = new Adam([onSimd], { lr: 0.01 });
-    for (let step = 0; step < 3; step++) {
+    // The kernel by hand on a third copy: the optimizer must give exactly its bits.
+    const byHand = Float32Array.from(onSimd.value.data), m = new Float32Array(n), v = new Float32Array(n);
+    for (let step = 1; step <= 3; step++) {
       const g = new Float32Array(n).map(() => rng.normal());
       onJs.grad = new Tensor(g.slice(), [n]);
       onSimd.grad = new Tensor(g.slice(), [n]);
       js.step();
       withBackend('wasm-simd', () => simdAdamOptimizer.step());
+      simdAdam(simd, n, byHand, g.slice(), m, v, mask, { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, decoupled: false, step });
+      expect(sameBits(onSimd.value.data as Float32Array, byHand)).toBe(true);
       expect(maxDifference(onSimd.value.data, onJs.value.data)).toBeLessThan(1e-6);
     }
     for (let i = 0; i < n; i++) if (mask[i] === 0) expect([onSimd.value.data[i], onSimd.grad!.data[i]]).toEqual([0, 0]);

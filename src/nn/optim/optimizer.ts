@@ -43,7 +43,7 @@ export abstract class Optimizer {
 
   step(): void {
     this.stepCount++;
-    const simd = this.simdUpdate === undefined ? null : activeSimd();
+    const simd = this.simdMirrorsUpdate() ? activeSimd() : null;
     for (const p of this.params) {
       if (p.grad === null) continue;
       const w = p.value.data;
@@ -63,6 +63,16 @@ export abstract class Optimizer {
     }
   }
 
+  /**
+   * Whether `simdUpdate` exists and was written for the `update` in effect: a subclass that overrides
+   * `update` alone (its own arithmetic) must not silently run its parent's SIMD update instead.
+   */
+  private simdMirrorsUpdate(): boolean {
+    let owner: object | null = Object.getPrototypeOf(this) as object;
+    while (owner !== null && !Object.prototype.hasOwnProperty.call(owner, 'simdUpdate')) owner = Object.getPrototypeOf(owner) as object | null;
+    return owner !== null && (owner as { update?: unknown }).update === this.update;
+  }
+
   zeroGrad(): void {
     for (const p of this.params) p.grad = null;
   }
@@ -73,12 +83,13 @@ export abstract class Optimizer {
   }
 
   /**
-   * Creates the float32 state of every parameter that lacks it and passes every state buffer through
-   * `place`, which returns the buffer to use from now on with the same values (the SIMD training session
-   * uses it to move state into the kernels' memory and back).
+   * For every float32 parameter: creates its (float32) state if it lacks it and passes every state buffer
+   * through `place`, which returns the buffer to use from now on with the same values (the SIMD training
+   * session uses it to move state into the kernels' memory and back). float64 parameters are left alone.
    */
   placeState(place: (buffer: Float32Array) => Float32Array): void {
     for (const p of this.params) {
+      if (!(p.value.data instanceof Float32Array)) continue;
       const buffers = this.stateOf(p, 'float32');
       for (let i = 0; i < buffers.length; i++) buffers[i] = place(buffers[i] as Float32Array);
     }
