@@ -6,7 +6,7 @@ import { validateDataset, type Dataset } from '../data/dataset.ts';
 import { currentBackend, resolveBackend, withBackend, type Backend } from '../tensor/backend.ts';
 import { Rng } from '../tensor/rng.ts';
 import { allocateOverwritten, assertFinite, Tensor } from '../tensor/tensor.ts';
-import { activeSimd } from '../tensor/wasm/instance.ts';
+import { activeSimd, simdInstance } from '../tensor/wasm/instance.ts';
 import type { Module } from './module.ts';
 import type { Optimizer } from './optim/optimizer.ts';
 import { constantLR, type LRSchedule } from './optim/schedule.ts';
@@ -110,7 +110,11 @@ function checkPositiveInt(name: string, value: number): void {
  * inputs of the wrong width or labels out of range.
  */
 export function fit(model: Module, data: Dataset, options: FitOptions): TrainingHistory {
-  const { backend, note } = resolveBackend(options.backend ?? currentBackend());
+  let { backend, note } = resolveBackend(options.backend ?? currentBackend());
+  if (backend === 'wasm-simd' && simdInstance() === null) {
+    backend = 'js';
+    note = 'the WebAssembly SIMD training kernels could not be instantiated here: running on the TypeScript kernels (js)';
+  }
   const epochs = withBackend(backend, () => trainEpochs(model, data, options));
   return { epochs, backend, ...(note === undefined ? {} : { backendNote: note }) };
 }

@@ -24,8 +24,9 @@ export function wasmApi(): WasmApi | undefined {
 let simdProbeResult: boolean | undefined;
 
 /**
- * True when this JavaScript engine runs WebAssembly with the SIMD extension (Node ≥ 16.4, current browsers):
- * it validates a one-function module that adds two f32x4 vectors.
+ * True when this JavaScript engine runs WebAssembly with the SIMD extension (Node ≥ 16.4, current browsers)
+ * and lets this page compile modules (a Content-Security-Policy without 'wasm-unsafe-eval' does not): it
+ * compiles and instantiates a one-function module that adds two f32x4 vectors.
  */
 export function simdSupported(): boolean {
   if (simdProbeResult === undefined) {
@@ -33,7 +34,8 @@ export function simdSupported(): boolean {
     const probe = new FunctionBuilder('probe', 0);
     probe.emit(op.v128Zero, op.v128Zero, op.f32x4Add, op.drop);
     try {
-      simdProbeResult = api !== undefined && api.validate(assembleModule([probe], 1));
+      const bytes = assembleModule([probe], 1);
+      simdProbeResult = api !== undefined && api.validate(bytes) && new api.Instance(new api.Module(bytes), { env: { memory: new api.Memory({ initial: 1 }) } }) !== null;
     } catch {
       simdProbeResult = false;
     }

@@ -59,6 +59,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const history = fit(model, data.train, { epochs, batchSize, optimizer, schedule, seed, backend, ...trainingReporter(out, 'train') });
   const trainSeconds = (Date.now() - started) / 1000;
   out.endProgress();
+  if (history.backend !== backend && history.backendNote !== undefined) out.note(history.backendNote);
   const test = evaluate(model, data.test);
   const result: Record<string, unknown> = {
     testAccuracy: test.accuracy,
@@ -69,12 +70,12 @@ export async function trainCommand(argv: string[]): Promise<void> {
     architecture: widths.join('-'),
     data: data.train.name,
     seed,
-    backend,
+    backend: history.backend,
     history: history.epochs.map((e) => ({ epoch: e.epoch, loss: e.loss, trainAccuracy: e.accuracy, seconds: e.seconds })),
   };
   if (outPath !== undefined) {
     const bytes = await saveModelTo(outPath, model, encoding, {
-      training: { command: 'train', data: data.train.name, epochs, batchSize, lr, optimizer: values['optimizer'] ?? 'adam', seed, backend, testAccuracy: test.accuracy },
+      training: { command: 'train', data: data.train.name, epochs, batchSize, lr, optimizer: values['optimizer'] ?? 'adam', seed, backend: history.backend, testAccuracy: test.accuracy },
     });
     result['out'] = outPath;
     result['fileBytes'] = bytes;

@@ -72,7 +72,12 @@ export function createSimdInstance(options: { shared?: boolean } = {}): SimdInst
   const shared = options.shared === false ? null : sharedMemory();
   const memory = shared?.memory ?? new api.Memory({ initial: INITIAL_PAGES });
   const bytes = trainingModuleBytes(shared === null ? { shared: false } : { shared: true, maxPages: shared.maxPages });
-  const exports = new api.Instance(new api.Module(bytes), { env: { memory } }).exports as unknown as TrainingKernels;
+  let exports: TrainingKernels;
+  try {
+    exports = new api.Instance(new api.Module(bytes), { env: { memory } }).exports as unknown as TrainingKernels;
+  } catch {
+    return null; // e.g. an engine whose SIMD lacks an instruction used here: the TypeScript kernels run
+  }
   return { kernels: exports, arena: new TrainingArena(memory, shared !== null) };
 }
 
