@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deserializeModel } from '../../src/io/model-file.ts';
+import { DEFAULT_BACKEND } from '../../src/tensor/backend.ts';
 import { loadDigits } from '../../src/node/data.ts';
 import { runCli } from './run-cli.ts';
 
@@ -42,7 +43,7 @@ describe('sparsegrad train', () => {
     }
     expect(readFileSync(files[0]!).equals(readFileSync(files[1]!))).toBe(true);
     expect(deserializeModel(readFileSync(files[0]!)).training).toMatchObject({ command: 'train', backend: 'wasm-simd' });
-    expect(deserializeModel(readFileSync(join(dir, 's1.safetensors'))).training).toMatchObject({ backend: 'js' });
+    expect(deserializeModel(readFileSync(join(dir, 's1.safetensors'))).training).toMatchObject({ backend: DEFAULT_BACKEND });
     const bad = await runCli(['train', '--backend', 'gpu']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--backend must be js or wasm-simd, got 'gpu'/);
