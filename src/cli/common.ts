@@ -6,7 +6,7 @@ import type { Sequential } from '../nn/sequential.ts';
 import type { EpochStats, ProgressEvent } from '../nn/train.ts';
 import { loadDataset } from '../node/data.ts';
 import { loadModelFile, saveModel } from '../node/model-io.ts';
-import { resolveBackend, type Backend } from '../tensor/backend.ts';
+import { DEFAULT_BACKEND, resolveBackend, type Backend } from '../tensor/backend.ts';
 import { backendFlag, UsageError } from './args.ts';
 import { bar, percent, type Output } from './output.ts';
 
@@ -48,7 +48,7 @@ export function trainingReporter(out: Output, label: string): { onProgress: (e: 
 
 /** The `--backend` line of a training command's help, its description starting at column `column`. */
 export function trainingBackendHelp(column: number): string {
-  return `  ${'--backend NAME'.padEnd(column - 2)}kernels to train on: js (TypeScript) or wasm-simd (WebAssembly SIMD, several times faster)`;
+  return `  ${'--backend NAME'.padEnd(column - 2)}kernels to train on: js (TypeScript) or wasm-simd (WebAssembly SIMD, several times faster); default ${DEFAULT_BACKEND}`;
 }
 
 /**
