@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { SparsegradError } from '../errors.ts';
-import { BACKEND_NAMES, defaultBackendName, type BackendName } from '../sparse/index.ts';
+import { BACKENDS, DEFAULT_BACKEND, isBackend, type Backend } from '../tensor/backend.ts';
 
 /** A mistake in how the command was called: unknown flag, missing or malformed value. Exit code 2. */
 export class UsageError extends SparsegradError {
@@ -73,9 +73,9 @@ export function numberListFlag(values: Record<string, unknown>, name: string, fa
   });
 }
 
-/** `--backend NAME`: which inference backend runs compiled models; names and default from the registry. */
-export function backendFlag(values: Record<string, unknown>): BackendName {
-  const backend = stringFlag(values, 'backend', defaultBackendName());
-  if (!(BACKEND_NAMES as readonly string[]).includes(backend)) throw new UsageError(`--backend must be ${BACKEND_NAMES.join(' or ')}, got '${backend}'`);
-  return backend as BackendName;
+/** `--backend js|wasm-simd`: which kernels training and compiled inference run on (default DEFAULT_BACKEND). */
+export function backendFlag(values: Record<string, unknown>): Backend {
+  const backend = stringFlag(values, 'backend', DEFAULT_BACKEND);
+  if (!isBackend(backend)) throw new UsageError(`--backend must be ${BACKENDS.join(' or ')}, got '${backend}'`);
+  return backend;
 }

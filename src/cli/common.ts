@@ -9,7 +9,8 @@ import type { EpochStats, ProgressEvent } from '../nn/train.ts';
 import { loadDataset } from '../node/data.ts';
 import { loadModelFile, saveModel } from '../node/model-io.ts';
 import { checkOutputPath, type OutputOptions } from '../node/output-path.ts';
-import { optionalString, UsageError, type OptionSpec } from './args.ts';
+import { DEFAULT_BACKEND, resolveBackend, type Backend } from '../tensor/backend.ts';
+import { backendFlag, optionalString, UsageError, type OptionSpec } from './args.ts';
 import { bar, percent, type Output } from './output.ts';
 
 /** The flag every command that writes files takes: write through a symbolic link at an output path. */
@@ -93,4 +94,19 @@ export function trainingReporter(out: Output, label: string): { onProgress: (e: 
       out.note(`${label} epoch ${s.epoch}: loss ${s.loss.toFixed(4)}, train ${percent(s.accuracy)}${validation} (${s.seconds.toFixed(1)} s)`);
     },
   };
+}
+
+/** The `--backend` line of a training command's help, its description starting at column `column`. */
+export function trainingBackendHelp(column: number): string {
+  return `  ${'--backend NAME'.padEnd(column - 2)}kernels to train on: js (TypeScript) or wasm-simd (WebAssembly SIMD, several times faster); default ${DEFAULT_BACKEND}`;
+}
+
+/**
+ * `--backend` of a command that trains: the backend that will run (wasm-simd falls back to js, with a note,
+ * on an engine without WebAssembly SIMD).
+ */
+export function trainingBackend(values: Record<string, unknown>, out: Output): Backend {
+  const { backend, note } = resolveBackend(backendFlag(values));
+  if (note !== undefined) out.note(note);
+  return backend;
 }

@@ -3,6 +3,7 @@ import { loadDigits } from '../../node/data.ts';
 import { writeFileAtomically } from '../../node/files.ts';
 import { checkOutputPath, prepareOutputDirectory } from '../../node/output-path.ts';
 import { renderReport } from '../../report/html.ts';
+import { DEFAULT_BACKEND } from '../../tensor/backend.ts';
 import { backendFlag, numberFlag, numberListFlag, parseCommand, stringFlag } from '../args.ts';
 import { FOLLOW_SYMLINKS_HELP, FOLLOW_SYMLINKS_OPTION, outputOptions } from '../common.ts';
 import { demoReport } from '../demo-report.ts';
@@ -21,7 +22,7 @@ ${FOLLOW_SYMLINKS_HELP}  --epochs N         dense training epochs, default 10
   --prune-epochs N   retraining epochs per pruned model, default 3
   --sparsities LIST  default 0.5,0.8,0.9,0.95,0.98
   --timing-ms MS     length of one timing sample, default 25
-  --backend NAME     kernels for the timed inference (dense and sparse alike): js (default) or wasm-simd
+  --backend NAME     kernels for training and the timed inference: js or wasm-simd (default ${DEFAULT_BACKEND})
   --seed S           default 0
   --quick            a fast smoke run (1 epoch, 2 sparsities, short timings)
   --json             print the summary as one JSON object on the last stdout line

@@ -1,4 +1,5 @@
 import { ConfigError } from '../../errors.ts';
+import { currentBackend, DEFAULT_BACKEND } from '../../tensor/backend.ts';
 import { jsBackend } from '../backends/js/backend.ts';
 import { wasmSimdBackend } from '../backends/wasm-simd/backend.ts';
 import { STRATEGIES, type InferenceBackend } from './backend.ts';
@@ -25,10 +26,10 @@ export const BACKEND_NAMES = Object.keys(BUILTIN_BACKENDS) as BackendName[];
 export type BackendModel<B extends BackendName> = ReturnType<(typeof BUILTIN_BACKENDS)[B]['compile']>;
 
 /**
- * The backend used when none is named, wherever it is supported (else FALLBACK_BACKEND). Making another
- * backend the default (issue 11: 'wasm-simd') is this one line.
+ * The backend used when none is named is the library's one switch, DEFAULT_BACKEND of src/tensor/backend.ts
+ * (or the scope of `withBackend`), so training and compiled inference always default to the same kernels.
  */
-export const DEFAULT_BACKEND: BackendName = 'js';
+export { DEFAULT_BACKEND };
 
 /** The backend every JavaScript engine runs: the reference, and the fallback for the default. */
 export const FALLBACK_BACKEND: BackendName = 'js';
@@ -57,9 +58,13 @@ export function findInferenceBackend(name: string, who = 'findInferenceBackend')
   return backend;
 }
 
-/** DEFAULT_BACKEND where this engine supports it, FALLBACK_BACKEND elsewhere. */
+/**
+ * The backend of the current scope (`withBackend`, else DEFAULT_BACKEND) where this engine supports it,
+ * FALLBACK_BACKEND elsewhere.
+ */
 export function defaultBackendName(): BackendName {
-  return BUILTIN_BACKENDS[DEFAULT_BACKEND].supported() ? DEFAULT_BACKEND : FALLBACK_BACKEND;
+  const wanted = currentBackend();
+  return BUILTIN_BACKENDS[wanted].supported() ? wanted : FALLBACK_BACKEND;
 }
 
 /**

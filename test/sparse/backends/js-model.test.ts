@@ -37,10 +37,10 @@ describe('compileInference', () => {
     for (const strategy of STRATEGIES) {
       it(`${net.name}, strategy ${strategy}: equals the float64 dense network within 1e-5 and predicts the same classes`, () => {
         const layers = makeLayers(net.sizes, net.densities, net.activations, rng);
-        const model = compileInference(layers, { strategy });
+        const model = compileInference(layers, { backend: 'js', strategy });
         expect(model).toBeInstanceOf(SparseModel);
         expect(model.backend).toBe('js');
-        const dense = compileInference(layers, { strategy: 'dense' });
+        const dense = compileInference(layers, { backend: 'js', strategy: 'dense' });
         const nOut = net.sizes[net.sizes.length - 1]!;
         for (const batch of BATCHES) {
           const x = randomVector(batch * net.sizes[0]!, rng);
@@ -59,7 +59,7 @@ describe('compileInference', () => {
     const mask = new Uint8Array(96).map(() => (rng.uniform() < 0.3 ? 1 : 0));
     const masked: InferenceLayer[] = [{ ...layers[0]!, mask }];
     const x = randomVector(3 * 12, rng);
-    const model = compileInference(masked, { strategy: 'csr' });
+    const model = compileInference(masked, { backend: 'js', strategy: 'csr' });
     expect(maxRelativeError(model.predict(x, 3), forwardReference(masked, x, 3))).toBeLessThan(1e-5);
     expect(model.report()[0]!.nnz).toBeLessThanOrEqual(mask.reduce((a, b) => a + b, 0));
   });
@@ -67,14 +67,14 @@ describe('compileInference', () => {
   it('does not see later changes to the caller weights', () => {
     const layers = makeLayers([5, 4], [1], ['none'], rng);
     const x = randomVector(5, rng);
-    const model = compileInference(layers);
+    const model = compileInference(layers, { backend: 'js' });
     const before = model.predict(x, 1).slice();
     layers[0]!.weight.fill(100);
     expect(model.predict(x, 1)).toEqual(before);
   });
 
   it('reuses its buffers: repeated calls at one batch size return the same array', () => {
-    const model = compileInference(makeLayers([10, 6, 3], [0.1, 1], ['relu', 'none'], rng));
+    const model = compileInference(makeLayers([10, 6, 3], [0.1, 1], ['relu', 'none'], rng), { backend: 'js' });
     const x = randomVector(20, rng);
     const first = model.predict(x, 2);
     expect(model.predict(x, 2)).toBe(first);
@@ -82,7 +82,7 @@ describe('compileInference', () => {
   });
 
   it('validates inputs at the boundary, naming expected and actual sizes', () => {
-    const model = compileInference(makeLayers([10, 3], [1], ['none'], rng));
+    const model = compileInference(makeLayers([10, 3], [1], ['none'], rng), { backend: 'js' });
     expect(() => model.predict(new Float32Array(19), 2)).toThrow(ShapeError);
     expect(() => model.predict(new Float32Array(19), 2)).toThrow(/19 elements, expected batch × inFeatures = 2 × 10 = 20/);
     expect(() => model.predict(new Float32Array(0), 0)).toThrow(/batch must be a positive integer, got 0/);
@@ -97,12 +97,12 @@ describe('compileInference', () => {
     expect(() => compileInference([{ ...good[0]!, bias: new Float32Array(2) }])).toThrow(/bias has 2 elements, expected 3/);
     expect(() => compileInference([good[0]!, { ...good[1]!, inFeatures: 4, weight: new Float32Array(8) }])).toThrow(/layer 1 expects 4 inputs but layer 0 gives 3/);
     expect(() => compileInference([{ ...good[0]!, activation: 'gelu' as Activation }])).toThrow(ConfigError);
-    expect(() => compileInference(good, { strategy: 'fast' as InferenceStrategy })).toThrow(/unknown strategy 'fast'/);
+    expect(() => compileInference(good, { backend: 'js', strategy: 'fast' as InferenceStrategy })).toThrow(/unknown strategy 'fast'/);
   });
 
   it('reports nnz, density, bytes, FLOPs and the chosen kernel per layer', () => {
     const layers = makeLayers([40, 20, 5], [0.1, 1], ['relu', 'none'], rng);
-    const [first, second] = compileInference(layers, { strategy: 'auto' }).report(1);
+    const [first, second] = compileInference(layers, { backend: 'js', strategy: 'auto' }).report(1);
     const nnz = layers[0]!.weight.filter((v) => v !== 0).length;
     expect(first).toMatchObject({ index: 0, inFeatures: 40, outFeatures: 20, nnz, denseBytes: 4 * 800, csrBytes: 8 * nnz + 4 * 21, denseFlops: 1600, sparseFlops: 2 * nnz });
     expect(first!.density).toBeCloseTo(nnz / 800, 12);
@@ -115,7 +115,7 @@ describe('compileInference', () => {
     const weight = new Float32Array(64 * 50);
     for (let r = 0; r < 16; r++) for (let c = 0; c < 50; c++) if (rng.uniform() < 0.1) for (let t = 0; t < 4; t++) weight[(4 * r + t) * 50 + c] = rng.normal() || 1;
     const layers: InferenceLayer[] = [{ weight, inFeatures: 50, outFeatures: 64, bias: randomVector(64, rng), activation: 'relu' }];
-    const model = compileInference(layers);
+    const model = compileInference(layers, { backend: 'js' });
     const [report] = model.report(1);
     expect(report!.kernel).toBe('bsr4x1');
     expect(report!.bsrBytes).toBe(5 * report!.nnz + 4 * 17); // 16 bytes of values + 4 of index per 4 entries

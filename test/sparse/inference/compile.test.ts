@@ -1,6 +1,8 @@
 // compileInference as a dispatcher over the backend registry, exercised the way a user outside the package
 // would: a float64 reference backend defined here, from the public entry point only, registered and run.
 import { describe, expect, it } from 'vitest';
+import { withBackend } from '../../../src/tensor/backend.ts';
+import { wasmSimdSupported } from '../../../src/sparse/index.ts';
 import {
   BACKEND_NAMES, CompiledNetwork, compileInference, ConfigError, DEFAULT_BACKEND, inferenceBackends, NonFiniteError, registerInferenceBackend,
   UnsupportedError, type CheckedLayer, type CostModel, type InferenceBackend, type InferenceStrategy, type LayerFacts, type Plan, type PlanStep,
@@ -141,8 +143,9 @@ describe('compileInference: backends from outside the package', () => {
   });
 
   it('uses DEFAULT_BACKEND when none is named', () => {
-    expect(DEFAULT_BACKEND).toBe('js'); // issue 11 will make 'wasm-simd' the default; until then the reference
-    expect(compileInference(layers).backend).toBe(DEFAULT_BACKEND);
+    expect(DEFAULT_BACKEND).toBe('wasm-simd'); // the fast kernels by default; 'js' stays the reference and fallback
+    expect(compileInference(layers).backend).toBe(wasmSimdSupported() ? DEFAULT_BACKEND : 'js');
+    expect(withBackend('js', () => compileInference(layers).backend)).toBe('js'); // one switch for training and inference
   });
 });
 

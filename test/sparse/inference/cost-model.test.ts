@@ -110,12 +110,12 @@ describe('compileInference follows its backend\'s cost model', () => {
   const rng = new Rng(32);
 
   it('TypeScript backend: the batch-1 and batch-16 break-evens', () => {
-    expect(compileInference([exactSparseLayer(117363, rng)]).kernels(1)).toEqual(['csr']);
-    expect(compileInference([exactSparseLayer(117364, rng)]).kernels(1)).toEqual(['dense']);
-    const atPanels = compileInference([exactSparseLayer(169366, rng)]);
+    expect(compileInference([exactSparseLayer(117363, rng)], { backend: 'js' }).kernels(1)).toEqual(['csr']);
+    expect(compileInference([exactSparseLayer(117364, rng)], { backend: 'js' }).kernels(1)).toEqual(['dense']);
+    const atPanels = compileInference([exactSparseLayer(169366, rng)], { backend: 'js' });
     expect(atPanels.kernels(16)).toEqual(['csr']);
     expect(atPanels.kernels(1)).toEqual(['dense']);
-    expect(compileInference([exactSparseLayer(169367, rng)]).kernels(16)).toEqual(['dense']);
+    expect(compileInference([exactSparseLayer(169367, rng)], { backend: 'js' }).kernels(16)).toEqual(['dense']);
   });
 
   it.runIf(wasmSimdSupported())('WebAssembly SIMD backend: panels and vectors choose apart; a tail of 4 is a panel', () => {
