@@ -25,8 +25,7 @@ import { exportOnnx } from '../src/io/onnx/export.ts';
 import type { ModelSpec } from '../src/nn/spec.ts';
 import { loadDigits } from '../src/node/data.ts';
 import { Rng } from '../src/tensor/rng.ts';
-import { compileInference, type InferenceLayer } from '../src/sparse/inference.ts';
-import { wasmSimdSupported } from '../src/sparse/wasm/kernels.ts';
+import { compileInference, wasmSimdSupported, type InferenceLayer } from '../src/sparse/index.ts';
 import { consume, formatTable, say, type BenchOptions } from './harness.ts';
 
 // ---- models --------------------------------------------------------------------------------------------

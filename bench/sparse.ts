@@ -10,7 +10,7 @@
  *   layoutUs  the panel kernel plus the conversions rows → panels → rows (a single layer run on its own);
  *   rowsUs    csrMatmulRows (row-major, 4 samples per pass), the PEERS.md `rowdot4` baseline;
  *   scipyUs   scipy.sparse csr_matrix (bench/scipy_csr.py), when python3 with scipy is on PATH;
- *   wasmDenseUs / wasmSparseUs   the WebAssembly SIMD backend's kernels (src/sparse/wasm) on the same
+ *   wasmDenseUs / wasmSparseUs   the WebAssembly SIMD backend's kernels (src/sparse/backends/wasm-simd) on the same
  *             weights and panel-layout inputs in the module's memory (denseMatvec / spmv at batch 1,
  *             densePanel16 / spmmPanel16 per 16-sample panel), when the engine has WebAssembly SIMD;
  *             wasmSpeedup is within that backend, bestSpeedup is fastest dense over fastest sparse.
@@ -37,8 +37,8 @@ import {
   type InferenceLayer,
 } from '../src/sparse/index.ts';
 import { loadDigits } from '../src/node/data.ts';
-import { placeCsr, WasmArena } from '../src/sparse/wasm/arena.ts';
-import { instantiateKernels, type WasmKernels } from '../src/sparse/wasm/kernels.ts';
+import { placeCsr, WasmArena } from '../src/sparse/backends/wasm-simd/arena.ts';
+import { instantiateKernels, type WasmKernels } from '../src/sparse/backends/wasm-simd/kernels.ts';
 import { consume, formatTable, measure, say, type BenchOptions } from './harness.ts';
 
 interface Row {
@@ -57,7 +57,7 @@ interface Row {
   rowsUs: number;
   scipyUs?: number;
   vsScipy?: number;
-  /** The WebAssembly SIMD kernels (src/sparse/wasm), when the engine has them: dense and sparse µs, */
+  /** The WebAssembly SIMD kernels (src/sparse/backends/wasm-simd), when the engine has them: dense and sparse µs, */
   wasmDenseUs?: number;
   wasmSparseUs?: number;
   /** wasm dense / wasm sparse (the speedup within the SIMD backend), */
@@ -416,7 +416,7 @@ export async function run(options: BenchOptions): Promise<Record<string, unknown
   const columns = ['rows', 'cols', 'batch', 'sparsity', 'nnz', 'denseUs', 'sparseUs', 'speedup', 'ideal', 'gflops', 'kernel', 'layoutUs', 'rowsUs', 'scipyUs', 'vsScipy'];
   say(options, formatTable(rows as unknown as Record<string, unknown>[], columns));
   if (wasm !== null) {
-    say(options, '\nWebAssembly SIMD backend (src/sparse/wasm), same layers, same rounds:');
+    say(options, '\nWebAssembly SIMD backend (src/sparse/backends/wasm-simd), same layers, same rounds:');
     say(options, formatTable(rows as unknown as Record<string, unknown>[], ['rows', 'cols', 'batch', 'sparsity', 'denseUs', 'sparseUs', 'wasmDenseUs', 'wasmSparseUs', 'speedup', 'wasmSpeedup', 'bestSpeedup', 'ideal', 'scipyUs', 'wasmVsScipy']));
   }
   say(options, '\nbreak-even sparsity (sparse faster than gemmNT from here on):');
@@ -571,7 +571,7 @@ function alternativesBenchmark(quick: boolean, timer: Timer, rounds: number, rng
   });
 }
 
-/** Medians of ns per multiply-add, the constants of select-kernel.ts's COST_MODEL. */
+/** Medians of ns per multiply-add: the constants of JS_COST_MODEL (src/sparse/backends/js/cost-model.ts). */
 function fitCostModel(rows: Row[], blocks: Record<string, unknown>[], alternatives: Record<string, number>[]): Record<string, number> {
   const median = (xs: number[]): number => {
     const s = xs.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
@@ -590,7 +590,7 @@ function fitCostModel(rows: Row[], blocks: Record<string, unknown>[], alternativ
     csrNs8: round(median(alternatives.map((a) => 2 / a.panel8!))),
     bsrNs1: round(median(blocks.filter((b) => b.batch === 1).map((b) => ((b.bsrUs as number) * 1e3) / (b.nnz as number)))),
     bsrNs16: round(median(blocks.filter((b) => (b.batch as number) > 1).map((b) => ((b.bsrUs as number) * 1e3) / ((b.batch as number) * (b.nnz as number))))),
-    // The WebAssembly SIMD backend's WASM_COST_MODEL (src/sparse/wasm/wasm-model.ts)
+    // The WebAssembly SIMD backend's WASM_COST_MODEL (src/sparse/backends/wasm-simd/cost-model.ts)
     wasmDenseVectorNs: round(median(big.filter((r) => r.batch === 1 && r.wasmDenseUs !== undefined).map((r) => (r.wasmDenseUs! * 1e3) / (r.rows * r.cols)))),
     wasmDensePanelNs: round(median(big.filter((r) => r.batch > 1 && r.wasmDenseUs !== undefined).map((r) => (r.wasmDenseUs! * 1e3) / (r.batch * r.rows * r.cols)))),
     wasmCsrVectorNs: round(median(csr1.filter((r) => r.wasmSparseUs !== undefined).map((r) => (r.wasmSparseUs! * 1e3) / r.nnz))),

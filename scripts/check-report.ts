@@ -11,7 +11,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SparsegradError } from '../src/errors.ts';
-import { BrowserError, ChromiumUnavailableError, checkPageInChromium } from '../src/node/chromium.ts';
+import { BrowserError, ChromiumUnavailableError, checkPageInChromium } from '../test/support/chromium.ts';
 import { renderSampleReport } from '../test/report/sample-report.ts';
 
 const EXIT_OK = 0;

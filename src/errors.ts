@@ -75,6 +75,16 @@ export class DataFormatError extends SparsegradError {
   }
 }
 
+/**
+ * An output path the library will not write: a device, FIFO, socket or directory where a file should go, a
+ * read-only file, a missing directory, or a symbolic link that the caller did not ask to follow.
+ */
+export class OutputPathError extends SparsegradError {
+  constructor(message: string) {
+    super('E_OUTPUT_PATH', message);
+  }
+}
+
 /** A model file that cannot be trusted: truncated, malformed header, bad offsets, bad tensors. */
 export class ModelFormatError extends SparsegradError {
   constructor(code: string, message: string) {

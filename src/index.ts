@@ -28,18 +28,23 @@ export { validateDataset, subset, type Dataset, type DataSplit } from './data/da
 export { parseIdx, idxToDataset, encodeIdx, type IdxArray } from './data/idx.ts';
 export { splitValidation, type ValidationSplit } from './data/split.ts';
 
-// sparse: CSR/BSR matrices, kernels, sparse inference
+// sparse: CSR/BSR matrices, kernels, sparse inference and its backends
 export {
   CSRMatrix, validateCsr, csrFromDense, csrToDense, csrTranspose, BSRMatrix, bsrFromDense, bsrToDense, csrMatvec, compileInference, SparseModel,
-  WasmSparseModel, wasmSimdSupported,
+  WasmSparseModel, wasmSimdSupported, registerInferenceBackend, inferenceBackends, BACKEND_NAMES, DEFAULT_BACKEND,
   type CompileOptions, type InferenceLayer, type InferenceModel, type InferenceStrategy, type LayerReport,
+  type InferenceBackend, type BackendCompileOptions, type BackendName, type CostModel, type CheckedLayer, type KernelName,
+  CompiledNetwork, type Plan, type PlanStep, type LayerFacts,
 } from './sparse/index.ts';
 
-// prune: criteria, granularity, scope, schedules, the method registry, reports, compilation
+// prune: criteria, granularity, scope, schedules, the method registry, reports
 export * from './prune/index.ts';
 
 // study: comparison grids, sweeps, sensitivity analysis and their charts
 export * from './study/index.ts';
+
+// compile: a trained nn model → a compiled inference model
+export { compileModel, inferenceLayers } from './compile/index.ts';
 
 // io: model files (safetensors) and ONNX export, as bytes
 export { serializeModel, deserializeModel, readModelHeader, type ModelRecord, type ParamRecord, type CsrRecord } from './io/model-file.ts';

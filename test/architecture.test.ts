@@ -16,10 +16,11 @@ const ALLOWED: Record<string, readonly string[]> = {
   data: ['tensor'],
   nn: ['autograd', 'tensor', 'data'],
   sparse: ['tensor', 'wasm'],
-  // sparse: only for compile.ts (the nn → sparse compiler), which is moving to its own layer.
-  prune: ['nn', 'autograd', 'tensor', 'data', 'sparse'],
+  prune: ['nn', 'autograd', 'tensor', 'data'],
+  // The nn → sparse compiler: a trained model in, a compiled inference model out.
+  compile: ['nn', 'sparse'],
   // The study harness (comparison grids, sweeps, sensitivity, their charts) sits above prune.
-  study: ['prune', 'nn', 'autograd', 'tensor', 'data', 'report', 'sparse'],
+  study: ['prune', 'nn', 'autograd', 'tensor', 'data', 'report'],
   io: ['nn', 'sparse', 'tensor'],
   report: [],
   node: ['*'],

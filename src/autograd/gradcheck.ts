@@ -1,5 +1,5 @@
 import { Rng } from '../tensor/rng.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import { Tensor, type DType } from '../tensor/tensor.ts';
 import { backward, noGrad } from './graph.ts';
 import { Var, variable } from './var.ts';
 
@@ -10,6 +10,12 @@ import { Var, variable } from './var.ts';
  * scalar L = Σ v ⊙ f(x) is differentiated: backward gives ∂L/∂x analytically, and each element is
  * compared with (L(x + h·e) − L(x − h·e)) / 2h. Tolerances follow torch.autograd.gradcheck's float64
  * defaults. Keep inputs away from kinks (ReLU at 0, ties in max) or the comparison is meaningless.
+ *
+ * With `dtype: 'float32'` the analytical pass runs in float32 on the current backend (this is how the
+ * 'wasm-simd' kernels, which compute in float32, are checked) while the finite differences stay float64, at
+ * the same point (the inputs rounded to float32). Then the default tolerances are atol 1e-4, rtol 1e-3:
+ * float32 carries ~7 significant digits and these small cases sum at most a few dozen terms, so a correct
+ * gradient agrees to ~1e-6 relative; a wrong one is off by O(1).
  */
 export interface GradcheckOptions {
   /** Finite-difference step (default 1e-6). */
@@ -20,6 +26,8 @@ export interface GradcheckOptions {
   rtol?: number;
   /** Seed of the random cotangent (default 0). */
   seed?: number;
+  /** Element type of the analytical pass (default 'float64'; see above for 'float32'). */
+  dtype?: DType;
 }
 
 export interface GradcheckResult {
@@ -31,9 +39,12 @@ export interface GradcheckResult {
 }
 
 export function gradcheck(fn: (...inputs: Var[]) => Var, inputs: readonly Tensor[], options: GradcheckOptions = {}): GradcheckResult {
-  const { eps = 1e-6, atol = 1e-5, rtol = 1e-3, seed = 0 } = options;
-  const xs = inputs.map((t) => variable(t.as('float64').clone()));
-  const out = fn(...xs);
+  const dtype = options.dtype ?? 'float64';
+  const { eps = 1e-6, atol = dtype === 'float32' ? 1e-4 : 1e-5, rtol = 1e-3, seed = 0 } = options;
+  const analytical = inputs.map((t) => variable(t.as(dtype).clone()));
+  // The finite differences run in float64 at exactly the point of the analytical pass.
+  const xs = dtype === 'float64' ? analytical : analytical.map((x) => variable(x.value.as('float64')));
+  const out = fn(...analytical);
   const rng = new Rng(seed);
   const cotangent = new Tensor(Float64Array.from({ length: out.value.size }, () => rng.normal()), out.shape);
   const project = (y: Tensor): number => {
@@ -58,13 +69,14 @@ export function gradcheck(fn: (...inputs: Var[]) => Var, inputs: readonly Tensor
         const minus = project(fn(...xs).value);
         data[i] = original;
         const numerical = (plus - minus) / (2 * eps);
-        const analytical = x.grad === null ? 0 : x.grad.data[i]!;
-        const error = Math.abs(analytical - numerical);
+        const grad = analytical[inputIndex]!.grad;
+        const derivative = grad === null ? 0 : grad.data[i]!;
+        const error = Math.abs(derivative - numerical);
         const ratio = error / (atol + rtol * Math.abs(numerical));
         maxError = Math.max(maxError, error);
         if (ratio > worstRatio || Number.isNaN(ratio)) {
           worstRatio = Number.isNaN(ratio) ? Infinity : ratio;
-          worst = { input: inputIndex, index: i, analytical, numerical };
+          worst = { input: inputIndex, index: i, analytical: derivative, numerical };
         }
       }
     });

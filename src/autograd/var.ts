@@ -1,5 +1,5 @@
 import { add } from '../tensor/ops.ts';
-import type { Tensor } from '../tensor/tensor.ts';
+import { allocateOverwritten, Tensor } from '../tensor/tensor.ts';
 import type { Shape } from '../tensor/shape.ts';
 
 /**
@@ -46,8 +46,18 @@ export class Var {
 
   /** Adds a gradient arriving at this leaf during backward (gradients accumulate until cleared). */
   accumulateGrad(g: Tensor): void {
-    this.grad = this.grad === null ? g.clone() : add(this.grad, g);
+    this.grad = this.grad === null ? copyOf(g) : add(this.grad, g);
   }
+}
+
+/**
+ * A copy of g (the engine may hand the same tensor to several inputs), allocated like any op result: on the
+ * 'wasm-simd' backend during a training step it stays in the kernels' memory, so the optimizer reads it in place.
+ */
+function copyOf(g: Tensor): Tensor {
+  const data = allocateOverwritten(g.size, g.dtype);
+  data.set(g.data);
+  return new Tensor(data, g.shape);
 }
 
 /** A leaf that is an input or a constant: gradients are not computed for it. */

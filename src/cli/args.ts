@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { SparsegradError } from '../errors.ts';
+import { BACKENDS, DEFAULT_BACKEND, isBackend, type Backend } from '../tensor/backend.ts';
 
 /** A mistake in how the command was called: unknown flag, missing or malformed value. Exit code 2. */
 export class UsageError extends SparsegradError {
@@ -72,9 +73,9 @@ export function numberListFlag(values: Record<string, unknown>, name: string, fa
   });
 }
 
-/** `--backend js|wasm-simd`: which kernels compiled inference runs on (default js). */
-export function backendFlag(values: Record<string, unknown>): 'js' | 'wasm-simd' {
-  const backend = stringFlag(values, 'backend', 'js');
-  if (backend !== 'js' && backend !== 'wasm-simd') throw new UsageError(`--backend must be js or wasm-simd, got '${backend}'`);
+/** `--backend js|wasm-simd`: which kernels training and compiled inference run on (default DEFAULT_BACKEND). */
+export function backendFlag(values: Record<string, unknown>): Backend {
+  const backend = stringFlag(values, 'backend', DEFAULT_BACKEND);
+  if (!isBackend(backend)) throw new UsageError(`--backend must be ${BACKENDS.join(' or ')}, got '${backend}'`);
   return backend;
 }

@@ -7,10 +7,11 @@ import { mlp } from '../nn/build.ts';
 import { Adam } from '../nn/optim/adam.ts';
 import type { Sequential } from '../nn/sequential.ts';
 import { evaluate, fit, type EpochStats, type ProgressEvent } from '../nn/train.ts';
-import { compileModel } from '../prune/compile.ts';
+import { compileModel } from '../compile/index.ts';
 import type { PruneConfig } from '../prune/config.ts';
 import { runPruning } from '../prune/run.ts';
 import { medianSecondsPerCall } from '../node/timer.ts';
+import { DEFAULT_BACKEND, resolveBackend, withBackend } from '../tensor/backend.ts';
 import { Rng } from '../tensor/rng.ts';
 
 /*
@@ -26,7 +27,7 @@ export interface DemoOptions {
   seed: number;
   /** Milliseconds per timing sample (smaller = faster demo, noisier timings). */
   timingMs: number;
-  /** Kernels for the timed inference, dense and sparse alike. Default 'js'. */
+  /** Kernels for training and pruning and for the timed inference, dense and sparse alike (default DEFAULT_BACKEND, where it runs). */
   backend?: 'js' | 'wasm-simd';
   onStage?: (text: string) => void;
   onProgress?: (event: ProgressEvent, label: string) => void;
@@ -82,7 +83,11 @@ export function runDemo(data: DataSplit, options: DemoOptions): DemoResult {
   stage(`training LeNet-300-100 on ${data.train.name} (${data.train.count} samples) for ${options.epochs} epochs`);
   const model = mlp([data.train.features, 300, 100, data.train.numClasses], { seed: options.seed });
   const trainStarted = Date.now();
+  const trainingBackend = options.backend ?? DEFAULT_BACKEND;
+  // Inference is timed on the kernels that really run here (SIMD falls back to js without WebAssembly SIMD).
+  const inferenceBackend = resolveBackend(trainingBackend).backend;
   const history = fit(model, data.train, {
+    backend: trainingBackend,
     epochs: options.epochs, batchSize: 128, optimizer: new Adam(model.parameters(), { lr: 1e-3 }), seed: options.seed,
     ...(options.onProgress ? { onProgress: (e: ProgressEvent) => options.onProgress!(e, 'dense') } : {}),
     ...(options.onEpoch ? { onEpoch: (s: EpochStats) => options.onEpoch!(s, 'dense') } : {}),
@@ -91,7 +96,7 @@ export function runDemo(data: DataSplit, options: DemoOptions): DemoResult {
   const denseTest = evaluate(model, data.test);
   stage(`dense model: test accuracy ${(denseTest.accuracy * 100).toFixed(2)}%; timing dense inference`);
   const sample = sampleInputs(data, Math.max(...DEMO_BATCHES), options.seed);
-  const denseLatency = measureLatency(model, sample, options.timingMs, 0, options.backend ?? 'js');
+  const denseLatency = measureLatency(model, sample, options.timingMs, 0, inferenceBackend);
 
   const runs: DemoRun[] = [];
   for (const method of DEMO_METHODS) {
@@ -100,12 +105,12 @@ export function runDemo(data: DataSplit, options: DemoOptions): DemoResult {
       stage(`pruning: ${method.label} to ${(sparsity * 100).toFixed(0)}% (${options.pruneEpochs} epochs)`);
       const copy = cloneModel(model);
       const pruneStarted = Date.now();
-      const result = runPruning(copy, { train: data.train }, {
+      const result = withBackend(trainingBackend, () => runPruning(copy, { train: data.train }, {
         ...method.config, sparsity, scope: 'global', granularity: { kind: 'weight' }, epochs: options.pruneEpochs, batchSize: 128, lr: 1e-3, seed: options.seed,
       }, {
         ...(options.onProgress ? { onProgress: (e: ProgressEvent) => options.onProgress!(e, label) } : {}),
         ...(options.onEpoch ? { onEpoch: (s: EpochStats) => options.onEpoch!(s, label) } : {}),
-      });
+      }));
       const trainSeconds = (Date.now() - pruneStarted) / 1000;
       runs.push({
         method: method.id,
@@ -114,14 +119,14 @@ export function runDemo(data: DataSplit, options: DemoOptions): DemoResult {
         sparsity: result.sparsity,
         testAccuracy: evaluate(result.model, data.test).accuracy,
         fileBytes: serializeModel(modelToRecord(result.model), { encoding: 'auto' }).length,
-        latency: measureLatency(result.model, sample, options.timingMs, result.sparsity, options.backend ?? 'js'),
+        latency: measureLatency(result.model, sample, options.timingMs, result.sparsity, inferenceBackend),
         trainSeconds,
       });
     }
   }
   return {
     machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.arch()}` },
-    options: { epochs: options.epochs, pruneEpochs: options.pruneEpochs, sparsities: options.sparsities, seed: options.seed, timingMs: options.timingMs, backend: options.backend ?? 'js' },
+    options: { epochs: options.epochs, pruneEpochs: options.pruneEpochs, sparsities: options.sparsities, seed: options.seed, timingMs: options.timingMs, backend: inferenceBackend },
     dense: {
       testAccuracy: denseTest.accuracy,
       testLoss: denseTest.loss,

@@ -1,9 +1,10 @@
 /**
  * The sparsegrad command line: train, prune, compare, compile, bench, inspect, predict, demo.
- * Exit codes: 0 success, 1 runtime failure, 2 usage error, 3 invalid input file (model or data),
- * 4 a benchmark check failed.
+ * Exit codes: 0 success, 1 runtime failure, 2 usage error (including an output path the rules refuse),
+ * 3 invalid input file (model or data), 4 a benchmark check failed.
  */
-import { ConfigError, DataFormatError, LabelError, ModelFormatError, SparsegradError } from '../errors.ts';
+import { readFileSync } from 'node:fs';
+import { ConfigError, DataFormatError, LabelError, ModelFormatError, OutputPathError, SparsegradError } from '../errors.ts';
 import { UsageError } from './args.ts';
 import { BENCH_HELP, benchCommand } from './commands/bench.ts';
 import { COMPILE_HELP, compileCommand } from './commands/compile.ts';
@@ -44,15 +45,24 @@ function usage(): string {
     '',
     ...names.map((n) => `  ${n.padEnd(width)}  ${COMMANDS[n]!.summary}`),
     '',
-    'exit codes: 0 ok, 1 failure, 2 usage error, 3 invalid model or data file, 4 benchmark check failed',
+    'exit codes: 0 ok, 1 failure, 2 usage error or refused output path, 3 invalid model or data file, 4 benchmark check failed',
   ].join('\n');
 }
 
 /** Maps an error to an exit code, in one place. */
 export function exitCodeFor(error: unknown): number {
-  if (error instanceof UsageError || error instanceof ConfigError) return EXIT.usage;
+  if (error instanceof UsageError || error instanceof ConfigError || error instanceof OutputPathError) return EXIT.usage;
   if (error instanceof ModelFormatError || error instanceof DataFormatError || error instanceof LabelError) return EXIT.badInput;
   return EXIT.failure;
+}
+
+/**
+ * The version in package.json. This file is src/cli/main.ts under tsx and dist/cli/main.js once built; the
+ * package root is two levels up from both.
+ */
+export function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof manifest.version === 'string' ? manifest.version : 'unknown';
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -61,8 +71,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage() + '\n');
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
-  if (name === '--version') {
-    process.stdout.write('sparsegrad 0.1.0\n');
+  if (name === '--version' || name === '-v') {
+    process.stdout.write(`sparsegrad ${packageVersion()}\n`);
     return EXIT.ok;
   }
   const command = COMMANDS[name];
@@ -84,7 +94,7 @@ export async function main(argv: string[]): Promise<number> {
     const kind = error instanceof SparsegradError ? ` [${error.code}]` : '';
     process.stderr.write(`error${kind}: ${message}\n`);
     if (process.env['SPARSEGRAD_DEBUG'] && error instanceof Error && error.stack) process.stderr.write(error.stack + '\n');
-    if (code === EXIT.usage && !(error instanceof ConfigError)) process.stderr.write(`(see: sparsegrad ${name} --help)\n`);
+    if (error instanceof UsageError) process.stderr.write(`(see: sparsegrad ${name} --help)\n`);
     if (json) process.stdout.write(JSON.stringify({ error: { code: error instanceof SparsegradError ? error.code : 'E_FAILURE', message } }) + '\n');
     return code;
   }

@@ -3,7 +3,7 @@ import { mul } from '../autograd/ops/arithmetic.ts';
 import { relu, sigmoid, tanh } from '../autograd/ops/elementwise.ts';
 import { constant, type Var } from '../autograd/var.ts';
 import type { Rng } from '../tensor/rng.ts';
-import { allocate, Tensor } from '../tensor/tensor.ts';
+import { allocateOverwritten, Tensor } from '../tensor/tensor.ts';
 import { Layer } from './module.ts';
 import type { LayerSpec } from './spec.ts';
 
@@ -51,7 +51,7 @@ export class Dropout extends Layer {
 
   forward(x: Var): Var {
     if (!this.training || this.p === 0) return x;
-    const keep = new Tensor(allocate(x.value.size, x.value.dtype), x.shape);
+    const keep = new Tensor(allocateOverwritten(x.value.size, x.value.dtype), x.shape);
     const scale = 1 / (1 - this.p);
     for (let i = 0; i < keep.size; i++) keep.data[i] = this.rng.uniform() < this.p ? 0 : scale;
     return mul(x, constant(keep));

@@ -3,16 +3,24 @@ import { backward, noGrad } from '../autograd/graph.ts';
 import { crossEntropy, type Labels } from '../autograd/ops/losses.ts';
 import { constant, type Var } from '../autograd/var.ts';
 import { validateDataset, type Dataset } from '../data/dataset.ts';
+import { currentBackend, resolveBackend, withBackend, type Backend } from '../tensor/backend.ts';
 import { Rng } from '../tensor/rng.ts';
-import { assertFinite, Tensor } from '../tensor/tensor.ts';
+import { allocateOverwritten, assertFinite, Tensor } from '../tensor/tensor.ts';
+import { activeSimd, simdInstance } from '../tensor/wasm/instance.ts';
 import type { Module } from './module.ts';
 import type { Optimizer } from './optim/optimizer.ts';
 import { constantLR, type LRSchedule } from './optim/schedule.ts';
+import { SimdTrainingSession } from './simd-session.ts';
 
 /*
  * The training loop: epochs of seeded-shuffled mini-batches, forward, loss, backward, optimizer step.
  * Pruning methods plug in through `TrainingHooks` (score accumulation after backward, mask updates after
  * the step); progress is reported through callbacks so this file stays free of any I/O.
+ *
+ * The backend (`FitOptions.backend`, else the scoped one of `withBackend`, else DEFAULT_BACKEND) decides
+ * which kernels run. On 'wasm-simd' the parameters, the optimizer state and each step's tensors live in the
+ * SIMD kernels' memory for the whole run (simd-session.ts): a tensor made during a step (including
+ * `p.grad` seen by a hook) is valid until the next step starts, so hooks copy what they keep.
  */
 
 export interface StepContext {
@@ -72,6 +80,12 @@ export interface FitOptions {
   onProgress?: (event: ProgressEvent) => void;
   /** Loss from logits, labels and the batch's inputs (e.g. for distillation); cross-entropy by default. */
   loss?: LossFn;
+  /**
+   * Kernels to train on: 'js' or 'wasm-simd' (default: the scoped backend of `withBackend`, else
+   * DEFAULT_BACKEND). 'wasm-simd' falls back to 'js' on an engine without WebAssembly SIMD; the history says
+   * which one ran. Same seed and backend give bit-identical weights.
+   */
+  backend?: Backend;
 }
 
 /** A training loss: from the model's logits, the integer labels and the batch inputs [batch, features]. */
@@ -79,13 +93,33 @@ export type LossFn = (logits: Var, labels: Labels, inputs: Tensor) => Var;
 
 export interface TrainingHistory {
   readonly epochs: EpochStats[];
+  /** The backend that ran (see FitOptions.backend). */
+  readonly backend: Backend;
+  /** Why it differs from the one requested, if it does. */
+  readonly backendNote?: string;
 }
 
 function checkPositiveInt(name: string, value: number): void {
   if (!Number.isSafeInteger(value) || value <= 0) throw new ConfigError(`${name} must be a positive integer, got ${value}`);
 }
 
+/**
+ * Trains `model` on `data` for `options.epochs` epochs of shuffled mini-batches (seeded: the same seed and
+ * backend give bit-identical weights) and returns the per-epoch statistics. Throws ConfigError for bad
+ * settings, NonFiniteError when the inputs or the loss are not finite, and the model's own errors for
+ * inputs of the wrong width or labels out of range.
+ */
 export function fit(model: Module, data: Dataset, options: FitOptions): TrainingHistory {
+  let { backend, note } = resolveBackend(options.backend ?? currentBackend());
+  if (backend === 'wasm-simd' && simdInstance() === null) {
+    backend = 'js';
+    note = 'the WebAssembly SIMD training kernels could not be instantiated here: running on the TypeScript kernels (js)';
+  }
+  const epochs = withBackend(backend, () => trainEpochs(model, data, options));
+  return { epochs, backend, ...(note === undefined ? {} : { backendNote: note }) };
+}
+
+function trainEpochs(model: Module, data: Dataset, options: FitOptions): EpochStats[] {
   const { epochs, batchSize, optimizer, seed, schedule = constantLR, validation } = options;
   checkPositiveInt('epochs', epochs);
   checkPositiveInt('batchSize', batchSize);
@@ -103,54 +137,66 @@ export function fit(model: Module, data: Dataset, options: FitOptions): Training
   const history: EpochStats[] = [];
   let step = 0;
 
-  for (let epoch = 1; epoch <= epochs; epoch++) {
-    const started = Date.now();
-    model.train();
-    rng.shuffle(order);
-    let lossSum = 0;
-    let correct = 0;
-    for (let batch = 0; batch < batchesPerEpoch; batch++) {
-      optimizer.lr = schedule.lrAt(epoch - 1 + batch / batchesPerEpoch, baseLr);
-      const start = batch * batchSize;
-      const { x, y } = gatherBatch(data, order, start, Math.min(start + batchSize, data.count));
-      const logits = model.forward(constant(x));
-      const loss = lossFn(logits, y, x);
-      const lossValue = loss.value.item();
-      if (!Number.isFinite(lossValue)) {
-        throw new NonFiniteError(`training diverged: the loss is ${lossValue} at epoch ${epoch}, batch ${batch + 1} of ${batchesPerEpoch} (try a lower learning rate; lr was ${optimizer.lr})`);
-      }
-      optimizer.zeroGrad();
-      backward(loss);
-      step++;
-      const ctx: StepContext = { epoch, batch, batchesPerEpoch, step, totalSteps, loss: lossValue, model, optimizer };
-      for (const h of hooks) h.afterBackward?.(ctx);
-      optimizer.step();
-      for (const h of hooks) h.afterStep?.(ctx);
-      lossSum += lossValue;
-      correct += countCorrect(logits.value, y);
-      options.onProgress?.({ epoch, epochs, batch: batch + 1, batches: batchesPerEpoch, loss: lossSum / (batch + 1) });
+  /** One optimizer step on one mini-batch; returns its loss and how many samples it got right. */
+  const trainingStep = (epoch: number, batch: number): { loss: number; correct: number } => {
+    optimizer.lr = schedule.lrAt(epoch - 1 + batch / batchesPerEpoch, baseLr);
+    const start = batch * batchSize;
+    const { x, y } = gatherBatch(data, order, start, Math.min(start + batchSize, data.count));
+    const logits = model.forward(constant(x));
+    const loss = lossFn(logits, y, x);
+    const lossValue = loss.value.item();
+    if (!Number.isFinite(lossValue)) {
+      throw new NonFiniteError(`training diverged: the loss is ${lossValue} at epoch ${epoch}, batch ${batch + 1} of ${batchesPerEpoch} (try a lower learning rate; lr was ${optimizer.lr})`);
     }
-    const stats: EpochStats = {
-      epoch,
-      loss: lossSum / batchesPerEpoch,
-      accuracy: correct / data.count,
-      seconds: (Date.now() - started) / 1000,
-      lr: optimizer.lr,
-      ...(validation === undefined ? {} : { validation: evaluate(model, validation) }),
-    };
-    history.push(stats);
-    for (const h of hooks) h.afterEpoch?.(stats, model);
-    options.onEpoch?.(stats);
+    optimizer.zeroGrad();
+    backward(loss);
+    step++;
+    const ctx: StepContext = { epoch, batch, batchesPerEpoch, step, totalSteps, loss: lossValue, model, optimizer };
+    for (const h of hooks) h.afterBackward?.(ctx);
+    optimizer.step();
+    for (const h of hooks) h.afterStep?.(ctx);
+    return { loss: lossValue, correct: countCorrect(logits.value, y) };
+  };
+
+  const simd = activeSimd();
+  const session = simd === null ? null : SimdTrainingSession.open(simd, model.parameters(), optimizer);
+  try {
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      const started = Date.now();
+      model.train();
+      rng.shuffle(order);
+      let lossSum = 0;
+      let correct = 0;
+      for (let batch = 0; batch < batchesPerEpoch; batch++) {
+        const result = session === null ? trainingStep(epoch, batch) : session.step(() => trainingStep(epoch, batch));
+        lossSum += result.loss;
+        correct += result.correct;
+        options.onProgress?.({ epoch, epochs, batch: batch + 1, batches: batchesPerEpoch, loss: lossSum / (batch + 1) });
+      }
+      const stats: EpochStats = {
+        epoch,
+        loss: lossSum / batchesPerEpoch,
+        accuracy: correct / data.count,
+        seconds: (Date.now() - started) / 1000,
+        lr: optimizer.lr,
+        ...(validation === undefined ? {} : { validation: evaluate(model, validation) }),
+      };
+      history.push(stats);
+      for (const h of hooks) h.afterEpoch?.(stats, model);
+      options.onEpoch?.(stats);
+    }
+  } finally {
+    session?.close();
+    optimizer.lr = baseLr;
   }
-  optimizer.lr = baseLr;
-  return { epochs: history };
+  return history;
 }
 
 /** Copies the samples order[start..end) into a batch. */
 function gatherBatch(data: Dataset, order: Int32Array, start: number, end: number): { x: Tensor; y: Uint8Array } {
   const n = end - start;
   const f = data.features;
-  const x = new Float32Array(n * f);
+  const x = allocateOverwritten(n * f, 'float32') as Float32Array; // resident during a SIMD training step
   const y = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const src = order[start + i]!;
@@ -190,15 +236,25 @@ export function evaluate(model: Module, data: Dataset, options: { batchSize?: nu
   let correct = 0;
   const order = new Int32Array(data.count);
   for (let i = 0; i < data.count; i++) order[i] = i;
-  noGrad(() => {
-    for (let start = 0; start < data.count; start += batchSize) {
-      const end = Math.min(start + batchSize, data.count);
-      const { x, y } = gatherBatch(data, order, start, end);
-      const logits = model.forward(constant(x));
-      lossSum += lossFn(logits, y).value.item() * (end - start);
-      correct += countCorrect(logits.value, y);
-    }
-  });
+  // On 'wasm-simd', each batch's tensors live in the kernels' memory until the next batch (no copies).
+  const batches = activeSimd()?.arena.region() ?? null;
+  try {
+    noGrad(() => {
+      for (let start = 0; start < data.count; start += batchSize) {
+        const end = Math.min(start + batchSize, data.count);
+        const evaluateBatch = (): void => {
+          const { x, y } = gatherBatch(data, order, start, end);
+          const logits = model.forward(constant(x));
+          lossSum += lossFn(logits, y).value.item() * (end - start);
+          correct += countCorrect(logits.value, y);
+        };
+        if (batches === null) evaluateBatch();
+        else batches.run(evaluateBatch);
+      }
+    });
+  } finally {
+    batches?.close();
+  }
   model.train(wasTraining);
   const count = data.count;
   return { loss: count === 0 ? 0 : lossSum / count, accuracy: count === 0 ? 0 : correct / count, correct, count };

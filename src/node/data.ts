@@ -6,13 +6,15 @@
  * Speed matters because every CLI command loads its data: each file is read once, gunzipped once (if it is
  * gzipped) and converted in one pass.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
 import type { DataSplit, Dataset } from '../data/dataset.ts';
 import { idxToDataset, parseIdx, type IdxArray } from '../data/idx.ts';
 import { ConfigError, DataFormatError } from '../errors.ts';
+import { describeFileKind } from './file-kind.ts';
+import { gunzipIdx, isGzip } from './gunzip.ts';
+import { readInputFile } from './input-file.ts';
 
 /** Where the Debian/Ubuntu package `dataset-fashion-mnist` installs Fashion-MNIST. */
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
@@ -61,26 +63,33 @@ function findIdxFile(dir: string, entries: ReadonlySet<string>, file: IdxFile): 
   );
 }
 
-/** True if `bytes` starts with the gzip magic number 0x1f 0x8b (RFC 1952), whatever the file is called. */
-function isGzip(bytes: Uint8Array): boolean {
-  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+/** Size limits for reading one IDX file. */
+export interface IdxReadLimits {
+  /** Largest file accepted (compressed or not), in bytes. Default 1 GiB. */
+  readonly maxFileBytes?: number;
+  /** Largest content accepted (header + elements, after gunzip), in bytes. Default 1 GiB. */
+  readonly maxDataBytes?: number;
 }
 
-/** Reads an IDX file, gunzipping it if its content is gzip, and parses it. */
-export function readIdxFile(path: string): IdxArray {
-  const raw = readFileSync(path);
-  let bytes: Uint8Array = raw;
-  if (isGzip(raw)) {
-    try {
-      bytes = gunzipSync(raw);
-    } catch (error) {
-      // zlib reports "incorrect header check", "unexpected end of file", ... with a Z_* code.
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new DataFormatError(`${path}: corrupt gzip data: ${reason}`);
-    }
-  }
-  // A plain Uint8Array view, so the core never sees a Buffer.
-  return parseIdx(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
+/** The default of both IDX limits: 1 GiB (full MNIST's training images are 47 MB). */
+export const DEFAULT_MAX_IDX_BYTES = 1024 * 1024 * 1024;
+
+/**
+ * Reads an IDX file under the input rules (a regular file within `maxFileBytes`; see input-file.ts),
+ * gunzipping it if its content is gzip (capped by the size its header declares; see gunzip.ts), and parses it.
+ * Peak memory: the file plus its content, at most maxFileBytes + maxDataBytes. Throws DataFormatError naming
+ * the path.
+ */
+export function readIdxFile(path: string, limits: IdxReadLimits = {}): IdxArray {
+  const maxDataBytes = limits.maxDataBytes ?? DEFAULT_MAX_IDX_BYTES;
+  const raw = readInputFile(path, {
+    what: 'IDX file',
+    maxBytes: limits.maxFileBytes ?? DEFAULT_MAX_IDX_BYTES,
+    fail: (_code, message) => new DataFormatError(message),
+  });
+  if (isGzip(raw)) return parseIdx(gunzipIdx(raw, path, maxDataBytes), path);
+  if (raw.length > maxDataBytes) throw new DataFormatError(`${path}: ${raw.length} bytes of IDX content, over the limit of ${maxDataBytes}`);
+  return parseIdx(raw, path);
 }
 
 /** Reads one split (images + labels) and checks that they belong together. */
@@ -121,6 +130,10 @@ export function loadIdxDirectory(dir: string, options: LoadIdxOptions = {}): Dat
     `${name}/test`,
     options,
   );
+  for (const split of [train, test]) {
+    // An empty split would evaluate to "0.00 % accuracy, loss 0" instead of failing.
+    if (split.count === 0) throw new DataFormatError(`${dir}: the ${split.name} split has no samples; training and evaluation need at least one`);
+  }
   if (train.features !== test.features) {
     throw new DataFormatError(
       `${dir}: training images have ${train.features} values each but test images have ${test.features}; they must match`,
@@ -174,8 +187,9 @@ export function loadDataset(spec: string): DataSplit {
   if (spec === 'digits') return loadDigits();
   if (spec === 'fashion-mnist' || spec === 'fashion') return loadFashionMnist();
   if (existsSync(spec)) {
-    if (statSync(spec).isDirectory()) return loadIdxDirectory(spec);
-    throw new ConfigError(`data set "${spec}" is a file; expected "digits", "fashion-mnist" or a directory of IDX files`);
+    const stats = statSync(spec);
+    if (stats.isDirectory()) return loadIdxDirectory(spec);
+    throw new ConfigError(`data set "${spec}" is ${stats.isFile() ? 'a file' : describeFileKind(stats)}; expected "digits", "fashion-mnist" or a directory of IDX files`);
   }
   throw new ConfigError(
     `unknown data set "${spec}": expected "digits", "fashion-mnist" (or "fashion"), or the path of a directory of IDX files`,

@@ -1,12 +1,15 @@
-import { readFileSync } from 'node:fs';
-import { gunzipSync, inflateSync } from 'node:zlib';
 import { parseIdx } from '../data/idx.ts';
 import { DataFormatError } from '../errors.ts';
+import { DEFAULT_MAX_IDX_BYTES } from './data.ts';
+import { gunzipIdx, isGzip } from './gunzip.ts';
+import { readInputFile } from './input-file.ts';
+import { decodePng, isPng } from './png.ts';
 
 /*
  * Reading inputs for `sparsegrad predict`: one grayscale image (PNG or binary PGM), a whole IDX image
  * file (raw or gzipped), or a JSON array of pixel values. Pixels come out scaled to [0, 1], one row per
- * image, as the models were trained.
+ * image, as the models were trained. Every file goes through the input rules (input-file.ts) and every
+ * format is bounded by sizes it declares and checks first (see ReadImagesOptions and the README).
  */
 
 export interface Images {
@@ -17,55 +20,101 @@ export interface Images {
   readonly pixels: Float32Array;
 }
 
-export function readImages(path: string): Images {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (error) {
-    throw new DataFormatError(`cannot read ${path}: ${(error as Error).message}`);
+/** How to read an input file, and its limits. */
+export interface ReadImagesOptions {
+  /**
+   * The scale of JSON pixel values: 255 (default) means integers 0–255, 1 means numbers in [0, 1]. Values
+   * outside the scale are an error; there is no guessing per value. PNG, PGM and IDX carry their own scale.
+   */
+  readonly pixelScale?: 255 | 1;
+  /** Largest PNG or PGM image, in pixels (width × height). Default 2^24 (e.g. 4096 × 4096). */
+  readonly maxPixels?: number;
+  /** Largest input file, in bytes. Default 1 GiB; JSON files are limited to `maxJsonBytes`. */
+  readonly maxFileBytes?: number;
+  /** Largest JSON file, in bytes. Default 64 MiB (JSON parsing takes several times the text's size). */
+  readonly maxJsonBytes?: number;
+  /** Largest IDX content after gunzip, in bytes. Default 1 GiB. */
+  readonly maxDataBytes?: number;
+}
+
+/** The default largest PNG or PGM image: 2^24 pixels. */
+export const DEFAULT_MAX_IMAGE_PIXELS = 2 ** 24;
+/** The default largest JSON pixel file: 64 MiB. */
+export const DEFAULT_MAX_JSON_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads images from a PNG, binary PGM, IDX image file (raw or gzipped) or JSON array of pixels (one image
+ * `[p, ...]` or several `[[p, ...], ...]`). Throws DataFormatError naming the path and the problem.
+ */
+export function readImages(path: string, options: ReadImagesOptions = {}): Images {
+  const pixelScale = options.pixelScale ?? 255;
+  if (pixelScale !== 255 && pixelScale !== 1) throw new DataFormatError(`pixelScale must be 255 or 1, got ${String(pixelScale)}`);
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS;
+  const bytes = readInputFile(path, {
+    what: 'input',
+    maxBytes: options.maxFileBytes ?? DEFAULT_MAX_IDX_BYTES,
+    fail: (_code, message) => new DataFormatError(message),
+  });
+  if (isGzip(bytes)) {
+    // Only IDX files come gzipped; gunzipIdx caps the output by the IDX header's declared size.
+    const content = gunzipIdx(bytes, path, options.maxDataBytes ?? DEFAULT_MAX_IDX_BYTES);
+    if (!isIdx(content)) throw new DataFormatError(`${path}: gzip is supported for IDX image files only`);
+    return idxImages(content, path);
   }
-  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try {
-      bytes = gunzipSync(bytes);
-    } catch (error) {
-      throw new DataFormatError(`${path}: corrupt gzip data (${(error as Error).message})`);
-    }
+  if (isPng(bytes)) return { count: 1, ...decodePng(bytes, path, maxPixels) };
+  if (bytes[0] === 0x50 && bytes[1] === 0x35) return decodePgm(bytes, path, maxPixels);
+  if (isIdx(bytes)) return idxImages(bytes, path);
+  if (firstNonSpace(bytes) === 0x5b /* [ */) {
+    const maxJsonBytes = options.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES;
+    if (bytes.length > maxJsonBytes) throw new DataFormatError(`${path}: a JSON pixel file of ${bytes.length} bytes, over the limit of ${maxJsonBytes}`);
+    return decodeJson(new TextDecoder().decode(bytes), path, pixelScale, maxPixels);
   }
-  if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return decodePng(bytes, path);
-  if (bytes[0] === 0x50 && bytes[1] === 0x35) return decodePgm(bytes, path);
-  if (bytes[0] === 0 && bytes[1] === 0 && bytes[2] === 0x08) {
-    const idx = parseIdx(bytes, path);
-    if (idx.dims.length !== 3) throw new DataFormatError(`${path}: an IDX image file has 3 dimensions (count, rows, cols), this one has ${idx.dims.length}`);
-    const [count, height, width] = idx.dims as [number, number, number];
-    return { count, width, height, pixels: Float32Array.from(idx.data, (v) => v / 255) };
-  }
-  const text = new TextDecoder().decode(bytes).trim();
-  if (text.startsWith('[')) return decodeJson(text, path);
   throw new DataFormatError(`${path}: not a PNG, PGM (P5), IDX image file or JSON array of pixels`);
 }
 
-function decodeJson(text: string, path: string): Images {
+function isIdx(bytes: Uint8Array): boolean {
+  return bytes[0] === 0 && bytes[1] === 0 && bytes[2] === 0x08;
+}
+
+function firstNonSpace(bytes: Uint8Array): number | undefined {
+  for (const byte of bytes) if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) return byte;
+  return undefined;
+}
+
+function idxImages(bytes: Uint8Array, path: string): Images {
+  const idx = parseIdx(bytes, path);
+  if (idx.dims.length !== 3) throw new DataFormatError(`${path}: an IDX image file has 3 dimensions (count, rows, cols), this one has ${idx.dims.length}`);
+  const [count, height, width] = idx.dims as [number, number, number];
+  return { count, width, height, pixels: Float32Array.from(idx.data, (v) => v / 255) };
+}
+
+/** JSON pixels on one declared scale (see ReadImagesOptions.pixelScale): every value is checked, none guessed. */
+function decodeJson(text: string, path: string, pixelScale: 255 | 1, maxPixels: number): Images {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
     throw new DataFormatError(`${path}: invalid JSON (${(error as Error).message})`);
   }
-  const rows = Array.isArray(value) && Array.isArray(value[0]) ? (value as unknown[][]) : [value as unknown[]];
+  const rows = Array.isArray(value) && value.length > 0 && value.every(Array.isArray) ? (value as unknown[][]) : [value as unknown[]];
   const width = rows[0]?.length ?? 0;
+  if (width === 0) throw new DataFormatError(`${path}: the JSON array holds no pixels`);
+  if (width > maxPixels) throw new DataFormatError(`${path}: an image of ${width} pixels, over the limit of ${maxPixels}`);
+  const scale = pixelScale === 255 ? 'integers from 0 to 255 (or pass pixelScale 1, --pixel-scale 1, for values in [0, 1])' : 'numbers in [0, 1] (pixel scale 1)';
   const pixels = new Float32Array(rows.length * width);
   rows.forEach((row, r) => {
     if (!Array.isArray(row) || row.length !== width) throw new DataFormatError(`${path}: row ${r} has a different length than row 0 (${width})`);
     row.forEach((v, c) => {
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new DataFormatError(`${path}: value at [${r}][${c}] is not a finite number`);
-      pixels[r * width + c] = v > 1 ? v / 255 : v; // accept 0..255 or 0..1
+      const valid = typeof v === 'number' && (pixelScale === 255 ? Number.isInteger(v) && v >= 0 && v <= 255 : v >= 0 && v <= 1);
+      if (!valid) throw new DataFormatError(`${path}: the value at [${r}][${c}] is ${JSON.stringify(v)}; pixels must be ${scale}`);
+      pixels[r * width + c] = (v as number) / pixelScale;
     });
   });
   return { count: rows.length, width, height: 1, pixels };
 }
 
-function decodePgm(bytes: Uint8Array, path: string): Images {
-  // Header: "P5" whitespace width whitespace height whitespace maxval single-whitespace, '#' comments allowed.
+/** A binary PGM (P5): "P5", width, height and maxval separated by whitespace ('#' comments allowed), then pixels. */
+function decodePgm(bytes: Uint8Array, path: string, maxPixels: number): Images {
   const fields: number[] = [];
   let i = 2;
   while (fields.length < 3 && i < bytes.length) {
@@ -73,7 +122,7 @@ function decodePgm(bytes: Uint8Array, path: string): Images {
     if (ch === 0x23) while (i < bytes.length && bytes[i] !== 0x0a) i++;
     else if (ch >= 0x30 && ch <= 0x39) {
       let v = 0;
-      while (i < bytes.length && bytes[i]! >= 0x30 && bytes[i]! <= 0x39) v = v * 10 + (bytes[i++]! - 0x30);
+      while (i < bytes.length && bytes[i]! >= 0x30 && bytes[i]! <= 0x39 && v < 2 ** 32) v = v * 10 + (bytes[i++]! - 0x30);
       fields.push(v);
       continue;
     }
@@ -82,73 +131,13 @@ function decodePgm(bytes: Uint8Array, path: string): Images {
   i++; // the single whitespace after maxval
   const [width, height, maxval] = fields as [number, number, number];
   if (fields.length < 3 || !(width > 0) || !(height > 0) || !(maxval > 0) || maxval > 255) throw new DataFormatError(`${path}: unsupported PGM header (8-bit binary P5 expected)`);
+  if (width * height > maxPixels) throw new DataFormatError(`${path}: the PGM declares ${width}×${height} pixels, over the limit of ${maxPixels}`);
   if (bytes.length - i < width * height) throw new DataFormatError(`${path}: truncated PGM data`);
   const pixels = new Float32Array(width * height);
-  for (let k = 0; k < pixels.length; k++) pixels[k] = bytes[i + k]! / maxval;
-  return { count: 1, width, height, pixels };
-}
-
-function decodePng(bytes: Uint8Array, path: string): Images {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let offset = 8;
-  let width = 0;
-  let height = 0;
-  let colorType = -1;
-  const idat: Uint8Array[] = [];
-  while (offset + 8 <= bytes.length) {
-    const length = view.getUint32(offset);
-    const type = String.fromCharCode(...bytes.subarray(offset + 4, offset + 8));
-    const data = bytes.subarray(offset + 8, offset + 8 + length);
-    if (data.length !== length) throw new DataFormatError(`${path}: truncated PNG chunk ${type}`);
-    if (type === 'IHDR') {
-      width = view.getUint32(offset + 8);
-      height = view.getUint32(offset + 12);
-      const bitDepth = data[8]!;
-      colorType = data[9]!;
-      if (bitDepth !== 8 || data[12] !== 0 || ![0, 2, 4, 6].includes(colorType)) {
-        throw new DataFormatError(`${path}: only 8-bit, non-interlaced grayscale or RGB(A) PNG images are supported`);
-      }
-    } else if (type === 'IDAT') idat.push(data);
-    else if (type === 'IEND') break;
-    offset += 12 + length;
-  }
-  if (width === 0 || height === 0 || idat.length === 0) throw new DataFormatError(`${path}: PNG without image data`);
-  let raw: Uint8Array;
-  try {
-    raw = inflateSync(Buffer.concat(idat));
-  } catch (error) {
-    throw new DataFormatError(`${path}: corrupt PNG data (${(error as Error).message})`);
-  }
-  const channels = { 0: 1, 2: 3, 4: 2, 6: 4 }[colorType as 0 | 2 | 4 | 6];
-  const stride = width * channels;
-  if (raw.length < height * (stride + 1)) throw new DataFormatError(`${path}: truncated PNG image data`);
-  const image = new Uint8Array(height * stride);
-  for (let y = 0; y < height; y++) {
-    const filter = raw[y * (stride + 1)]!;
-    const line = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
-    for (let x = 0; x < stride; x++) {
-      const left = x >= channels ? image[y * stride + x - channels]! : 0;
-      const up = y > 0 ? image[(y - 1) * stride + x]! : 0;
-      const upLeft = y > 0 && x >= channels ? image[(y - 1) * stride + x - channels]! : 0;
-      let predictor = 0;
-      if (filter === 1) predictor = left;
-      else if (filter === 2) predictor = up;
-      else if (filter === 3) predictor = (left + up) >> 1;
-      else if (filter === 4) {
-        const p = left + up - upLeft;
-        const pa = Math.abs(p - left);
-        const pb = Math.abs(p - up);
-        const pc = Math.abs(p - upLeft);
-        predictor = pa <= pb && pa <= pc ? left : pb <= pc ? up : upLeft;
-      } else if (filter !== 0) throw new DataFormatError(`${path}: bad PNG filter type ${filter}`);
-      image[y * stride + x] = (line[x]! + predictor) & 0xff;
-    }
-  }
-  const pixels = new Float32Array(width * height);
   for (let k = 0; k < pixels.length; k++) {
-    const px = image.subarray(k * channels, k * channels + channels);
-    // Luma from RGB; alpha is ignored.
-    pixels[k] = (channels >= 3 ? 0.299 * px[0]! + 0.587 * px[1]! + 0.114 * px[2]! : px[0]!) / 255;
+    const value = bytes[i + k]!;
+    if (value > maxval) throw new DataFormatError(`${path}: PGM pixel ${k} is ${value}, above the file's maxval ${maxval}`);
+    pixels[k] = value / maxval;
   }
   return { count: 1, width, height, pixels };
 }

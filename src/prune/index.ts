@@ -27,4 +27,3 @@ export { LR_SCHEDULES, type LrScheduleName, type MethodName, type BuiltinMethodN
 export { runPruning, forkRandomStreams, type PruneResult, type PruneCallbacks } from './run.ts';
 export { sparsityReport, type SparsityReport, type LayerSparsity } from './report.ts';
 export { kthSmallest } from './quickselect.ts';
-export { compileModel, inferenceLayers } from './compile.ts';

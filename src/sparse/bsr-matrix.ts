@@ -65,8 +65,8 @@ export class BSRMatrix {
 /**
  * Packs a dense row-major `data[nRows × nCols]` into 4×1 BSR. A block is kept when any of its four entries
  * is kept: masked in (`mask`, 1 = keep) or, without a mask, |a| > tol (default 0). Kept blocks store all
- * four entries, zeros included, so on unstructured sparsity BSR stores more than CSR; the cost model in
- * select-kernel.ts counts stored entries, not nonzeros. Complexity: O(nRows·nCols).
+ * four entries, zeros included, so on unstructured sparsity BSR stores more than CSR; the cost model
+ * (inference/cost-model.ts) counts stored entries, not nonzeros. Complexity: O(nRows·nCols).
  */
 export function bsrFromDense(data: ArrayLike<number>, nRows: number, nCols: number, options: { mask?: Uint8Array; tol?: number } = {}): BSRMatrix {
   const size = nRows * nCols;

@@ -8,17 +8,23 @@ export { csrMatmulPanel, csrMatmulPanel16, csrMatmulPanel8, csrMatmulPanel4 } fr
 export { csrMatmulRows } from './kernels/csr-matmul-rows.ts';
 export { bsrMatvec } from './kernels/bsr-matvec.ts';
 export { bsrMatmulPanel } from './kernels/bsr-matmul-panel.ts';
+export { flagNonFiniteRows } from './kernels/non-finite.ts';
 export { panelWidths, panelViews, rowsToPanels, panelsToRows } from './layout.ts';
-export { COST_MODEL, chooseKernel, estimateKernelNs, type KernelName, type LayerCostInput } from './select-kernel.ts';
+// compiled inference: the contract, the dispatcher, the registry of backends
+export { KERNELS, chooseKernel, estimateKernelNs, preferSkipZeros, type BatchPart, type CostModel, type KernelName, type LayerCostInput } from './inference/cost-model.ts';
+export { STRATEGIES, type InferenceBackend, type BackendCompileOptions, type InferenceStrategy } from './inference/backend.ts';
+export { checkLayers, type Activation, type CheckedLayer, type InferenceLayer } from './inference/layers.ts';
+export { CompiledNetwork, type InferenceModel, type LayerFacts, type LayerReport, type Plan, type PlanStep } from './inference/model.ts';
 export {
-  compileInference,
-  SparseModel,
-  type Activation,
-  type CompileOptions,
-  type InferenceModel,
-  type InferenceLayer,
-  type InferenceStrategy,
-  type LayerReport,
-} from './inference.ts';
-export { WasmSparseModel, WASM_COST_MODEL, TAIL_PANEL_MIN, estimateWasmNs, type WasmStrategy } from './wasm/wasm-model.ts';
-export { wasmSimdSupported } from './wasm/kernels.ts';
+  BACKEND_NAMES, DEFAULT_BACKEND, FALLBACK_BACKEND, defaultBackendName, findInferenceBackend, inferenceBackends, registerInferenceBackend,
+  type BackendModel, type BackendName,
+} from './inference/registry.ts';
+export { compileInference, type CompileOptions } from './inference/compile.ts';
+// the built-in backends
+export { jsBackend } from './backends/js/backend.ts';
+export { JS_COST_MODEL } from './backends/js/cost-model.ts';
+export { SparseModel } from './backends/js/model.ts';
+export { wasmSimdBackend } from './backends/wasm-simd/backend.ts';
+export { WASM_COST_MODEL, TAIL_PANEL_MIN } from './backends/wasm-simd/cost-model.ts';
+export { WasmSparseModel } from './backends/wasm-simd/model.ts';
+export { wasmSimdSupported } from './backends/wasm-simd/kernels.ts';

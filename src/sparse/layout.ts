@@ -31,16 +31,24 @@ export function panelWidths(batch: number): number[] {
 }
 
 /**
- * Row-major `x[batch × features]` → panels (`out[batch·features]`), for the given panel widths.
+ * Row-major `x[batch × features]` → panels (`out[batch·features]`), for the given panel widths. When
+ * `rowSums[batch]` is given, also rowSums[s] = Σ_j x[s][j] in float64, read in the same pass (measured free:
+ * the scattered stores bound the loop), which the compiled model's non-finite input check uses.
  * Complexity: O(batch·features).
  */
-export function rowsToPanels(x: FloatArray, features: number, widths: readonly number[], out: Float64Array): void {
+export function rowsToPanels(x: FloatArray, features: number, widths: readonly number[], out: Float64Array, rowSums: Float64Array | null = null): void {
   let s0 = 0;
   for (const w of widths) {
     const base = s0 * features;
     for (let t = 0; t < w; t++) {
       const row = (s0 + t) * features;
-      for (let j = 0; j < features; j++) out[base + j * w + t] = x[row + j]!;
+      let sum = 0;
+      for (let j = 0; j < features; j++) {
+        const v = x[row + j]!;
+        out[base + j * w + t] = v;
+        sum += v;
+      }
+      if (rowSums !== null) rowSums[s0 + t] = sum;
     }
     s0 += w;
   }

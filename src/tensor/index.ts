@@ -3,3 +3,5 @@ export * from './rng.ts';
 export * from './tensor.ts';
 export * as ops from './ops.ts';
 export { gemmNN, gemmNT, gemmTN } from './kernels/gemm.ts';
+export { BACKENDS, DEFAULT_BACKEND, currentBackend, isBackend, resolveBackend, withBackend, type Backend } from './backend.ts';
+export { simdGemmNN, simdGemmNT, simdGemmTN, type RowRange } from './wasm/gemm.ts';

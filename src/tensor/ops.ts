@@ -1,14 +1,27 @@
 import { ShapeError } from '../errors.ts';
-import { binaryKernel, unaryKernel, scaleKernel, type BinaryOp, type UnaryOp } from './kernels/elementwise.ts';
+import { addRowVectorInPlace as addRowVectorKernel, binaryKernel, unaryKernel, scaleKernel, type BinaryOp, type UnaryOp } from './kernels/elementwise.ts';
 import { gemmNN, gemmNT, gemmTN } from './kernels/gemm.ts';
 import { maxAxisKernel, softmaxAxisKernel, sumAxisKernel } from './kernels/reduce.ts';
 import { broadcastShapes, formatShape, normalizeAxis, shapesEqual, sizeOf, stridesOf, type Shape } from './shape.ts';
-import { allocate, resultDType, scalar, Tensor } from './tensor.ts';
+import { allocate, allocateOverwritten, allocateResult, resultDType, scalar, Tensor, type FloatArray } from './tensor.ts';
+import { simdGemmNN, simdGemmNT, simdGemmTN } from './wasm/gemm.ts';
+import { activeSimd } from './wasm/instance.ts';
+import { simdAdd, simdAddRowVector, simdRelu, simdReluBackward, simdSumRows } from './wasm/simd-kernels.ts';
 
 /*
  * Tensor-level operations: they validate their inputs (with messages that name the shapes), allocate the
  * result and call a kernel. Nothing here records gradients; see src/autograd for that.
+ *
+ * The kernel comes from the current backend (backend.ts): on 'wasm-simd', float32 matrix products, ReLU,
+ * same-shape addition, row sums and bias addition run on the WebAssembly SIMD kernels (src/tensor/wasm);
+ * everything else, and all float64 work, on the TypeScript kernels. The SIMD elementwise kernels give the
+ * same bits as the TypeScript ones; SIMD matrix products sum in float32 (the TypeScript ones in float64).
  */
+
+/** The SIMD kernels when the current backend is 'wasm-simd' and every array is float32, else null. */
+function simdFor(...arrays: FloatArray[]) {
+  return arrays.every((x) => x instanceof Float32Array) ? activeSimd() : null;
+}
 
 type Operand = Tensor | number;
 
@@ -52,8 +65,12 @@ function binary(op: BinaryOp, x: Operand, y: Operand): Tensor {
   const a = typeof x === 'number' ? asTensor(x, y as Tensor) : x;
   const b = asTensor(y, a);
   const shape = broadcastShapes(a.shape, b.shape, op);
-  const out = new Tensor(allocate(sizeOf(shape), resultDType(a, b)), shape);
-  binaryKernel(op, out.size, a.data, broadcastIndexMap(shape, a.shape), b.data, broadcastIndexMap(shape, b.shape), out.data);
+  const out = new Tensor(allocateOverwritten(sizeOf(shape), resultDType(a, b)), shape);
+  const ia = broadcastIndexMap(shape, a.shape);
+  const ib = broadcastIndexMap(shape, b.shape);
+  const simd = op === 'add' && ia === null && ib === null ? simdFor(a.data, b.data) : null;
+  if (simd !== null) simdAdd(simd, out.size, a.data as Float32Array, b.data as Float32Array, out.data as Float32Array);
+  else binaryKernel(op, out.size, a.data, ia, b.data, ib, out.data);
   return out;
 }
 
@@ -65,8 +82,10 @@ export const maximum = (a: Operand, b: Operand): Tensor => binary('max', a, b);
 export const minimum = (a: Operand, b: Operand): Tensor => binary('min', a, b);
 
 function unary(op: UnaryOp, x: Tensor): Tensor {
-  const out = new Tensor(allocate(x.size, x.dtype), x.shape);
-  unaryKernel(op, x.size, x.data, out.data);
+  const out = new Tensor(allocateOverwritten(x.size, x.dtype), x.shape);
+  const simd = op === 'relu' ? simdFor(x.data) : null;
+  if (simd !== null) simdRelu(simd, x.size, x.data as Float32Array, out.data as Float32Array);
+  else unaryKernel(op, x.size, x.data, out.data);
   return out;
 }
 
@@ -80,8 +99,33 @@ export const relu = (x: Tensor): Tensor => unary('relu', x);
 export const sigmoid = (x: Tensor): Tensor => unary('sigmoid', x);
 export const tanh = (x: Tensor): Tensor => unary('tanh', x);
 
+/** The gradient of relu: dy where x > 0, else 0 (the subgradient at 0 is 0, as in PyTorch). Same shapes. */
+export function reluBackward(x: Tensor, dy: Tensor): Tensor {
+  if (!shapesEqual(x.shape, dy.shape)) throw new ShapeError(`reluBackward: x ${formatShape(x.shape)} and dy ${formatShape(dy.shape)} differ`);
+  const dx = new Tensor(allocateOverwritten(dy.size, dy.dtype), dy.shape);
+  const simd = simdFor(x.data, dy.data, dx.data);
+  if (simd !== null) {
+    simdReluBackward(simd, dx.size, x.data as Float32Array, dy.data as Float32Array, dx.data as Float32Array);
+  } else {
+    const xs = x.data, g = dy.data, out = dx.data;
+    for (let i = 0; i < out.length; i++) out[i] = xs[i]! > 0 ? g[i]! : 0;
+  }
+  return dx;
+}
+
+/** rows[r, :] += bias for a [nRows, nCols] matrix `rows` that the caller owns (in place). */
+export function addRowVectorInPlace(rows: Tensor, bias: Tensor): void {
+  const [nRows, nCols] = rows.shape as [number, number];
+  if (rows.rank !== 2 || bias.rank !== 1 || bias.shape[0] !== nCols) {
+    throw new ShapeError(`addRowVectorInPlace: bias ${formatShape(bias.shape)} does not fit the rows of ${formatShape(rows.shape)}`);
+  }
+  const simd = simdFor(rows.data, bias.data);
+  if (simd !== null) simdAddRowVector(simd, nRows, nCols, rows.data as Float32Array, bias.data as Float32Array);
+  else addRowVectorKernel(nRows, nCols, rows.data, bias.data);
+}
+
 export function scale(x: Tensor, s: number): Tensor {
-  const out = new Tensor(allocate(x.size, x.dtype), x.shape);
+  const out = new Tensor(allocateOverwritten(x.size, x.dtype), x.shape);
   scaleKernel(x.size, x.data, s, out.data);
   return out;
 }
@@ -116,10 +160,16 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
     // Aᵀ·Bᵀ = (B·A)ᵀ is never needed by the library; keep the kernel set to the three forms.
     throw new ShapeError('matmul with both operands transposed is not supported; compute (b·a) and transpose it');
   }
-  const out = new Tensor(allocate(m * n, resultDType(a, b)), [m, n]);
+  const out = new Tensor(allocateOverwritten(m * n, resultDType(a, b)), [m, n]);
   const ad = a.dtype === out.dtype ? a.data : a.as(out.dtype).data;
   const bd = b.dtype === out.dtype ? b.data : b.as(out.dtype).data;
-  if (transA) gemmTN(m, n, k, ad, bd, out.data);
+  const simd = simdFor(ad, bd);
+  if (simd !== null) {
+    const [a32, b32, c32] = [ad as Float32Array, bd as Float32Array, out.data as Float32Array];
+    if (transA) simdGemmTN(m, n, k, a32, b32, c32);
+    else if (transB) simdGemmNT(m, n, k, a32, b32, c32);
+    else simdGemmNN(m, n, k, a32, b32, c32);
+  } else if (transA) gemmTN(m, n, k, ad, bd, out.data);
   else if (transB) gemmNT(m, n, k, ad, bd, out.data);
   else gemmNN(m, n, k, ad, bd, out.data);
   return out;
@@ -129,7 +179,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
 export function transpose(x: Tensor): Tensor {
   if (x.rank !== 2) throw new ShapeError(`transpose needs a matrix, got ${formatShape(x.shape)}`);
   const [r, c] = x.shape as [number, number];
-  const out = new Tensor(allocate(x.size, x.dtype), [c, r]);
+  const out = new Tensor(allocateOverwritten(x.size, x.dtype), [c, r]);
   for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out.data[j * r + i] = x.data[i * c + j]!;
   return out;
 }
@@ -156,8 +206,11 @@ export function sum(x: Tensor, axis?: number, keepDims = false): Tensor {
   }
   const ax = normalizeAxis(axis, x.rank, 'sum');
   const { outer, len, inner } = axisView(x.shape, ax);
-  const out = new Tensor(allocate(outer * inner, x.dtype), reducedShape(x.shape, ax, keepDims));
-  sumAxisKernel(outer, len, inner, x.data, out.data);
+  const out = new Tensor(allocateOverwritten(outer * inner, x.dtype), reducedShape(x.shape, ax, keepDims));
+  // Column sums of a matrix (the bias gradient): the SIMD kernel sums in the same order, same bits.
+  const simd = outer === 1 && inner > 1 ? simdFor(x.data) : null;
+  if (simd !== null) simdSumRows(simd, len, inner, x.data as Float32Array, out.data as Float32Array);
+  else sumAxisKernel(outer, len, inner, x.data, out.data);
   return out;
 }
 
@@ -173,7 +226,7 @@ export function maxWithIndex(x: Tensor, axis: number, keepDims = false): { value
   const ax = normalizeAxis(axis, x.rank, 'max');
   const { outer, len, inner } = axisView(x.shape, ax);
   if (len === 0) throw new ShapeError(`max over an empty axis of ${formatShape(x.shape)}`);
-  const values = new Tensor(allocate(outer * inner, x.dtype), reducedShape(x.shape, ax, keepDims));
+  const values = new Tensor(allocateOverwritten(outer * inner, x.dtype), reducedShape(x.shape, ax, keepDims));
   const indices = new Int32Array(outer * inner);
   maxAxisKernel(outer, len, inner, x.data, values.data, indices);
   return { values, indices };
@@ -191,7 +244,7 @@ export function argmax(x: Tensor, axis = -1): Int32Array {
 function softmaxLike(x: Tensor, axis: number, logarithm: boolean): Tensor {
   const ax = normalizeAxis(axis, x.rank, logarithm ? 'logSoftmax' : 'softmax');
   const { outer, len, inner } = axisView(x.shape, ax);
-  const out = new Tensor(allocate(x.size, x.dtype), x.shape);
+  const out = new Tensor(allocateOverwritten(x.size, x.dtype), x.shape);
   softmaxAxisKernel(outer, len, inner, x.data, out.data, logarithm);
   return out;
 }
@@ -211,7 +264,7 @@ export function sumToShape(x: Tensor, shape: Shape): Tensor {
   if (!shapesEqual(target, x.shape)) {
     throw new ShapeError(`sumToShape: ${formatShape(shape)} does not broadcast to ${formatShape(x.shape)}`);
   }
-  const out = new Tensor(allocate(sizeOf(shape), x.dtype), shape);
+  const out = new Tensor(allocateResult(sizeOf(shape), x.dtype), shape);
   const map = broadcastIndexMap(x.shape, shape)!;
   for (let i = 0; i < x.size; i++) out.data[map[i]!]! += x.data[i]!;
   return out;

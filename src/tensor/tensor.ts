@@ -1,6 +1,7 @@
 import { DTypeError, NonFiniteError, ShapeError } from '../errors.ts';
 import type { Rng } from './rng.ts';
 import { assertValidShape, formatShape, sizeOf, type Shape } from './shape.ts';
+import { scratchF32 } from './wasm/instance.ts';
 
 /** Element type of a tensor. float32 is the working type; float64 exists so gradients can be checked exactly. */
 export type DType = 'float32' | 'float64';
@@ -49,8 +50,11 @@ export class Tensor {
     return new Tensor(this.data, resolved);
   }
 
+  /** A copy on the JavaScript heap (also of a tensor that lives in the SIMD kernels' memory). */
   clone(): Tensor {
-    return new Tensor(this.data.slice(), this.shape);
+    const data = allocate(this.size, this.dtype);
+    data.set(this.data); // a block copy; slice() copies element by element out of a SharedArrayBuffer
+    return new Tensor(data, this.shape);
   }
 
   /** A copy in the given element type (or this tensor itself if it already has it). */
@@ -99,7 +103,8 @@ export class Tensor {
   }
 }
 
-function describeArray(x: unknown): string {
+/** A short name for what `x` is (its class name, "a plain Array", null), for error messages. */
+export function describeArray(x: unknown): string {
   if (x === null || x === undefined) return String(x);
   if (Array.isArray(x)) return 'a plain Array';
   return (x as object).constructor?.name ?? typeof x;
@@ -121,8 +126,25 @@ function resolveReshape(from: Shape, to: Shape): number[] {
   return out;
 }
 
+/** A zeroed array for `size` elements, on the JavaScript heap. */
 export function allocate(size: number, dtype: DType): FloatArray {
   return dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);
+}
+
+/**
+ * A zeroed array for an op's result. During a training step on the 'wasm-simd' backend a float32 result is
+ * a view of the SIMD kernels' memory that lives until the next step starts (src/tensor/wasm/arena.ts), so
+ * the kernels use it without a copy; otherwise it is an ordinary typed array, like `allocate`.
+ */
+export function allocateResult(size: number, dtype: DType): FloatArray {
+  if (dtype === 'float64') return new Float64Array(size);
+  return scratchF32(size, true) ?? new Float32Array(size);
+}
+
+/** Like allocateResult, for a result whose every element the caller writes: it may hold old values. */
+export function allocateOverwritten(size: number, dtype: DType): FloatArray {
+  if (dtype === 'float64') return new Float64Array(size);
+  return scratchF32(size, false) ?? new Float32Array(size);
 }
 
 export function zeros(shape: Shape, dtype: DType = 'float32'): Tensor {
@@ -203,6 +225,14 @@ export function randu(shape: Shape, rng: Rng, options: { low?: number; high?: nu
 
 /** Throws a NonFiniteError naming the first NaN or infinity, if any. */
 export function assertFinite(values: ArrayLike<number>, what: string): void {
+  // A branch-free pass first (v − v is 0 for a finite v and NaN otherwise): it runs once per fit over the
+  // whole training set, so it should cost little more than reading it.
+  let probe = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    probe += v - v;
+  }
+  if (probe === 0) return;
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (!Number.isFinite(v)) throw new NonFiniteError(`${what} contains a non-finite value (${v}) at index ${i}`);

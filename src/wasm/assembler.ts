@@ -1,7 +1,8 @@
 /*
- * A minimal WebAssembly binary writer, enough to hand-assemble the SIMD kernels (src/sparse/wasm/kernels.ts
- * and the training kernels) from TypeScript with no toolchain and no dependency: one imported memory, functions whose parameters are all
- * i32 (sizes, flags and byte addresses) and that return nothing, exported by name.
+ * A minimal WebAssembly binary writer, enough to hand-assemble the SIMD kernels (src/sparse/backends/wasm-simd/kernels.ts
+ * and the training kernels in src/tensor/wasm) from TypeScript with no toolchain and no dependency: one imported memory
+ * (optionally shared, for threads), functions whose parameters are i32 (sizes, flags and byte addresses) or f32
+ * (scalars such as a learning rate) and that return nothing, exported by name.
  *
  * Format reference: the WebAssembly core spec, "Binary Format" (module = magic, version, sections; each
  * section = id, byte length, payload; integers in LEB128) and the SIMD proposal's opcode table (prefix 0xfd
@@ -77,14 +78,60 @@ export const op = {
   f32x4Add: simd(0xe4),
   f32x4Mul: simd(0xe6),
   f32x4Max: simd(0xe9),
+  // Added for the training kernels (src/tensor/wasm).
+  return: [0x0f],
+  drop: [0x1a],
+  select: [0x1b], // [a, b, i32] → [a if the i32 is non-zero, else b]
+  f32Const: (value: number) => [0x43, ...f32Bytes(value)],
+  i32Store: (offset = 0) => [0x36, ...memarg(2, offset)], // [addr, i32] → []
+  i32Eqz: [0x45],
+  i32Eq: [0x46],
+  i32Ne: [0x47],
+  i32LtS: [0x48],
+  i32LtU: [0x49],
+  i32GtS: [0x4a],
+  i32LeU: [0x4d],
+  i32ShrU: [0x76],
+  i32Or: [0x72],
+  f32Sub: [0x93],
+  f32Div: [0x95],
+  f32Sqrt: [0x91],
+  f32Gt: [0x5e],
+  i32Load8U: (offset = 0) => [0x2d, ...memarg(0, offset)], // [addr] → [i32], one byte zero-extended
+  v128Const: (bytes: readonly number[]) => [...simd(0x0c), ...bytes], // 16 bytes, lane 0 first
+  i8x16Shuffle: (lanes: readonly number[]) => [...simd(0x0d), ...lanes], // [a, b] → [16 bytes picked from a‖b]
+  f32x4Splat: simd(0x13), // [f32] → [v128]
+  i32x4Ne: simd(0x38),
+  f32x4Gt: simd(0x44), // lanes all ones where a > b (false for NaN)
+  v128And: simd(0x4e),
+  f32x4Sqrt: simd(0xe3),
+  f32x4Sub: simd(0xe5),
+  f32x4Div: simd(0xe7),
 };
 
-/** One function: its i32 parameters, its extra locals (numbered after the parameters) and its body. */
+/** The four little-endian bytes of a float32 (for f32.const). */
+function f32Bytes(value: number): number[] {
+  return Array.from(new Uint8Array(new Float32Array([value]).buffer));
+}
+
+/** i8x16.shuffle lanes that pick 32-bit lanes `picks` (0–3 from the first operand, 4–7 from the second). */
+export function shuffle32(picks: readonly [number, number, number, number]): number[] {
+  return picks.flatMap((lane) => [4 * lane, 4 * lane + 1, 4 * lane + 2, 4 * lane + 3]);
+}
+
+/**
+ * One function: its parameters (all i32 unless `paramTypes` says otherwise), its extra locals (numbered
+ * after the parameters) and its body.
+ */
 export class FunctionBuilder {
   readonly code: number[] = [];
   private readonly localTypes: ValueType[] = [];
+  readonly paramTypes: readonly ValueType[];
 
-  constructor(readonly name: string, readonly paramCount: number) {}
+  constructor(readonly name: string, readonly paramCount: number, paramTypes?: readonly ValueType[]) {
+    if (paramTypes !== undefined && paramTypes.length !== paramCount) throw new RangeError(`${name}: ${paramTypes.length} parameter types for ${paramCount} parameters`);
+    this.paramTypes = paramTypes ?? new Array<ValueType>(paramCount).fill(I32);
+  }
 
   /** A new local of the given type; returns its index. */
   local(type: ValueType): number {
@@ -128,13 +175,22 @@ function section(id: number, payload: number[]): number[] {
   return [id, ...uleb(payload.length), ...payload];
 }
 
+/** How the imported memory is declared: `shared` memories (for threads) must state a maximum. */
+export interface MemoryImport {
+  shared?: boolean;
+  maxPages?: number;
+}
+
 /**
- * The module: a memory imported as env.memory (at least `minPages` pages of 64 KiB), the functions with
- * type (i32 × paramCount) → (), each exported under its name.
+ * The module: a memory imported as env.memory (at least `minPages` pages of 64 KiB; shared and/or with a
+ * maximum when `memory` says so), the functions with type (paramTypes) → (), each exported under its name.
  */
-export function assembleModule(functions: FunctionBuilder[], minPages: number): Uint8Array {
-  const types = vector(functions.map((f) => [0x60, ...uleb(f.paramCount), ...new Array<number>(f.paramCount).fill(I32), 0]));
-  const imports = vector([[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(minPages)]]);
+export function assembleModule(functions: FunctionBuilder[], minPages: number, memory: MemoryImport = {}): Uint8Array {
+  const types = vector(functions.map((f) => [0x60, ...uleb(f.paramCount), ...f.paramTypes, 0]));
+  if (memory.shared === true && memory.maxPages === undefined) throw new RangeError('a shared memory needs maxPages');
+  // Limits: 0x00 min; 0x01 min, max; 0x03 shared min, max (the threads proposal).
+  const limits = memory.maxPages === undefined ? [0x00, ...uleb(minPages)] : [memory.shared === true ? 0x03 : 0x01, ...uleb(minPages), ...uleb(memory.maxPages)];
+  const imports = vector([[...name('env'), ...name('memory'), 0x02, ...limits]]);
   const declarations = vector(functions.map((_, i) => uleb(i)));
   const exports = vector(functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]));
   const code = vector(functions.map((f) => f.encodeBody()));

@@ -7,6 +7,7 @@ import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { gradcheck, type Var } from '../../src/autograd/index.ts';
 import * as A from '../../src/autograd/ops/index.ts';
+import { BACKENDS, withBackend } from '../../src/tensor/backend.ts';
 import { Rng } from '../../src/tensor/rng.ts';
 import { randn, Tensor, type DType } from '../../src/tensor/tensor.ts';
 
@@ -129,6 +130,35 @@ describe('gradcheck of every differentiable op', () => {
       });
     }
   }
+
+  // The same cases on every backend, the analytical pass in float32 (what training computes in; the
+  // 'wasm-simd' kernels exist only for float32) against float64 finite differences. Tolerance atol 1e-4,
+  // rtol 1e-3: see GradcheckOptions.dtype.
+  for (const backend of BACKENDS) {
+    it(`every op in float32 on the ${backend} backend`, () => {
+      const failures: string[] = [];
+      for (const [op, cases] of Object.entries(CASES)) {
+        for (const c of cases) {
+          const result = withBackend(backend, () => gradcheck(c.fn, c.inputs, { dtype: 'float32' }));
+          if (!result.ok) failures.push(`${op}: ${c.name}: ${JSON.stringify(result.worst)}`);
+        }
+      }
+      expect(failures).toEqual([]);
+    });
+  }
+
+  it('on wasm-simd the float32 products really run on the SIMD kernels, and a wrong gradient fails there', async () => {
+    const T = await import('../../src/tensor/ops.ts');
+    const { record } = await import('../../src/autograd/graph.ts');
+    const a = randn([64, 96], rng), b = randn([96, 48], rng);
+    const onJs = withBackend('js', () => T.matmul(a, b).data), onSimd = withBackend('wasm-simd', () => T.matmul(a, b).data);
+    // float32 sums (SIMD) and float64 sums rounded once (TypeScript) differ in the last bits, not more.
+    expect(Buffer.from(onJs.buffer).equals(Buffer.from(onSimd.buffer))).toBe(false);
+    for (let i = 0; i < onJs.length; i++) expect(Math.abs(onJs[i]! - onSimd[i]!)).toBeLessThan(1e-4);
+    // x·W whose backward doubles dW: caught in float32 on the SIMD kernels.
+    const bad = (x: Var, w: Var): Var => record('bad', T.matmul(x.value, w.value), [x, w], (dy) => [T.matmul(dy, w.value, { transB: true }), T.scale(T.matmul(x.value, dy, { transA: true }), 2)]);
+    expect(withBackend('wasm-simd', () => gradcheck(bad, [normal([3, 5]), normal([5, 4])], { dtype: 'float32' })).ok).toBe(false);
+  });
 
   it('detects a wrong backward (the check can fail)', async () => {
     const { record } = await import('../../src/autograd/graph.ts');

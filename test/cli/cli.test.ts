@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deserializeModel } from '../../src/io/model-file.ts';
+import { DEFAULT_BACKEND } from '../../src/tensor/backend.ts';
 import { loadDigits } from '../../src/node/data.ts';
 import { runCli } from './run-cli.ts';
 
@@ -30,6 +32,21 @@ describe('sparsegrad train', () => {
     await runCli(['train', '--arch', '784-16-10', '--epochs', '1', '--seed', '9', '--quiet', '--out', join(dir, 's1.safetensors')]);
     await runCli(['train', '--arch', '784-16-10', '--epochs', '1', '--seed', '9', '--quiet', '--out', join(dir, 's2.safetensors')]);
     expect(readFileSync(join(dir, 's1.safetensors')).equals(readFileSync(join(dir, 's2.safetensors')))).toBe(true);
+  });
+
+  it('trains on the --backend it names: said in --json and in the file, byte-identical for the same seed', async () => {
+    const files = ['b1', 'b2'].map((name) => join(dir, `${name}.safetensors`));
+    for (const file of files) {
+      const result = await runCli(['train', '--arch', '784-16-10', '--epochs', '1', '--seed', '9', '--backend', 'wasm-simd', '--json', '--quiet', '--out', file]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.json).toMatchObject({ backend: 'wasm-simd' });
+    }
+    expect(readFileSync(files[0]!).equals(readFileSync(files[1]!))).toBe(true);
+    expect(deserializeModel(readFileSync(files[0]!)).training).toMatchObject({ command: 'train', backend: 'wasm-simd' });
+    expect(deserializeModel(readFileSync(join(dir, 's1.safetensors'))).training).toMatchObject({ backend: DEFAULT_BACKEND });
+    const bad = await runCli(['train', '--backend', 'gpu']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--backend must be js or wasm-simd, got 'gpu'/);
   });
 
   it('exits 2 on usage errors, naming the problem', async () => {

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkPageInChromium } from '../../src/node/chromium.ts';
+import { checkPageInChromium } from '../support/chromium.ts';
 import { extractReportData } from '../../src/report/html.ts';
 import { runCli } from './run-cli.ts';
 

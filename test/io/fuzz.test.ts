@@ -11,16 +11,31 @@
  *     or throws a ModelFormatError with a code; anything else (TypeError, RangeError, ...) is a bug;
  *   - readModelHeader agrees: it throws only ModelFormatError, and never fails on a file that fully loads;
  *   - mutations that must break the file (truncation, a changed length prefix, duplicates, NaN, ...) are refused;
- *   - each case finishes quickly (no hang, no giant allocation) and Object.prototype stays clean.
+ *   - each case finishes quickly (no hang, no giant allocation) and Object.prototype stays clean;
+ *   - every accepted file answers: the nn forward pass and the compiled model (the 'js' backend) give only
+ *     finite outputs on inputs in [-1, 1] (finite weights that could overflow are refused, E_OVERFLOW).
+ *
+ * Then the same cases go through the file path (loadModelFile must agree with deserializeModel on a sample
+ * of them), and so do the files a hostile user would hand over: a FIFO, a directory, symbolic links, device
+ * nodes made with mknod in a scratch directory, and a file that another process keeps truncating and
+ * rewriting while it is loaded.
  *
  * The random source is the library's seeded Rng, so a failure names a case that reproduces exactly.
  */
-import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ModelFormatError } from '../../src/errors.ts';
+import { compileModel } from '../../src/index.ts';
+import { modelFromRecord } from '../../src/io/model-adapter.ts';
 import { deserializeModel, readModelHeader, serializeModel, type ModelRecord } from '../../src/io/model-file.ts';
 import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.ts';
+import { predict } from '../../src/nn/train.ts';
+import { loadModelFile } from '../../src/node/model-io.ts';
 import { Rng } from '../../src/tensor/rng.ts';
 import { SMALL_SPEC, TINY_SPEC, elementSize, packFile, sampleRecord, splitFile, tensorLocation } from '../fixtures/model-files.ts';
+import { canMakeDevices, makeDevice, makeFifo, scratchDirectory, unblockFifoLater } from '../support/special-files.ts';
 
 const training = { optimizer: 'sgd', lr: 0.1, schedule: [0.5, 0.75, 0.9], pruning: { method: 'magnitude' } };
 
@@ -62,13 +77,39 @@ const SEED_FILES: Record<string, Uint8Array> = {
 interface Tally {
   cases: number;
   accepted: number;
+  /** Accepted files whose answers were checked (nn forward and compiled). */
+  answered: number;
+  /** Every 25th case, kept to replay through the file path: the bytes and the in-memory outcome. */
+  sample: { bytes: Uint8Array; label: string; outcome: string }[];
   codes: Map<string, number>;
   slowestMs: number;
   slowestLabel: string;
   failures: string[];
 }
 
-const newTally = (): Tally => ({ cases: 0, accepted: 0, codes: new Map(), slowestMs: 0, slowestLabel: '', failures: [] });
+const newTally = (): Tally => ({ cases: 0, accepted: 0, answered: 0, sample: [], codes: new Map(), slowestMs: 0, slowestLabel: '', failures: [] });
+
+/** The outcome of loading, as a comparable string: "accepted" or the error code. */
+function outcomeOf(record: ModelRecord | undefined, error: unknown): string {
+  return record !== undefined ? 'accepted' : error instanceof ModelFormatError ? error.code : `untyped ${String(error)}`;
+}
+
+/**
+ * Runs an accepted model the two ways a user would, on inputs in [-1, 1] (random, all -1, all 1) and returns
+ * why an answer is not finite, or null when every output is a finite number.
+ */
+function nonFiniteAnswer(record: ModelRecord): string | null {
+  const model = modelFromRecord(record);
+  const first = record.spec.layers.find((layer) => layer.type === 'linear');
+  const features = first?.type === 'linear' ? first.inFeatures : 0;
+  const rng = new Rng(features);
+  const x = Float32Array.from({ length: 3 * features }, (_, i) => (i < features ? rng.uniform() * 2 - 1 : i < 2 * features ? -1 : 1));
+  const dense = predict(model, x, 3).data;
+  if (!dense.every(Number.isFinite)) return `the nn forward pass answers ${Array.from(dense).find((v) => !Number.isFinite(v))}`;
+  const compiled = compileModel(model, { backend: 'js' }).predict(x, 3);
+  if (!compiled.every(Number.isFinite)) return `the compiled model answers ${Array.from(compiled).find((v) => !Number.isFinite(v))}`;
+  return null;
+}
 
 /**
  * The nonzero entries of every parameter as [flat index, value] pairs, whatever the encoding. Equivalent to
@@ -110,6 +151,7 @@ function check(tally: Tally, bytes: Uint8Array, label: string, mustFail = false)
     headerError = error;
   }
   const elapsed = performance.now() - start;
+  if (tally.cases % 25 === 0) tally.sample.push({ bytes: bytes.slice(), label, outcome: outcomeOf(record, loadError) });
   if (elapsed > tally.slowestMs) {
     tally.slowestMs = elapsed;
     tally.slowestLabel = label;
@@ -137,6 +179,9 @@ function check(tally: Tally, bytes: Uint8Array, label: string, mustFail = false)
     } catch (error) {
       fail(`accepted record does not re-serialize: ${(error as Error).message}`);
     }
+    const why = nonFiniteAnswer(record);
+    if (why !== null) return fail(`an accepted file gives a non-finite answer: ${why}`);
+    tally.answered++;
   }
 }
 
@@ -394,8 +439,9 @@ const HEADER_EDITS: HeaderEdit[] = [
 // The fuzz run
 // ---------------------------------------------------------------------------------------------------------
 
+const tally = newTally();
+
 describe('fuzzing the model loader', () => {
-  const tally = newTally();
   const rng = new Rng(20261127);
 
   it('truncation: every length of the small files, random lengths of the others', () => {
@@ -504,7 +550,8 @@ describe('fuzzing the model loader', () => {
         const nCols = tensor.endsWith('.csr.indices') ? encodings[tensor.slice(0, -'.csr.indices'.length)]?.shape[1] : undefined;
         if (nCols !== undefined) indexEdits.set(dtype, (indexEdits.get(dtype) ?? 0) + 1);
         if (dtype === 'F32') {
-          view.setFloat32(start + index * 4, pick(rng, [NaN, Infinity, -Infinity, 0, 1e30, -1]), true);
+          // Finite but huge values too: they must be refused (E_OVERFLOW) or still give finite answers.
+          view.setFloat32(start + index * 4, pick(rng, [NaN, Infinity, -Infinity, 0, 1e30, -1, 3e38, -3.3e38, 1.7e38, 2 ** 127]), true);
           mustFail = !Number.isFinite(view.getFloat32(start + index * 4, true));
         } else if (dtype === 'I32') {
           const old = view.getInt32(start + index * 4, true);
@@ -540,12 +587,103 @@ describe('fuzzing the model loader', () => {
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
     // Both outcomes must be well represented, or the mutations are not reaching the interesting checks.
     expect(tally.accepted).toBeGreaterThan(100);
-    for (const code of ['E_MODEL_TRUNCATED', 'E_HEADER_JSON', 'E_DUPLICATE_KEY', 'E_BAD_SHAPE', 'E_BAD_OFFSETS', 'E_BAD_DTYPE', 'E_TRAILING_DATA', 'E_HEADER_TOO_LARGE', 'E_NON_FINITE', 'E_BAD_CSR', 'E_BAD_MASK', 'E_BAD_SPEC', 'E_NOT_SPARSEGRAD', 'E_UNSUPPORTED_VERSION', 'E_BAD_METADATA', 'E_MISSING_TENSOR', 'E_UNEXPECTED_TENSOR', 'E_HEADER_SCHEMA']) {
+    expect(tally.answered).toBe(tally.accepted);
+    for (const code of ['E_OVERFLOW', 'E_MODEL_TRUNCATED', 'E_HEADER_JSON', 'E_DUPLICATE_KEY', 'E_BAD_SHAPE', 'E_BAD_OFFSETS', 'E_BAD_DTYPE', 'E_TRAILING_DATA', 'E_HEADER_TOO_LARGE', 'E_NON_FINITE', 'E_BAD_CSR', 'E_BAD_MASK', 'E_BAD_SPEC', 'E_NOT_SPARSEGRAD', 'E_UNSUPPORTED_VERSION', 'E_BAD_METADATA', 'E_MISSING_TENSOR', 'E_UNEXPECTED_TENSOR', 'E_HEADER_SCHEMA']) {
       expect(tally.codes.get(code) ?? 0, `no case produced ${code}`).toBeGreaterThan(0);
     }
     console.info(
-      `fuzz: ${tally.cases} cases, ${tally.accepted} accepted, slowest ${tally.slowestMs.toFixed(1)} ms; ` +
+      `fuzz: ${tally.cases} cases, ${tally.accepted} accepted (all answer finitely), slowest ${tally.slowestMs.toFixed(1)} ms; ` +
         [...tally.codes].sort((a, b) => b[1] - a[1]).map(([code, n]) => `${code} ${n}`).join(', '),
     );
+  });
+});
+
+describe('fuzzing through the file path', () => {
+  const scratch = scratchDirectory('fuzz-files');
+  afterAll(scratch.remove);
+  let fileNumber = 0;
+  const fileWith = (bytes: Uint8Array): string => {
+    const path = join(scratch.dir, `case-${fileNumber++}.safetensors`);
+    writeFileSync(path, bytes);
+    return path;
+  };
+  const load = async (path: string): Promise<{ record?: ModelRecord; error?: unknown }> => {
+    try {
+      return { record: await loadModelFile(path) };
+    } catch (error) {
+      return { error };
+    }
+  };
+
+  it('loadModelFile agrees with deserializeModel on a sample of every kind of mutation', async () => {
+    expect(tally.sample.length).toBeGreaterThan(400);
+    const disagreements: string[] = [];
+    for (const { bytes, label, outcome } of tally.sample) {
+      const { record, error } = await load(fileWith(bytes));
+      const fromFile = outcomeOf(record, error);
+      if (fromFile !== outcome) disagreements.push(`${label}: in memory ${outcome}, from a file ${fromFile}`);
+      else if (record !== undefined && nonFiniteAnswer(record) !== null) disagreements.push(`${label}: ${nonFiniteAnswer(record)}`);
+    }
+    expect(disagreements.slice(0, 10)).toEqual([]);
+  });
+
+  it('special files are refused without blocking or reading; a link to a valid file loads', { timeout: 30_000 }, async () => {
+    const valid = fileWith(SEED_FILES['csrMasked']!);
+    const dir = join(scratch.dir, 'special');
+    mkdirSync(dir);
+    const fifo = makeFifo(join(dir, 'pipe'));
+    symlinkSync(valid, join(dir, 'to-valid'));
+    symlinkSync(fifo, join(dir, 'to-fifo'));
+    const cases: [string, RegExp | null][] = [
+      [fifo, /FIFO/],
+      [dir, /directory/],
+      [join(dir, 'to-fifo'), /FIFO/],
+      [join(dir, 'to-valid'), null],
+    ];
+    if (canMakeDevices()) {
+      cases.push([makeDevice(join(dir, 'null'), 'null'), /character device/]);
+      cases.push([makeDevice(join(dir, 'full'), 'full'), /character device/]);
+    }
+    const cancel = unblockFifoLater(fifo, 10_000); // a regression would block on the FIFO: release it, and fail
+    try {
+      for (const [path, refusal] of cases) {
+        const { record, error } = await load(path);
+        if (refusal === null) {
+          expect(record, String(error)).toBeDefined();
+          expect(nonFiniteAnswer(record!)).toBeNull();
+        } else {
+          expect(error, path).toBeInstanceOf(ModelFormatError);
+          expect((error as ModelFormatError).code).toBe('E_UNREADABLE');
+          expect((error as Error).message).toMatch(refusal);
+        }
+      }
+    } finally {
+      cancel();
+    }
+  });
+
+  it('a file that another process keeps truncating and rewriting loads whole or is refused, never half', { timeout: 60_000 }, async () => {
+    const original = serializeModel(sampleRecord(SMALL_SPEC, { seed: 11, sparsity: 0.5, masks: true }), { encoding: 'csr' });
+    const path = fileWith(original);
+    const expected = JSON.stringify(denseValues(deserializeModel(original)));
+    // The other process: for about two seconds, truncate to a random length, then write the whole file again.
+    const script = `const fs = require('fs'); const bytes = fs.readFileSync(process.argv[1]); const end = Date.now() + 2000;
+      while (Date.now() < end) { fs.truncateSync(process.argv[1], Math.floor(Math.random() * bytes.length)); fs.writeFileSync(process.argv[1], bytes); }`;
+    const writer = spawn(process.execPath, ['-e', script, path], { stdio: 'ignore' });
+    let running = true;
+    const finished = new Promise<void>((resolve) => writer.on('exit', () => resolve()));
+    void finished.then(() => (running = false));
+    const outcomes = new Map<string, number>();
+    while (running) {
+      const { record, error } = await load(path);
+      const outcome = outcomeOf(record, error);
+      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+      if (record !== undefined) expect(JSON.stringify(denseValues(record))).toBe(expected);
+      else expect(error, String(error)).toBeInstanceOf(ModelFormatError);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await finished;
+    console.info(`loads while another process rewrote the file: ${[...outcomes].map(([outcome, n]) => `${outcome} ${n}`).join(', ')}`);
+    expect([...outcomes.values()].reduce((a, b) => a + b, 0)).toBeGreaterThan(10);
   });
 });

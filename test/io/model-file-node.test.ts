@@ -103,19 +103,26 @@ describe('saveModelFile / loadModelFile', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it('a failing rename (the target is a directory) leaves the target alone and no litter', async () => {
+  it('a failing rename leaves the target alone and no litter', async () => {
+    const dir = freshDir();
+    const path = join(dir, 'model.safetensors');
+    writeFileSync(path, 'old');
+    const failingRename: SaveFileSystem = { ...fsPromises, rename: async () => Promise.reject(Object.assign(new Error('EXDEV: cross-device link not permitted, rename'), { code: 'EXDEV' })) };
+    expect(await expectCode(saveFileAtomically(path, bytes, failingRename), 'E_WRITE_FAILED')).toMatch(/cross-device link not permitted \(EXDEV\)/);
+    expect(readdirSync(dir)).toEqual(['model.safetensors']);
+    expect(readFileSync(path, 'utf8')).toBe('old');
+  });
+
+  it('a directory or a missing directory at the target is refused before anything is written (output rules)', async () => {
     const dir = freshDir();
     const path = join(dir, 'model.safetensors');
     mkdirSync(path);
     writeFileSync(join(path, 'keep.txt'), 'x');
-    await expectCode(saveModelFile(path, bytes), 'E_WRITE_FAILED');
+    await expectCode(saveModelFile(path, bytes), 'E_OUTPUT_PATH');
     expect(readdirSync(dir)).toEqual(['model.safetensors']);
     expect(readdirSync(path)).toEqual(['keep.txt']);
-  });
-
-  it('a missing directory is a write failure naming the path', async () => {
-    const path = join(root, 'no-such-dir', 'model.safetensors');
-    expect(await expectCode(saveModelFile(path, bytes), 'E_WRITE_FAILED')).toMatch(/no-such-dir.*ENOENT/);
+    const missing = join(root, 'no-such-dir', 'model.safetensors');
+    expect(await expectCode(saveModelFile(missing, bytes), 'E_OUTPUT_PATH')).toMatch(/no-such-dir.*does not exist/);
   });
 
   it('unreadable files are E_UNREADABLE with the path and the reason', async () => {

@@ -7,8 +7,6 @@ import { ConfigError, DTypeError, ModelFormatError, ShapeError } from '../../src
 import {
   decodeSafetensors,
   encodeSafetensors,
-  jsonToPlain,
-  parseStrictJson,
   readSafetensorsHeader,
   type SafetensorsTensor,
 } from '../../src/io/safetensors.ts';
@@ -324,20 +322,6 @@ describe('safetensors reader rejects bad files with a stable code', () => {
   it('never throws anything but ModelFormatError for non-Uint8Array or odd inputs', () => {
     expect(() => decodeSafetensors('abc' as unknown as Uint8Array)).toThrow(ModelFormatError);
     expect(() => decodeSafetensors(new Uint8Array(8).fill(0xff))).toThrow(ModelFormatError);
-  });
-});
-
-describe('strict JSON parser', () => {
-  const parse = (text: string) => parseStrictJson(text, { what: 'test', errorCode: 'E_TEST', maxDepth: 8 });
-  it('agrees with JSON.parse on valid documents without duplicates', () => {
-    for (const text of ['{"a":[1,-2.5e3,true,false,null,"x\\n\\"\\/\\\\\\u00e9"]}', '[]', '{}', '"s"', '-0', '1E+2', ' 3 ']) {
-      expect(jsonToPlain(parse(text))).toEqual(JSON.parse(text));
-    }
-  });
-  it('rejects what JSON forbids', () => {
-    for (const text of ['', '{', '[1,]', '01', '1.', '.5', '+1', 'NaN', 'Infinity', 'tru', '"\t"', '{"a" 1}', '[1 2]', '"\\u12"', 'undefined']) {
-      expect(() => parse(text), text).toThrow(ModelFormatError);
-    }
   });
 });
 

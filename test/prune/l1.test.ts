@@ -35,7 +35,8 @@ describe('the proximal step of the optimizer in use', () => {
         let v = 0;
         for (const g of grads) v = 0.999 * v + 0.001 * g[i]! ** 2;
         const vHat = v / (1 - 0.999 ** 3);
-        expect(tau[i]).toBeCloseTo((0.01 * 0.5) / (Math.sqrt(vHat) + 1e-8), 8);
+        // Relative 1e-6: on the wasm-simd backend Adam keeps its moments in float32.
+        expect(tau[i]! / ((0.01 * 0.5) / (Math.sqrt(vHat) + 1e-8))).toBeCloseTo(1, 6);
       }
     });
   }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.ts';
-import { ChromiumUnavailableError, checkPageInChromium } from '../../src/node/chromium.ts';
+import { ChromiumUnavailableError, checkPageInChromium } from '../support/chromium.ts';
 import { SAMPLE_CHART_COUNT, renderSampleReport, sampleReport } from './sample-report.ts';
 
 const hasChromium = existsSync('/usr/bin/chromium');

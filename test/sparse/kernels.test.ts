@@ -136,14 +136,16 @@ describe('panel layout', () => {
     expect(panelWidths(0)).toEqual([]);
   });
 
-  it('round-trips rows → panels → rows and puts feature j of sample t of a panel at j·width + t', () => {
+  it('round-trips rows → panels → rows, puts feature j of sample t of a panel at j·width + t, and sums each sample', () => {
     const rng = new Rng(23);
     const batch = 29;
     const features = 5;
     const widths = panelWidths(batch);
     const x = randomVector(batch * features, rng);
     const panels = new Float64Array(batch * features);
-    rowsToPanels(x, features, widths, panels);
+    const sums = new Float64Array(batch).fill(NaN);
+    rowsToPanels(x, features, widths, panels, sums);
+    for (let s = 0; s < batch; s++) expect(sums[s]).toBeCloseTo(x.subarray(s * features, (s + 1) * features).reduce((a, v) => a + v, 0), 12);
     expect(panels[2 * 16 + 3]).toBe(x[3 * features + 2]); // first panel: feature 2, sample 3
     expect(panels[16 * features + 1 * 8 + 0]).toBe(x[16 * features + 1]); // second panel (width 8): feature 1, sample 16
     const back = new Float32Array(batch * features);
@@ -182,16 +184,18 @@ const PANEL_BATCHES: { batch: number; widths: number[] }[] = [
 describe('csrMatmulPanel (feature-major panels)', () => {
   const rng = new Rng(24);
   for (const { nRows, nCols, density, label } of cases()) {
-    it(`matches the reference for widths 1, 2, 3, 4, 8, 16 and batch 37: ${label}`, () => {
+    it(`matches the reference for widths 1, 2, 3, 4, 8, 16 and batch 37, with and without bias and relu: ${label}`, () => {
       const w = randomSparse(nRows, nCols, density, rng);
       const a = csrFromDense(w, nRows, nCols);
       const bias = randomVector(nRows, rng);
       for (const { batch, widths } of PANEL_BATCHES) {
         const x = randomVector(batch * nCols, rng);
         for (const relu of [false, true]) {
-          const y = runPanels(csrMatmulPanel, nRows, nCols, batch, widths, a, relu ? bias : null, relu, x);
-          const expected = linearReference(nRows, nCols, batch, w, relu ? bias : null, relu ? 'relu' : 'none', x);
-          expect(maxRelativeError(y, expected)).toBeLessThan(TOL);
+          for (const b of [null, bias]) {
+            const y = runPanels(csrMatmulPanel, nRows, nCols, batch, widths, a, b, relu, x);
+            const expected = linearReference(nRows, nCols, batch, w, b, relu ? 'relu' : 'none', x);
+            expect(maxRelativeError(y, expected)).toBeLessThan(TOL);
+          }
         }
       }
     });
@@ -220,8 +224,12 @@ describe('bsrMatvec and bsrMatmulPanel (4×1 blocks)', () => {
       expect(maxRelativeError(y1, linearReference(nRows, nCols, 1, w, bias, 'relu', x1))).toBeLessThan(TOL);
       for (const batch of [1, 4, 8, 16, 29]) {
         const x = randomVector(batch * nCols, rng);
-        const y = runPanels(bsrMatmulPanel, nRows, nCols, batch, panelWidths(batch), a, bias, false, x);
-        expect(maxRelativeError(y, linearReference(nRows, nCols, batch, w, bias, 'none', x))).toBeLessThan(TOL);
+        for (const relu of [false, true]) {
+          for (const b of [null, bias]) {
+            const y = runPanels(bsrMatmulPanel, nRows, nCols, batch, panelWidths(batch), a, b, relu, x);
+            expect(maxRelativeError(y, linearReference(nRows, nCols, batch, w, b, relu ? 'relu' : 'none', x))).toBeLessThan(TOL);
+          }
+        }
       }
     });
   }

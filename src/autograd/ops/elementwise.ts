@@ -1,5 +1,5 @@
 import * as T from '../../tensor/ops.ts';
-import { allocate, Tensor } from '../../tensor/tensor.ts';
+import { allocateOverwritten, Tensor } from '../../tensor/tensor.ts';
 import { record } from '../graph.ts';
 import type { Var } from '../var.ts';
 
@@ -21,19 +21,14 @@ export function log(x: Var): Var {
  * NOTE: the subgradient at exactly 0 is taken as 0 (as PyTorch does).
  */
 export function relu(x: Var): Var {
-  return record('relu', T.relu(x.value), [x], (dy) => {
-    const dx = new Tensor(allocate(dy.size, dy.dtype), dy.shape);
-    const xs = x.value.data;
-    for (let i = 0; i < dx.size; i++) dx.data[i] = xs[i]! > 0 ? dy.data[i]! : 0;
-    return [dx];
-  });
+  return record('relu', T.relu(x.value), [x], (dy) => [T.reluBackward(x.value, dy)]);
 }
 
 /** 1/(1+e⁻ˣ). d/dx = s(1−s). */
 export function sigmoid(x: Var): Var {
   const s = T.sigmoid(x.value);
   return record('sigmoid', s, [x], (dy) => {
-    const dx = new Tensor(allocate(dy.size, dy.dtype), dy.shape);
+    const dx = new Tensor(allocateOverwritten(dy.size, dy.dtype), dy.shape);
     for (let i = 0; i < dx.size; i++) {
       const si = s.data[i]!;
       dx.data[i] = dy.data[i]! * si * (1 - si);
@@ -46,7 +41,7 @@ export function sigmoid(x: Var): Var {
 export function tanh(x: Var): Var {
   const t = T.tanh(x.value);
   return record('tanh', t, [x], (dy) => {
-    const dx = new Tensor(allocate(dy.size, dy.dtype), dy.shape);
+    const dx = new Tensor(allocateOverwritten(dy.size, dy.dtype), dy.shape);
     for (let i = 0; i < dx.size; i++) {
       const ti = t.data[i]!;
       dx.data[i] = dy.data[i]! * (1 - ti * ti);

@@ -1,7 +1,7 @@
 import { LabelError, ShapeError } from '../../errors.ts';
 import * as T from '../../tensor/ops.ts';
 import { formatShape, shapesEqual } from '../../tensor/shape.ts';
-import { allocate, scalar, Tensor } from '../../tensor/tensor.ts';
+import { allocateOverwritten, scalar, Tensor } from '../../tensor/tensor.ts';
 import { record } from '../graph.ts';
 import type { Var } from '../var.ts';
 
@@ -29,7 +29,7 @@ export function crossEntropy(logits: Var, labels: Labels): Var {
   const loss = scalar(batch === 0 ? 0 : total / batch, logits.value.dtype);
   return record('crossEntropy', loss, [logits], (dy) => {
     const scale = dy.data[0]! / batch;
-    const dx = new Tensor(allocate(logits.value.size, logits.value.dtype), logits.shape);
+    const dx = new Tensor(allocateOverwritten(logits.value.size, logits.value.dtype), logits.shape);
     for (let i = 0; i < logProbs.size; i++) dx.data[i] = Math.exp(logProbs.data[i]!) * scale;
     for (let i = 0; i < batch; i++) dx.data[i * classes + labels[i]!]! -= scale;
     return [dx];
@@ -52,7 +52,7 @@ export function softCrossEntropy(logits: Var, targets: Tensor): Var {
   const loss = scalar(batch === 0 ? 0 : total / batch, logits.value.dtype);
   return record('softCrossEntropy', loss, [logits], (dy) => {
     const scale = dy.data[0]! / batch;
-    const dx = new Tensor(allocate(logits.value.size, logits.value.dtype), logits.shape);
+    const dx = new Tensor(allocateOverwritten(logits.value.size, logits.value.dtype), logits.shape);
     for (let i = 0; i < dx.size; i++) dx.data[i] = (Math.exp(logProbs.data[i]!) - targets.data[i]!) * scale;
     return [dx];
   });

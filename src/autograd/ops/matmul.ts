@@ -1,5 +1,4 @@
 import { ShapeError } from '../../errors.ts';
-import { addRowVectorInPlace } from '../../tensor/kernels/elementwise.ts';
 import * as T from '../../tensor/ops.ts';
 import { formatShape } from '../../tensor/shape.ts';
 import { record } from '../graph.ts';
@@ -39,12 +38,12 @@ export function linear(x: Var, weight: Var, bias: Var | null = null): Var {
     throw new ShapeError(`linear(${inFeatures}→${weight.shape[0]}) got input ${formatShape(x.shape)} and weight ${formatShape(weight.shape)}: the input must be [batch, ${inFeatures}]`);
   }
   const y = T.matmul(x.value, weight.value, { transB: true });
-  const [rows, outFeatures] = y.shape as [number, number];
+  const outFeatures = y.shape[1]!;
   if (bias !== null) {
     if (bias.value.rank !== 1 || bias.shape[0] !== outFeatures) {
       throw new ShapeError(`linear: bias has shape ${formatShape(bias.shape)}, expected [${outFeatures}]`);
     }
-    addRowVectorInPlace(rows, outFeatures, y.data, bias.value.data);
+    T.addRowVectorInPlace(y, bias.value);
   }
   const parents = bias === null ? [x, weight] : [x, weight, bias];
   return record('linear', y, parents, (dy, needs) => [

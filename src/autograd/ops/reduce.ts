@@ -1,6 +1,6 @@
 import * as T from '../../tensor/ops.ts';
 import { normalizeAxis, type Shape } from '../../tensor/shape.ts';
-import { allocate, Tensor } from '../../tensor/tensor.ts';
+import { allocateOverwritten, allocateResult, Tensor } from '../../tensor/tensor.ts';
 import { record } from '../graph.ts';
 import type { Var } from '../var.ts';
 
@@ -10,7 +10,7 @@ import type { Var } from '../var.ts';
 function expandGrad(dy: Tensor, shape: Shape, axis: number | undefined): Tensor {
   const kept = axis === undefined ? shape.map(() => 1) : shape.map((d, i) => (i === axis ? 1 : d));
   const map = T.broadcastIndexMap(shape, kept);
-  const out = new Tensor(allocate(map?.length ?? dy.size, dy.dtype), shape);
+  const out = new Tensor(allocateOverwritten(map?.length ?? dy.size, dy.dtype), shape);
   const src = dy.data;
   if (map === null) out.data.set(src);
   else for (let i = 0; i < out.size; i++) out.data[i] = src[map[i]!]!;
@@ -35,7 +35,7 @@ export function max(x: Var, axis: number, keepDims = false): Var {
   const ax = normalizeAxis(axis, x.value.rank, 'max');
   const { values, indices } = T.maxWithIndex(x.value, ax, keepDims);
   return record('max', values, [x], (dy) => {
-    const dx = new Tensor(allocate(x.value.size, dy.dtype), x.shape);
+    const dx = new Tensor(allocateResult(x.value.size, dy.dtype), x.shape);
     let inner = 1;
     for (let i = ax + 1; i < x.value.rank; i++) inner *= x.shape[i]!;
     const len = x.shape[ax]!;

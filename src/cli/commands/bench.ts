@@ -3,15 +3,16 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../args.ts';
 
-export const BENCH_HELP = `usage: sparsegrad bench <dense|sparse|train|onnx> [--json] [--quick] [--max-time S]
+export const BENCH_HELP = `usage: sparsegrad bench <dense|gemm|sparse|train|onnx> [--json] [--quick] [--max-time S]
 
-Runs a benchmark suite (benchmark.js underneath): dense matmul vs tfjs-cpu and a naive loop; sparse kernels
-vs the dense kernel and scipy; training speed vs tfjs-layers; sparse inference vs onnxruntime-node.
+Runs a benchmark suite (benchmark.js underneath): dense matmul vs tfjs-cpu and a naive loop; the SIMD GEMM
+vs the f32x4 peak; sparse kernels vs the dense kernel and scipy; training speed (TypeScript and SIMD kernels,
+PyTorch, tfjs-layers); sparse inference vs onnxruntime-node.
 Ratios are measured in one run. With --json the last stdout line is one JSON object {"rows": [...]}.
 Needs a source checkout with dev dependencies installed (npm ci): the suites live in bench/.
 `;
 
-const SUITES = ['dense', 'sparse', 'train', 'onnx'];
+const SUITES = ['dense', 'gemm', 'sparse', 'train', 'onnx'];
 
 export async function benchCommand(argv: string[]): Promise<void> {
   const suite = argv[0];

@@ -1,7 +1,7 @@
 import { parseCriterion, parseGranularity, parseScope, pruningMethod, pruningMethods, type OptionValue } from '../../prune/index.ts';
 import { comparisonChart, runComparison } from '../../study/index.ts';
 import { listFlag, numberFlag, numberListFlag, optionalString, parseCommand, stringFlag, type OptionSpec } from '../args.ts';
-import { loadData, loadModel } from '../common.ts';
+import { FOLLOW_SYMLINKS_HELP, FOLLOW_SYMLINKS_OPTION, loadData, loadModel, outputFlag, outputOptions } from '../common.ts';
 import { methodFlagSpecs, methodOptionsFromFlags } from '../method-flags.ts';
 import { createOutput, bar, percent, table } from '../output.ts';
 import { writeFileAtomically } from '../../node/files.ts';
@@ -11,7 +11,7 @@ const COMMON_FLAGS: OptionSpec = {
   model: { type: 'string' }, data: { type: 'string' }, methods: { type: 'string' }, criteria: { type: 'string' }, sparsities: { type: 'string' },
   epochs: { type: 'string' }, scope: { type: 'string' }, granularity: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
   seed: { type: 'string' }, 'out-json': { type: 'string' }, 'out-svg': { type: 'string' }, title: { type: 'string' },
-  json: { type: 'boolean' }, quiet: { type: 'boolean' },
+  json: { type: 'boolean' }, quiet: { type: 'boolean' }, ...FOLLOW_SYMLINKS_OPTION,
 };
 
 /** `sparsegrad compare --help`, listing the registered methods that can be put on a sparsity grid. */
@@ -32,8 +32,8 @@ writes a JSON table and an SVG chart of test accuracy vs sparsity.
   --scope, --granularity, --batch, --lr, --seed   as for sparsegrad prune
   method options     as for sparsegrad prune (e.g. --rounds N for iterative); each applies to every
                      listed method that has it
-  --out-json FILE    default compare.json;  --out-svg FILE  default compare.svg
-  --title TEXT       chart title
+  --out-json FILE    default compare.json;  --out-svg FILE  default compare.svg (both checked before the runs)
+${FOLLOW_SYMLINKS_HELP}  --title TEXT       chart title
   --json             print the table as one JSON object on the last stdout line
   --quiet            no progress output
 `;
@@ -61,6 +61,8 @@ export async function compareCommand(argv: string[]): Promise<void> {
   };
   const dataSpec = stringFlag(values, 'data', 'digits');
   const model = await loadModel(stringFlag(values, 'model'));
+  const jsonPath = outputFlag(values, 'out-json', 'compare.json')!;
+  const svgPath = outputFlag(values, 'out-svg', 'compare.svg')!;
   const data = loadData(dataSpec, out);
   const started = Date.now();
   const comparison = runComparison(model, data, {
@@ -71,11 +73,9 @@ export async function compareCommand(argv: string[]): Promise<void> {
   });
   out.endProgress();
   const title = optionalString(values, 'title') ?? `Accuracy vs sparsity (${data.train.name.split('/')[0]}, ${base.epochs} epochs per run)`;
-  const jsonPath = stringFlag(values, 'out-json', 'compare.json');
-  const svgPath = stringFlag(values, 'out-svg', 'compare.svg');
   const document = { data: dataSpec, base, methodOptions, methods: methods.map((m) => m.name), criteria, sparsities, seconds: (Date.now() - started) / 1000, ...comparison };
-  await writeFileAtomically(jsonPath, JSON.stringify(document, null, 2) + '\n');
-  await writeFileAtomically(svgPath, comparisonChart(comparison, title));
+  await writeFileAtomically(jsonPath, JSON.stringify(document, null, 2) + '\n', outputOptions(values));
+  await writeFileAtomically(svgPath, comparisonChart(comparison, title), outputOptions(values));
   out.note(`wrote ${jsonPath} and ${svgPath}`);
   out.result(table(comparison.rows.map((r) => ({ method: r.method, criterion: r.criterion, target: r.targetSparsity, sparsity: percent(r.sparsity), 'test acc': percent(r.testAccuracy) })), ['method', 'criterion', 'target', 'sparsity', 'test acc']));
   out.result(`dense: ${percent(comparison.dense.testAccuracy)}`);

@@ -1,9 +1,18 @@
 import { predict } from '../../nn/train.ts';
-import { compileModel } from '../../prune/compile.ts';
-import type { InferenceStrategy } from '../../sparse/inference.ts';
+import { compileModel } from '../../compile/index.ts';
+import { defaultBackendName, findInferenceBackend, inferenceBackends, KERNELS, type InferenceStrategy } from '../../sparse/index.ts';
 import { backendFlag, numberListFlag, optionalString, parseCommand, stringFlag, UsageError } from '../args.ts';
-import { loadData, loadModel, saveModelTo } from '../common.ts';
+import { checkFiniteOutputs, FOLLOW_SYMLINKS_HELP, FOLLOW_SYMLINKS_OPTION, loadData, loadModel, outputFlag, outputOptions, saveModelTo } from '../common.ts';
+
+/** Largest --batch: a plan holds a few activations of batch × layer width floats. */
+const MAX_BATCH = 65536;
 import { createOutput, kib, percent, table } from '../output.ts';
+
+/** One entry per registered backend: its name, what runs, and the strategies it takes. */
+function backendsHelp(): string {
+  const indent = ' '.repeat(24);
+  return inferenceBackends().map((b) => `${indent}${b.name.padEnd(10)}  ${b.description}\n${indent}${' '.repeat(12)}strategies: ${b.strategies.join(', ')}`).join('\n');
+}
 
 export const COMPILE_HELP = `usage: sparsegrad compile --model FILE [options]
 
@@ -11,31 +20,30 @@ Compiles a model (dense, or pruned with zeros) for sparse inference and shows, p
 the kernel the measured cost model picks, with nnz, density, bytes and FLOPs dense vs sparse.
 
   --model FILE        a model file
-  --batch LIST        batch sizes to plan for, default 1,64
-  --strategy NAME     auto (cost model, default), autotune (time each kernel here), dense, csr or bsr4x1
-  --backend NAME      js (the TypeScript kernels, default) or wasm-simd (WebAssembly SIMD kernels; the
-                      strategies auto, dense and csr)
+  --batch LIST        batch sizes to plan for, default 1,64 (each from 1 to ${MAX_BATCH})
+  --strategy NAME     auto (the backend's cost model, default), autotune (time each kernel here), or one
+                      kernel for every layer (${KERNELS.join(', ')}); each backend takes those listed below
+  --backend NAME      which kernels run the model (default ${defaultBackendName()}):
+${backendsHelp()}
   --data SPEC         also check on this data's test split that the compiled model predicts exactly the
                       classes of the dense model (digits, fashion-mnist or an IDX directory)
   --out FILE          save the model with CSR-encoded weights (the compact file to ship)
-  --json              print one JSON object as the last stdout line
+${FOLLOW_SYMLINKS_HELP}  --json              print one JSON object as the last stdout line
 `;
-
-const STRATEGIES = ['auto', 'autotune', 'dense', 'csr', 'bsr4x1'];
-const WASM_STRATEGIES = ['auto', 'dense', 'csr'];
 
 export async function compileCommand(argv: string[]): Promise<void> {
   const { values } = parseCommand(argv, {
     model: { type: 'string' }, batch: { type: 'string' }, strategy: { type: 'string' }, backend: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' },
-    json: { type: 'boolean' }, quiet: { type: 'boolean' },
+    json: { type: 'boolean' }, quiet: { type: 'boolean' }, ...FOLLOW_SYMLINKS_OPTION,
   });
   const out = createOutput({ json: values['json'] === true, quiet: values['quiet'] === true });
   const strategy = stringFlag(values, 'strategy', 'auto');
   const backend = backendFlag(values);
-  const allowed = backend === 'js' ? STRATEGIES : WASM_STRATEGIES;
+  const allowed: readonly string[] = findInferenceBackend(backend).strategies;
   if (!allowed.includes(strategy)) throw new UsageError(`--strategy must be one of ${allowed.join(', ')} with --backend ${backend}, got '${strategy}'`);
   const batches = numberListFlag(values, 'batch', [1, 64]);
-  for (const b of batches) if (!Number.isSafeInteger(b) || b < 1) throw new UsageError(`--batch sizes must be positive integers, got ${b}`);
+  for (const b of batches) if (!Number.isSafeInteger(b) || b < 1 || b > MAX_BATCH) throw new UsageError(`--batch sizes must be integers from 1 to ${MAX_BATCH}, got ${b}`);
+  const outPath = outputFlag(values, 'out');
   const model = await loadModel(stringFlag(values, 'model'));
   const compiled = compileModel(model, { backend, strategy: strategy as InferenceStrategy, batch: batches[0]! });
   const plans = batches.map((batch) => ({ batch, layers: compiled.report(batch) }));
@@ -53,6 +61,8 @@ export async function compileCommand(argv: string[]): Promise<void> {
     const dense = predict(model, test.x, test.count);
     const classes = dense.shape[1]!;
     const sparseLogits = compiled.predict(test.x, test.count);
+    checkFiniteOutputs(dense.data, classes, 'the model');
+    checkFiniteOutputs(sparseLogits, classes, 'the compiled model');
     let mismatches = 0;
     // Largest logit difference relative to the largest logit magnitude (elementwise ratios are
     // meaningless for logits near zero).
@@ -77,9 +87,8 @@ export async function compileCommand(argv: string[]): Promise<void> {
     out.result(`check on ${test.name}: ${mismatches} of ${test.count} predictions differ from the dense model; max relative logit difference ${maxRelative.toExponential(2)}`);
     if (mismatches > 0) process.exitCode = 1;
   }
-  const outPath = optionalString(values, 'out');
   if (outPath !== undefined) {
-    const bytes = await saveModelTo(outPath, model, 'csr', { training: { command: 'compile' } });
+    const bytes = await saveModelTo(outPath, model, 'csr', { training: { command: 'compile' }, ...outputOptions(values) });
     result['out'] = outPath;
     result['fileBytes'] = bytes;
     out.note(`saved ${outPath} with CSR weights (${kib(bytes)})`);

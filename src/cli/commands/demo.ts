@@ -1,9 +1,11 @@
-import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadDigits } from '../../node/data.ts';
 import { writeFileAtomically } from '../../node/files.ts';
+import { checkOutputPath, prepareOutputDirectory } from '../../node/output-path.ts';
 import { renderReport } from '../../report/html.ts';
+import { DEFAULT_BACKEND } from '../../tensor/backend.ts';
 import { backendFlag, numberFlag, numberListFlag, parseCommand, stringFlag } from '../args.ts';
+import { FOLLOW_SYMLINKS_HELP, FOLLOW_SYMLINKS_OPTION, outputOptions } from '../common.ts';
 import { demoReport } from '../demo-report.ts';
 import { runDemo } from '../demo.ts';
 import { bar, createOutput, percent, table } from '../output.ts';
@@ -14,12 +16,13 @@ The main job: trains LeNet-300-100 on the built-in digits, prunes it (gradual ma
 gradient, gradual Taylor) at several sparsities, compiles each model to sparse kernels, times dense vs
 sparse inference at batch 1 and 64, and writes a self-contained HTML report with its JSON.
 
-  --out DIR          where to write index.html, report.json and the models (default: report)
-  --epochs N         dense training epochs, default 10
+  --out DIR          where to write index.html and report.json (default: report). Created if missing (its
+                     parent must exist); checked, with the two files, before training
+${FOLLOW_SYMLINKS_HELP}  --epochs N         dense training epochs, default 10
   --prune-epochs N   retraining epochs per pruned model, default 3
   --sparsities LIST  default 0.5,0.8,0.9,0.95,0.98
   --timing-ms MS     length of one timing sample, default 25
-  --backend NAME     kernels for the timed inference (dense and sparse alike): js (default) or wasm-simd
+  --backend NAME     kernels for training and the timed inference: js or wasm-simd (default ${DEFAULT_BACKEND})
   --seed S           default 0
   --quick            a fast smoke run (1 epoch, 2 sparsities, short timings)
   --json             print the summary as one JSON object on the last stdout line
@@ -30,10 +33,12 @@ export async function demoCommand(argv: string[]): Promise<void> {
   const { values } = parseCommand(argv, {
     out: { type: 'string' }, epochs: { type: 'string' }, 'prune-epochs': { type: 'string' }, sparsities: { type: 'string' }, 'timing-ms': { type: 'string' },
     seed: { type: 'string' }, backend: { type: 'string' }, quick: { type: 'boolean' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
+    ...FOLLOW_SYMLINKS_OPTION,
   });
   const out = createOutput({ json: values['json'] === true, quiet: values['quiet'] === true });
   const quick = values['quick'] === true;
-  const outDir = resolve(stringFlag(values, 'out', 'report'));
+  const requestedDir = resolve(stringFlag(values, 'out', 'report'));
+  const output = outputOptions(values);
   const options = {
     epochs: numberFlag(values, 'epochs', quick ? 1 : 10, { min: 1, integer: true }),
     pruneEpochs: numberFlag(values, 'prune-epochs', quick ? 1 : 3, { min: 1, integer: true }),
@@ -42,7 +47,10 @@ export async function demoCommand(argv: string[]): Promise<void> {
     seed: numberFlag(values, 'seed', 0, { min: 0, integer: true }),
     backend: backendFlag(values),
   };
-  mkdirSync(outDir, { recursive: true });
+  // The report folder (created if missing) and both files in it are checked before minutes of training, and
+  // again when written.
+  const outDir = prepareOutputDirectory(requestedDir, output);
+  for (const name of ['index.html', 'report.json']) checkOutputPath(join(outDir, name), output);
   const data = loadDigits();
   let stageNumber = 0;
   const result = runDemo(data, {
@@ -55,8 +63,8 @@ export async function demoCommand(argv: string[]): Promise<void> {
   const report = demoReport(result, { date: new Date().toISOString(), command: `sparsegrad demo ${argv.join(' ')}`.trim() });
   const htmlPath = join(outDir, 'index.html');
   const jsonPath = join(outDir, 'report.json');
-  await writeFileAtomically(htmlPath, renderReport(report));
-  await writeFileAtomically(jsonPath, JSON.stringify(result, null, 2) + '\n');
+  await writeFileAtomically(htmlPath, renderReport(report), output);
+  await writeFileAtomically(jsonPath, JSON.stringify(result, null, 2) + '\n', output);
 
   out.result(table(result.runs.map((r) => ({
     method: r.label, sparsity: percent(r.sparsity, 1), 'test acc': percent(r.testAccuracy), 'file KiB': (r.fileBytes / 1024).toFixed(1),

@@ -1,7 +1,7 @@
 import { exportOnnx } from '../../io/onnx/export.ts';
 import { writeFileAtomically } from '../../node/files.ts';
 import { numberFlag, parseCommand, stringFlag } from '../args.ts';
-import { loadModel } from '../common.ts';
+import { FOLLOW_SYMLINKS_HELP, FOLLOW_SYMLINKS_OPTION, loadModel, outputFlag, outputOptions } from '../common.ts';
 import { createOutput, kib } from '../output.ts';
 
 export const EXPORT_HELP = `usage: sparsegrad export --model FILE --onnx OUT [--opset N] [--json]
@@ -11,16 +11,16 @@ Exports a model (dense or pruned) to ONNX, so other runtimes (onnxruntime, ...) 
 Pruned weights are written as zeros: ONNX runtimes run dense kernels.
 
   --opset N   ONNX opset, 13 to 17 (default 17)
-`;
+${FOLLOW_SYMLINKS_HELP}`;
 
 export async function exportCommand(argv: string[]): Promise<void> {
-  const { values } = parseCommand(argv, { model: { type: 'string' }, onnx: { type: 'string' }, opset: { type: 'string' }, json: { type: 'boolean' } });
+  const { values } = parseCommand(argv, { model: { type: 'string' }, onnx: { type: 'string' }, opset: { type: 'string' }, json: { type: 'boolean' }, ...FOLLOW_SYMLINKS_OPTION });
   const out = createOutput({ json: values['json'] === true, quiet: false });
+  const path = outputFlag(values, 'onnx', stringFlag(values, 'onnx'))!;
   const model = await loadModel(stringFlag(values, 'model'));
   const params = new Map(model.namedParameters().map(([name, p]) => [name, Float32Array.from(p.value.data)] as const));
   const bytes = exportOnnx(model.spec(), params, { opsetVersion: numberFlag(values, 'opset', 17, { min: 13, max: 17, integer: true }) });
-  const path = stringFlag(values, 'onnx');
-  await writeFileAtomically(path, bytes);
+  await writeFileAtomically(path, bytes, outputOptions(values));
   out.result(`wrote ${path} (${kib(bytes.length)})`);
   out.emitJson({ onnx: path, bytes: bytes.length });
 }

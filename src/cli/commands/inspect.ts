@@ -1,4 +1,3 @@
-import { statSync } from 'node:fs';
 import { modelFromRecord } from '../../io/model-adapter.ts';
 import { loadModelFile, readModelFileHeader } from '../../node/model-io.ts';
 import { sparsityReport } from '../../prune/report.ts';
@@ -19,7 +18,7 @@ export async function inspectCommand(argv: string[]): Promise<void> {
   const header = await readModelFileHeader(path);
   const model = modelFromRecord(await loadModelFile(path));
   const report = sparsityReport(model);
-  const fileBytes = statSync(path).size;
+  const fileBytes = header.container.fileSize;
   const params = header.params.map((p) => {
     const layer = report.layers.find((l) => l.name === p.name);
     return { name: p.name, shape: p.shape, encoding: p.encoding, masked: p.hasMask, storedBytes: p.storedBytes, ...(layer ? { nnz: layer.nnz, sparsity: layer.sparsity } : {}) };

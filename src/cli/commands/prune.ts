@@ -5,7 +5,8 @@ import {
 } from '../../prune/index.ts';
 import { sweepPruning } from '../../study/index.ts';
 import { listFlag, numberFlag, numberListFlag, optionalString, parseCommand, stringFlag, UsageError, type OptionSpec } from '../args.ts';
-import { loadData, loadModel, parseEncoding, saveModelTo, trainingReporter } from '../common.ts';
+import { withBackend } from '../../tensor/backend.ts';
+import { FOLLOW_SYMLINKS_HELP, FOLLOW_SYMLINKS_OPTION, loadData, loadModel, outputFlag, outputOptions, parseEncoding, saveModelTo, trainingBackend, trainingBackendHelp, trainingReporter } from '../common.ts';
 import { criteriaHelp, methodFlagSpecs, methodOptionsFromFlags, methodsHelp } from '../method-flags.ts';
 import { createOutput, kib, percent, table } from '../output.ts';
 
@@ -15,8 +16,8 @@ const COMMON_FLAGS: OptionSpec = {
   epochs: { type: 'string' }, scope: { type: 'string' }, granularity: { type: 'string' }, exclude: { type: 'string' },
   candidates: { type: 'string' }, tolerance: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
   optimizer: { type: 'string' }, 'lr-schedule': { type: 'string' }, 'gradient-batches': { type: 'string' }, seed: { type: 'string' },
-  out: { type: 'string' }, encoding: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
-  distill: { type: 'boolean' }, 'distill-alpha': { type: 'string' }, 'distill-temperature': { type: 'string' },
+  out: { type: 'string' }, encoding: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' }, ...FOLLOW_SYMLINKS_OPTION,
+  distill: { type: 'boolean' }, 'distill-alpha': { type: 'string' }, 'distill-temperature': { type: 'string' }, backend: { type: 'string' },
 };
 
 /** `sparsegrad prune --help`, with the methods, their options and the criteria read from the registries. */
@@ -43,8 +44,9 @@ Prunes a trained model, retrains it, and saves the result (CSR-encoded when that
   --distill-alpha A    weight of the label loss, default 0.5;  --distill-temperature T  default 4
   --gradient-batches N mini-batches for gradient-based scores, default 10
   --seed N             default 0
-  --out FILE           where to save the pruned model (atomic write)
-  --encoding NAME      auto (default: CSR when smaller), csr or dense
+${trainingBackendHelp(23)}
+  --out FILE           where to save the pruned model (atomic write; checked before pruning)
+${FOLLOW_SYMLINKS_HELP}  --encoding NAME      auto (default: CSR when smaller), csr or dense
   --json               print one JSON object as the last stdout line
   --quiet              no progress output
 
@@ -96,7 +98,8 @@ export async function pruneCommand(argv: string[]): Promise<void> {
       : {}),
   };
   const encoding = parseEncoding(stringFlag(values, 'encoding', 'auto'));
-  const outPath = optionalString(values, 'out');
+  const outPath = outputFlag(values, 'out');
+  const backend = trainingBackend(values, out);
   const model = await loadModel(stringFlag(values, 'model'));
   const data = loadData(stringFlag(values, 'data', 'digits'), out);
   const before = evaluate(model, data.test);
@@ -108,11 +111,11 @@ export async function pruneCommand(argv: string[]): Promise<void> {
     const candidates = numberListFlag(values, 'candidates', method.sweep!.candidates);
     const tolerance = numberFlag(values, 'tolerance', 0.01, { min: 0, max: 1, exclusiveMax: true });
     out.note(`no --${swept} given: sweeping ${candidates.length} candidates on a validation split (tolerance ${percent(tolerance, 1)})`);
-    sweep = sweepPruning(model, data.train, config, {
+    sweep = withBackend(backend, () => sweepPruning(model, data.train, config, {
       candidates,
       tolerance,
       onRow: (row) => out.note(`  candidate ${row.value}: sparsity ${percent(row.sparsity)}, validation ${percent(row.accuracy)}`),
-    });
+    }));
     const chosen = sweep.chosen ?? sweep.rows[0]!;
     if (sweep.chosen === null) out.note(`no candidate kept validation accuracy within tolerance; using the mildest (${chosen.value})`);
     else out.note(`chosen ${swept} ${chosen.value} (validation ${percent(chosen.accuracy)} vs dense ${percent(sweep.baseline)})`);
@@ -121,11 +124,11 @@ export async function pruneCommand(argv: string[]): Promise<void> {
 
   const reporter = trainingReporter(out, method.name);
   const started = Date.now();
-  const result = runPruning(model, { train: data.train }, config, {
+  const result = withBackend(backend, () => runPruning(model, { train: data.train }, config, {
     onNote: (text) => out.note(text),
     onProgress: (e) => reporter.onProgress(e),
     onEpoch: (s) => reporter.onEpoch(s),
-  });
+  }));
   out.endProgress();
   const after = evaluate(result.model, data.test);
   const report = sparsityReport(result.model);
@@ -140,6 +143,7 @@ export async function pruneCommand(argv: string[]): Promise<void> {
     granularity: stringFlag(values, 'granularity', 'weight'),
     epochs: config.epochs,
     seconds: (Date.now() - started) / 1000,
+    backend,
     layers: report.layers,
     total: report.total,
     options,
@@ -148,7 +152,8 @@ export async function pruneCommand(argv: string[]): Promise<void> {
   };
   if (outPath !== undefined) {
     const bytes = await saveModelTo(outPath, result.model, encoding, {
-      training: { command: 'prune', method: method.name, criterion: config.criterion, sparsity: result.sparsity, epochs: config.epochs, seed: config.seed, testAccuracy: after.accuracy },
+      training: { command: 'prune', method: method.name, criterion: config.criterion, sparsity: result.sparsity, epochs: config.epochs, seed: config.seed, backend, testAccuracy: after.accuracy },
+      ...outputOptions(values),
     });
     summary['out'] = outPath;
     summary['fileBytes'] = bytes;

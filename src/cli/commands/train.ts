@@ -1,10 +1,10 @@
 import { makeOptimizer } from '../../nn/optim/make.ts';
 import { constantLR, cosineLR, stepLR, type LRSchedule } from '../../nn/optim/schedule.ts';
-import { mlp, parseArchitecture, type Activation } from '../../nn/build.ts';
+import { mlp, mlpSpec, parseArchitecture, type Activation } from '../../nn/build.ts';
 import type { InitScheme } from '../../nn/init.ts';
 import { evaluate, fit } from '../../nn/train.ts';
 import { numberFlag, optionalString, parseCommand, stringFlag, UsageError } from '../args.ts';
-import { loadData, parseEncoding, saveModelTo, trainingReporter } from '../common.ts';
+import { checkArchitecture, FOLLOW_SYMLINKS_HELP, FOLLOW_SYMLINKS_OPTION, loadData, outputFlag, outputOptions, parseEncoding, saveModelTo, trainingBackend, trainingBackendHelp, trainingReporter } from '../common.ts';
 import { createOutput, kib, percent } from '../output.ts';
 
 export const TRAIN_HELP = `usage: sparsegrad train [options]
@@ -21,8 +21,9 @@ Trains a multi-layer perceptron and saves it (safetensors file).
   --schedule NAME    constant (default), cosine, or step (×0.1 every third of the epochs)
   --init NAME        he (default), glorot or torch
   --seed S           seed of initialisation and shuffling, default 0
-  --out FILE         where to save the model (atomic write); omitted: not saved
-  --json             print one JSON object (the result) as the last stdout line
+${trainingBackendHelp(21)}
+  --out FILE         where to save the model (atomic write; checked before training); omitted: not saved
+${FOLLOW_SYMLINKS_HELP}  --json             print one JSON object (the result) as the last stdout line
   --quiet            no progress output
 `;
 
@@ -30,7 +31,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const { values } = parseCommand(argv, {
     data: { type: 'string' }, arch: { type: 'string' }, activation: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' },
     lr: { type: 'string' }, optimizer: { type: 'string' }, schedule: { type: 'string' }, init: { type: 'string' }, seed: { type: 'string' },
-    out: { type: 'string' }, encoding: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
+    out: { type: 'string' }, encoding: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' }, ...FOLLOW_SYMLINKS_OPTION,
   });
   const out = createOutput({ json: values['json'] === true, quiet: values['quiet'] === true });
   const epochs = numberFlag(values, 'epochs', 20, { min: 1, integer: true });
@@ -41,7 +42,10 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const activation = stringFlag(values, 'activation', 'relu') as Activation;
   const init = stringFlag(values, 'init', 'he') as InitScheme;
   const encoding = parseEncoding(stringFlag(values, 'encoding', 'auto'));
-  const outPath = optionalString(values, 'out');
+  // Everything that can refuse the run is checked before the data is loaded and training starts.
+  checkArchitecture(mlpSpec(widths, activation), '--arch');
+  const outPath = outputFlag(values, 'out');
+  const backend = trainingBackend(values, out);
   const data = loadData(stringFlag(values, 'data', 'digits'), out);
   if (widths[0] !== data.train.features) throw new UsageError(`--arch starts with ${widths[0]} inputs but ${data.train.name} has ${data.train.features} features`);
   if (widths[widths.length - 1]! < data.train.numClasses) throw new UsageError(`--arch ends with ${widths[widths.length - 1]} outputs but the data has ${data.train.numClasses} classes`);
@@ -49,11 +53,12 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const model = mlp(widths, { seed, activation, init });
   const optimizer = makeOptimizer(stringFlag(values, 'optimizer', 'adam'), model.parameters(), lr);
   const schedule = makeSchedule(stringFlag(values, 'schedule', 'constant'), epochs);
-  out.note(`training ${widths.join('-')} (${model.parameterCount()} parameters) for ${epochs} epochs, batch ${batchSize}, lr ${lr}, seed ${seed}`);
+  out.note(`training ${widths.join('-')} (${model.parameterCount()} parameters) for ${epochs} epochs, batch ${batchSize}, lr ${lr}, seed ${seed}, on ${backend}`);
   const started = Date.now();
-  const history = fit(model, data.train, { epochs, batchSize, optimizer, schedule, seed, ...trainingReporter(out, 'train') });
+  const history = fit(model, data.train, { epochs, batchSize, optimizer, schedule, seed, backend, ...trainingReporter(out, 'train') });
   const trainSeconds = (Date.now() - started) / 1000;
   out.endProgress();
+  if (history.backend !== backend && history.backendNote !== undefined) out.note(history.backendNote);
   const test = evaluate(model, data.test);
   const result: Record<string, unknown> = {
     testAccuracy: test.accuracy,
@@ -64,11 +69,13 @@ export async function trainCommand(argv: string[]): Promise<void> {
     architecture: widths.join('-'),
     data: data.train.name,
     seed,
+    backend: history.backend,
     history: history.epochs.map((e) => ({ epoch: e.epoch, loss: e.loss, trainAccuracy: e.accuracy, seconds: e.seconds })),
   };
   if (outPath !== undefined) {
     const bytes = await saveModelTo(outPath, model, encoding, {
-      training: { command: 'train', data: data.train.name, epochs, batchSize, lr, optimizer: values['optimizer'] ?? 'adam', seed, testAccuracy: test.accuracy },
+      training: { command: 'train', data: data.train.name, epochs, batchSize, lr, optimizer: values['optimizer'] ?? 'adam', seed, backend: history.backend, testAccuracy: test.accuracy },
+      ...outputOptions(values),
     });
     result['out'] = outPath;
     result['fileBytes'] = bytes;

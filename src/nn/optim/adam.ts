@@ -1,4 +1,6 @@
 import type { FloatArray } from '../../tensor/tensor.ts';
+import { simdAdam } from '../../tensor/wasm/simd-kernels.ts';
+import type { SimdInstance } from '../../tensor/wasm/instance.ts';
 import type { Parameter } from '../parameter.ts';
 import { checkNonNegative, checkUnitInterval, Optimizer } from './optimizer.ts';
 
@@ -55,6 +57,11 @@ export class Adam extends Optimizer {
       v[i] = vi;
       w[i] = wi - (stepSize * mi) / (Math.sqrt(vi) / sqrtCorrection2 + eps);
     }
+  }
+
+  protected override simdUpdate(simd: SimdInstance, w: Float32Array, g: Float32Array, state: Float32Array[], mask: Uint8Array | null, step: number): void {
+    const { lr, beta1, beta2, eps, weightDecay, decoupled } = this;
+    simdAdam(simd, w.length, w, g, state[0]!, state[1]!, mask, { lr, beta1, beta2, eps, weightDecay, decoupled, step });
   }
 
   /**

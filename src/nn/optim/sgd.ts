@@ -1,5 +1,7 @@
 import { ConfigError } from '../../errors.ts';
 import type { FloatArray } from '../../tensor/tensor.ts';
+import { simdSgd } from '../../tensor/wasm/simd-kernels.ts';
+import type { SimdInstance } from '../../tensor/wasm/instance.ts';
 import type { Parameter } from '../parameter.ts';
 import { checkNonNegative, checkUnitInterval, Optimizer } from './optimizer.ts';
 
@@ -42,5 +44,10 @@ export class SGD extends Optimizer {
       }
       w[i] = w[i]! - lr * d;
     }
+  }
+
+  protected override simdUpdate(simd: SimdInstance, w: Float32Array, g: Float32Array, state: Float32Array[], mask: Uint8Array | null): void {
+    const { lr, momentum, nesterov, weightDecay } = this;
+    simdSgd(simd, w.length, w, g, state[0] ?? null, mask, { lr, momentum, nesterov, weightDecay });
   }
 }

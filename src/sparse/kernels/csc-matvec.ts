@@ -42,9 +42,13 @@ export function cscMatvecSkipZeros(
   if (relu) for (let i = 0; i < nRows; i++) if (y[i]! < 0) y[i] = 0;
 }
 
-/** Number of non-zero entries of x[0..n): what decides between the gather (CSR) and skip-zeros (CSC) kernels. */
-export function countNonZeros(n: number, x: FloatArray): number {
+/**
+ * Number of non-zero entries of x[offset .. offset+n) (NaN counts as non-zero): what decides between the
+ * gather (CSR) and skip-zeros (CSC) kernels. Complexity: O(n).
+ */
+export function countNonZeros(n: number, x: FloatArray, offset = 0): number {
   let count = 0;
-  for (let j = 0; j < n; j++) if (x[j] !== 0) count++;
+  const end = offset + n;
+  for (let j = offset; j < end; j++) if (x[j] !== 0) count++;
   return count;
 }

@@ -1,0 +1,1 @@
+export { compileModel, inferenceLayers } from './compile-model.ts';

@@ -1,0 +1,80 @@
+import type { WasmMemory } from '../../../wasm/runtime.ts';
+
+/*
+ * A bump allocator over one WebAssembly.Memory: the wasm backend places weights at compile time and
+ * activation buffers when it builds a plan, and never frees (a model's memory lives as long as the model).
+ * Growing the memory replaces its ArrayBuffer, so typed-array views are always taken through `f32()` /
+ * `i32()`, which re-create them only after a growth.
+ */
+export class WasmArena {
+  private top = 64; // address 0 stays unused, so a forgotten address shows up as wrong output, not as data
+  private f32View: Float32Array;
+  private i32View: Int32Array;
+
+  constructor(readonly memory: WasmMemory) {
+    this.f32View = new Float32Array(memory.buffer);
+    this.i32View = new Int32Array(memory.buffer);
+  }
+
+  /** Bytes in use. */
+  get bytes(): number {
+    return this.top;
+  }
+
+  /** The byte address of `bytes` fresh zeroed bytes, 64-byte aligned (a cache line; v128 loads need 16). */
+  alloc(bytes: number): number {
+    const start = this.top;
+    this.top += Math.ceil(Math.max(bytes, 1) / 64) * 64;
+    const missing = this.top - this.memory.buffer.byteLength;
+    if (missing > 0) this.memory.grow(Math.ceil(missing / 65536));
+    return start;
+  }
+
+  /** A copy of `data` in the memory; returns its byte address. */
+  allocF32(data: ArrayLike<number>): number {
+    const address = this.alloc(4 * data.length);
+    this.f32().set(data, address / 4);
+    return address;
+  }
+
+  /** A copy of `data` as int32 in the memory; returns its byte address. */
+  allocI32(data: ArrayLike<number>): number {
+    const address = this.alloc(4 * data.length);
+    this.i32().set(data, address / 4);
+    return address;
+  }
+
+  /** A float32 view of the whole memory, current after any growth. */
+  f32(): Float32Array {
+    if (this.f32View.buffer !== this.memory.buffer) this.f32View = new Float32Array(this.memory.buffer);
+    return this.f32View;
+  }
+
+  /** An int32 view of the whole memory, current after any growth. */
+  i32(): Int32Array {
+    if (this.i32View.buffer !== this.memory.buffer) this.i32View = new Int32Array(this.memory.buffer);
+    return this.i32View;
+  }
+}
+
+/**
+ * A CSR matrix placed in the arena, in the form the sparse kernels read (kernels.ts): byte addresses of the
+ * row pointers, of the column indices pre-scaled for spmmPanel16 (col·64) and for spmv (col·4), and of the
+ * values.
+ */
+export interface PlacedCsr {
+  indptr: number;
+  panelOffsets: number;
+  vectorOffsets: number;
+  values: number;
+}
+
+/** Copies `csr` into the arena in the form of PlacedCsr; returns the addresses. */
+export function placeCsr(arena: WasmArena, csr: { indptr: Int32Array; indices: Int32Array; values: Float32Array }): PlacedCsr {
+  return {
+    indptr: arena.allocI32(csr.indptr),
+    panelOffsets: arena.allocI32(csr.indices.map((c) => c * 64)),
+    vectorOffsets: arena.allocI32(csr.indices.map((c) => c * 4)),
+    values: arena.allocF32(csr.values),
+  };
+}

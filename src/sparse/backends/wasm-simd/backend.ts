@@ -1,0 +1,26 @@
+import { UnsupportedError } from '../../../errors.ts';
+import type { InferenceBackend } from '../../inference/backend.ts';
+import { WasmArena } from './arena.ts';
+import { WASM_COST_MODEL } from './cost-model.ts';
+import { instantiateKernels, wasmSimdSupported } from './kernels.ts';
+import { placeLayers, WasmSparseModel } from './model.ts';
+
+/**
+ * The WebAssembly SIMD backend: kernels the library assembles itself (kernels.ts), float32 weights and
+ * accumulation in the model's own WebAssembly.Memory; needs an engine with WebAssembly SIMD.
+ */
+export const wasmSimdBackend: InferenceBackend<WasmSparseModel> = {
+  name: 'wasm-simd',
+  description: 'WebAssembly SIMD kernels (float32; Node ≥ 16.4 and current browsers)',
+  requirement: 'WebAssembly with SIMD',
+  supported: wasmSimdSupported,
+  strategies: ['auto', 'dense', 'csr'],
+  costModel: WASM_COST_MODEL,
+  compile(layers, { strategy, maxPlans }) {
+    const instance = instantiateKernels();
+    // compileInference checks supported() first; this guards a direct call.
+    if (instance === null) throw new UnsupportedError("backend 'wasm-simd' needs WebAssembly with SIMD, which this JavaScript engine does not provide");
+    const arena = new WasmArena(instance.memory);
+    return new WasmSparseModel(placeLayers(arena, layers), strategy, arena, instance.kernels, maxPlans);
+  },
+};
