@@ -11,13 +11,13 @@ export const LR_SCHEDULES = ['constant', 'cosine', 'hold-cosine'] as const;
 export type LrScheduleName = (typeof LR_SCHEDULES)[number];
 
 /** The names of the built-in methods (users may register more; see `pruningMethods()`). */
-export type BuiltinMethodName = 'oneshot' | 'iterative' | 'gradual' | 'snip' | 'threshold' | 'topk' | 'l1' | 'dns' | 'rigl';
+export type BuiltinMethodName = 'oneshot' | 'iterative' | 'gradual' | 'snip' | 'threshold' | 'threshold-dynamic' | 'topk' | 'l1' | 'dns' | 'dns-scheduled' | 'rigl';
 /** A method name: a built-in one, or one a user registered. */
 export type MethodName = BuiltinMethodName | (string & {});
 
 /**
  * One pruning run: the settings every method shares, plus the chosen method's own `options`
- * (e.g. `{ rounds: 3 }` for iterative, `{ threshold: 1.5 }` for threshold; see each method's option specs
+ * (e.g. `{ rounds: 3 }` for iterative, `{ threshold: 1.5 }` for threshold, `{ lambda: 1e-4 }` for l1; see each method's option specs
  * or `sparsegrad prune --help`).
  */
 export interface PruneConfig {
@@ -31,7 +31,11 @@ export interface PruneConfig {
   granularity: Granularity;
   /** Layers to leave dense ("layers.4" or "layers.4.weight"). */
   exclude?: readonly string[];
-  /** Per-layer sparsities by parameter name; those layers are pruned on their own. */
+  /**
+   * Per-layer final sparsities by parameter name; those layers are pruned on their own, along the method's
+   * schedule (gradual, iterative). Refused with N:M and neuron granularity and by methods whose sparsity is
+   * an outcome.
+   */
   overrides?: Readonly<Record<string, number>>;
   /** Training epochs during or after pruning (the epoch budget every method gets). */
   epochs: number;

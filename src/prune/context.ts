@@ -1,4 +1,4 @@
-import type { Dataset } from '../data/dataset.ts';
+import { subset, type Dataset } from '../data/dataset.ts';
 import { buildModel } from '../nn/build.ts';
 import { makeOptimizer } from '../nn/optim/make.ts';
 import { constantLR, cosineLR, type LRSchedule } from '../nn/optim/schedule.ts';
@@ -6,13 +6,13 @@ import type { Sequential } from '../nn/sequential.ts';
 import { fit, type EpochStats, type LossFn, type TrainingHooks } from '../nn/train.ts';
 import { Rng } from '../tensor/rng.ts';
 import { criterionByName, importanceScores, type Criterion } from './criteria.ts';
-import { collectGradientStats, type GradientStats } from './gradient-stats.ts';
-import type { PruningContext, RandomStreams, ScoreOptions, TrainPhaseOptions } from './method.ts';
+import { collectGradientStats, GradientStats, gradientStatsHook } from './gradient-stats.ts';
+import type { PruningContext, RandomStreams, ScoreOptions, SelectStepOptions, TrainPhaseOptions } from './method.ts';
 import type { PruneConfig } from './config.ts';
 import type { PruneCallbacks } from './run.ts';
 import { applyMaskPlan, computeMasks, type MaskPlan } from './select.ts';
 import { shrinkNeurons } from './shrink.ts';
-import { findTargets, targetsSparsity, type PruneTarget } from './targets.ts';
+import { findTargets, type PruneTarget } from './targets.ts';
 
 /** Everything `runPruning` has prepared for one run. */
 export interface ContextSetup {
@@ -40,6 +40,8 @@ export class RunContext implements PruningContext {
   private working: Sequential;
   private currentTargets: PruneTarget[];
   private shrunk = false;
+  /** The targets' weight count before any neuron was removed: what a shrunk model's sparsity is measured against. */
+  private readonly initialWeights: number;
 
   constructor(private readonly setup: ContextSetup) {
     this.config = setup.config;
@@ -49,6 +51,7 @@ export class RunContext implements PruningContext {
     this.batchesPerEpoch = Math.ceil(setup.data.train.count / setup.config.batchSize);
     this.working = setup.model;
     this.currentTargets = this.findTargets();
+    this.initialWeights = this.currentTargets.reduce((n, t) => n + t.weight.value.size, 0);
   }
 
   get model(): Sequential {
@@ -61,18 +64,34 @@ export class RunContext implements PruningContext {
 
   train(epochs: number, phase: string, hooks: readonly TrainingHooks[] = [], options: TrainPhaseOptions = {}): void {
     if (epochs <= 0) return;
-    const { config, data, loss, callbacks, history } = this.setup;
+    const { config } = this.setup;
     const maskEpochs = options.maskEpochs ?? 0;
     const schedule: LRSchedule =
       config.lrSchedule === 'cosine' ? cosineLR(epochs)
       : config.lrSchedule === 'hold-cosine' ? cosineLR(epochs, 0, maskEpochs < epochs ? maskEpochs : 0)
       : constantLR;
-    fit(this.working, data.train, {
+    this.fitPhase(this.setup.data.train, epochs, phase, hooks, schedule, this.random.order.nextUint32());
+  }
+
+  warmUp(stats: GradientStats): void {
+    const { config, data } = this.setup;
+    const steps = config.gradientBatches ?? 10;
+    const size = Math.min(config.batchSize, data.train.count);
+    const rng = this.random.scores;
+    const indices = Int32Array.from({ length: steps * size }, () => rng.int(data.train.count));
+    // One epoch over `steps` mini-batches of `size` random samples is exactly `steps` optimizer steps.
+    this.fitPhase(subset(data.train, indices, `${data.train.name} (score warm-up)`), 1, 'score warm-up', [gradientStatsHook(stats)], constantLR, rng.nextUint32(), size);
+  }
+
+  /** One training phase with the run's optimizer, loss and callbacks. */
+  private fitPhase(train: Dataset, epochs: number, phase: string, hooks: readonly TrainingHooks[], schedule: LRSchedule, seed: number, batchSize = this.config.batchSize): void {
+    const { config, data, loss, callbacks, history } = this.setup;
+    fit(this.working, train, {
       epochs,
-      batchSize: config.batchSize,
+      batchSize,
       optimizer: makeOptimizer(config.optimizer ?? 'adam', this.working.parameters(), config.lr),
       schedule,
-      seed: this.random.order.nextUint32(),
+      seed,
       hooks,
       ...(loss === undefined ? {} : { loss }),
       ...(data.validation === undefined ? {} : { validation: data.validation }),
@@ -86,6 +105,11 @@ export class RunContext implements PruningContext {
 
   gradientStats(criterion: Criterion = this.criterion): GradientStats | null {
     if (!criterion.needsGradients) return null;
+    if (criterion.fromTraining === true) {
+      const stats = GradientStats.forTargets(this.currentTargets);
+      this.warmUp(stats);
+      return stats;
+    }
     const { config, data } = this.setup;
     return collectGradientStats(this.working, this.currentTargets, data.train, {
       batches: config.gradientBatches ?? 10,
@@ -97,16 +121,17 @@ export class RunContext implements PruningContext {
   scores(options: ScoreOptions = {}): Map<PruneTarget, Float64Array> {
     const criterion = options.criterion === undefined ? this.criterion : criterionByName(options.criterion);
     const stats = options.stats !== undefined ? options.stats : this.gradientStats(criterion);
-    return new Map(this.currentTargets.map((t) => [t, importanceScores(criterion.name, t, stats, this.random.scores)] as const));
+    return new Map(this.currentTargets.map((t) => [t, importanceScores(criterion.name, t, stats, this.random.scores, this.config.granularity)] as const));
   }
 
-  select(scores: ReadonlyMap<PruneTarget, Float64Array>, sparsity: number): MaskPlan {
+  select(scores: ReadonlyMap<PruneTarget, Float64Array>, sparsity: number, options: SelectStepOptions = {}): MaskPlan {
     const { scope, granularity, overrides } = this.config;
-    return computeMasks(this.currentTargets, scores, { sparsity, scope, granularity, ...(overrides === undefined ? {} : { overrides }) });
+    return computeMasks(this.currentTargets, scores, { sparsity, scope, granularity, ...(overrides === undefined ? {} : { overrides }), ...options });
   }
 
-  pruneTo(sparsity: number, options: ScoreOptions = {}): MaskPlan {
-    const plan = this.select(this.scores(options), sparsity);
+  pruneTo(sparsity: number, options: ScoreOptions & Pick<SelectStepOptions, 'overrideAt'> = {}): MaskPlan {
+    const { overrideAt, ...scoring } = options;
+    const plan = this.select(this.scores(scoring), sparsity, overrideAt === undefined ? {} : { overrideAt });
     applyMaskPlan(plan);
     return plan;
   }
@@ -125,7 +150,15 @@ export class RunContext implements PruningContext {
   }
 
   currentSparsity(): number {
-    return targetsSparsity(this.currentTargets);
+    // After neuron removal the targets are smaller: count the removed weights as pruned.
+    let size = 0;
+    let zeros = 0;
+    for (const t of this.currentTargets) {
+      const w = t.weight.value.data;
+      size += w.length;
+      for (let i = 0; i < w.length; i++) if (w[i] === 0) zeros++;
+    }
+    return this.initialWeights === 0 ? 0 : (zeros + this.initialWeights - size) / this.initialWeights;
   }
 
   note(text: string): void {

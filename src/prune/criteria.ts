@@ -1,6 +1,8 @@
 import { ConfigError } from '../errors.ts';
 import type { Rng } from '../tensor/rng.ts';
+import { assertFiniteScores } from './finite.ts';
 import type { GradientStats } from './gradient-stats.ts';
+import type { Granularity } from './granularity.ts';
 import type { PruneTarget } from './targets.ts';
 
 /**
@@ -12,7 +14,9 @@ import type { PruneTarget } from './targets.ts';
  *   gradient          mean over batches of |∂L/∂w|          the classic gradient-magnitude criterion
  *   gradient-squared  mean over batches of (∂L/∂w)²         (diagonal Fisher information)
  *   taylor            mean over batches of |w·∂L/∂w|        first-order Taylor, Molchanov et al. 2017/2019
- *   movement          −Σ_steps w·∂L/∂w                      Sanh et al. 2020 (weights moving away from 0)
+ *                     (a neuron: of (Σ_row w·∂L/∂w + b·∂L/∂b)²)
+ *   taylor-signed     mean over batches of −w·∂L/∂w         signed first-order Taylor (weights held fixed)
+ *   movement          −Σ over training steps of w·∂L/∂w     Sanh et al. 2020 (weights moving away from 0)
  *   snip              |w · Σ_batches ∂L/∂w|                 connection sensitivity, Lee et al. 2019
  *   random            uniform noise                         a control
  *
@@ -24,12 +28,17 @@ import type { PruneTarget } from './targets.ts';
  * pruning method, the CLI and the comparison grid look criteria up there by name.
  */
 
-/** What a score function may read besides the weights: gradient statistics (if it needs them) and a seeded stream. */
+/** What a score function may read besides the weights: gradient statistics (if it needs them), a seeded stream, the unit. */
 export interface ScoreInputs {
   /** Gradient statistics over some mini-batches; null for criteria that do not need them. */
   readonly stats: GradientStats | null;
   /** The run's stream for score draws (the `random` criterion); same seed, same scores. */
   readonly rng: Rng;
+  /**
+   * The unit being pruned. Selection scores a unit by the mean of its weights' scores; a criterion with a
+   * score of its own for whole neurons gives every weight of a row that neuron's score (Taylor does).
+   */
+  readonly granularity: Granularity;
 }
 
 /** Scores every weight of `target` (a Float64Array of `target.weight.value.size`, row-major like the weight). */
@@ -48,11 +57,18 @@ export interface Criterion {
    * afresh after each mask update (movement: S = −Σ_t w·∂L/∂w over all steps so far). Default false.
    */
   readonly cumulative?: boolean;
+  /**
+   * Its statistics only mean something over training steps that move the weights (movement): a gradient
+   * pass then fine-tunes for its mini-batches and keeps the steps (`PruningContext.warmUp`), iterative
+   * pruning also accumulates over each round's retraining, and gradual pruning scores pruned weights too
+   * (straight through) and lets them return. Default false.
+   */
+  readonly fromTraining?: boolean;
   readonly score: ScoreFn;
 }
 
 /** The names of the built-in criteria, in the order help texts list them. */
-export const CRITERIA = ['magnitude', 'gradient', 'gradient-squared', 'taylor', 'movement', 'snip', 'random'] as const;
+export const CRITERIA = ['magnitude', 'gradient', 'gradient-squared', 'taylor', 'taylor-signed', 'movement', 'snip', 'random'] as const;
 /** One of `CRITERIA`. */
 export type BuiltinCriterionName = (typeof CRITERIA)[number];
 /** A criterion name: a built-in one, or one a user registered. */
@@ -66,6 +82,20 @@ function meanOf(kind: 'absGrad' | 'sqGrad' | 'absWeightGrad'): ScoreFn {
   };
 }
 
+/**
+ * Molchanov et al. (2019): a neuron's importance is the squared first-order change of the loss when its whole
+ * group — the row of weights and the bias — is removed, (Σ_s g_s·w_s)², averaged over mini-batches. (For a
+ * ReLU neuron the group sum is Σ over the batch of activation × ∂L/∂activation, Molchanov et al. 2017's
+ * criterion.) Every weight of the row gets the neuron's score, so the row's mean is that score.
+ */
+function neuronTaylor(target: PruneTarget, stats: GradientStats): Float64Array {
+  const perNeuron = stats.neuronSum(target.weight);
+  const scores = new Float64Array(target.weight.value.size);
+  const cols = perNeuron.length === 0 ? 0 : scores.length / perNeuron.length;
+  perNeuron.forEach((sum, r) => scores.fill(sum / stats.batches, r * cols, (r + 1) * cols));
+  return scores;
+}
+
 /** The built-in criteria, one score function each. */
 export const BUILTIN_CRITERIA: Readonly<Record<BuiltinCriterionName, Criterion>> = {
   magnitude: {
@@ -74,9 +104,16 @@ export const BUILTIN_CRITERIA: Readonly<Record<BuiltinCriterionName, Criterion>>
   },
   gradient: { name: 'gradient', summary: 'mean over batches of |∂L/∂w|', needsGradients: true, score: meanOf('absGrad') },
   'gradient-squared': { name: 'gradient-squared', summary: 'mean over batches of (∂L/∂w)², the diagonal Fisher', needsGradients: true, score: meanOf('sqGrad') },
-  taylor: { name: 'taylor', summary: 'mean over batches of |w·∂L/∂w|, first-order Taylor (Molchanov et al.)', needsGradients: true, score: meanOf('absWeightGrad') },
+  taylor: {
+    name: 'taylor', summary: 'mean over batches of |w·∂L/∂w|; a neuron: of (Σ_row w·∂L/∂w + b·∂L/∂b)² (Molchanov et al. 2017/2019)', needsGradients: true,
+    score: (target, inputs) => (inputs.granularity.kind === 'neuron' ? neuronTaylor(target, inputs.stats!) : meanOf('absWeightGrad')(target, inputs)),
+  },
+  'taylor-signed': {
+    name: 'taylor-signed', summary: 'mean over batches of −w·∂L/∂w with the weights held fixed: the signed first-order estimate of the loss increase if w is removed', needsGradients: true,
+    score: (target, { stats }) => Float64Array.from(stats!.sum('weightGrad', target.weight), (v) => -v / stats!.batches),
+  },
   movement: {
-    name: 'movement', summary: '−Σ over steps of w·∂L/∂w (Sanh et al. 2020)', needsGradients: true, cumulative: true,
+    name: 'movement', summary: '−Σ over training steps of w·∂L/∂w (Sanh et al. 2020), accumulated while the weights train', needsGradients: true, cumulative: true, fromTraining: true,
     score: (target, { stats }) => Float64Array.from(stats!.sum('weightGrad', target.weight), (v) => -v),
   },
   snip: {
@@ -139,17 +176,20 @@ export function needsGradients(criterion: CriterionName): boolean {
 }
 
 /**
- * Importance of every weight of `target` under `criterion`. Throws ConfigError if a gradient criterion
- * gets no statistics, or a score function returns the wrong number of scores.
+ * Importance of every weight of `target` under `criterion`, for pruning units of `granularity` (default
+ * single weights). Throws ConfigError if a gradient criterion
+ * gets no statistics, or a score function returns the wrong number of scores; NonFiniteError (naming the
+ * layer and index) if a score is NaN or infinite.
  */
-export function importanceScores(criterion: CriterionName, target: PruneTarget, stats: GradientStats | null, rng: Rng): Float64Array {
+export function importanceScores(criterion: CriterionName, target: PruneTarget, stats: GradientStats | null, rng: Rng, granularity: Granularity = { kind: 'weight' }): Float64Array {
   const c = criterionByName(criterion);
   if (c.needsGradients && (stats === null || stats.batches === 0)) {
     throw new ConfigError(`criterion '${c.name}' needs gradient statistics (run a gradient pass over some batches first)`);
   }
-  const scores = c.score(target, { stats: c.needsGradients ? stats : null, rng });
+  const scores = c.score(target, { stats: c.needsGradients ? stats : null, rng, granularity });
   if (!(scores instanceof Float64Array) || scores.length !== target.weight.value.size) {
     throw new ConfigError(`criterion '${c.name}' returned ${scores instanceof Float64Array ? scores.length : 'no Float64Array of'} scores for ${target.name}, which has ${target.weight.value.size} weights`);
   }
+  assertFiniteScores(scores, `criterion '${c.name}' scored ${target.name}`);
   return scores;
 }

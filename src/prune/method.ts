@@ -1,3 +1,4 @@
+import type { Parameter } from '../nn/parameter.ts';
 import type { Sequential } from '../nn/sequential.ts';
 import type { TrainingHooks } from '../nn/train.ts';
 import type { Rng } from '../tensor/rng.ts';
@@ -101,6 +102,21 @@ export interface ScoreOptions {
   readonly stats?: GradientStats | null;
 }
 
+/** How one selection step departs from the run's settings (see `SelectOptions`). */
+export interface SelectStepOptions {
+  /**
+   * Where a layer with a per-layer override is at this step, given its final sparsity (default: the override
+   * itself). A method that reaches its sparsity in steps passes its schedule, so the layer follows the same
+   * curve to its own target.
+   */
+  readonly overrideAt?: (finalSparsity: number) => number;
+  /**
+   * The masks to select from (default: the current masks): for methods that let pruned weights return, the
+   * masks from before their run. Units pruned there stay pruned.
+   */
+  readonly previous?: ReadonlyMap<Parameter, Uint8Array | null>;
+}
+
 /** What `runPruning` gives a method: the model, its prunable weights, training, scoring and selection. */
 export interface PruningContext {
   /** The run's common settings, with defaults filled in. */
@@ -122,22 +138,34 @@ export interface PruningContext {
    * recorded under `phase`.
    */
   train(epochs: number, phase: string, hooks?: readonly TrainingHooks[], options?: TrainPhaseOptions): void;
-  /** A gradient pass for `criterion` (default: the configured one); null if it needs no gradients. */
+  /**
+   * A gradient pass for `criterion` (default: the configured one); null if it needs no gradients. For a
+   * criterion whose statistics come from training (movement), the pass is a `warmUp`: the weights move.
+   */
   gradientStats(criterion?: Criterion): GradientStats | null;
+  /**
+   * Fine-tunes for `config.gradientBatches` optimizer steps on as many random mini-batches and accumulates
+   * `stats` over them; the steps are kept (phase 'score warm-up'). For criteria that only training steps can
+   * give (movement). Its batches are drawn from the scores stream, so later phases keep their batch order.
+   */
+  warmUp(stats: GradientStats): void;
   /** Importance scores of every target under the configured criterion (or `options.criterion`). */
   scores(options?: ScoreOptions): Map<PruneTarget, Float64Array>;
   /**
    * New masks for `sparsity` from `scores`, by the run's scope, granularity and per-layer overrides
    * (`computeMasks`): the one place where this run decides which weights go. Installs nothing.
    */
-  select(scores: ReadonlyMap<PruneTarget, Float64Array>, sparsity: number): MaskPlan;
-  /** Scores, selects for `sparsity` and installs the masks (masks only shrink). Returns the plan. */
-  pruneTo(sparsity: number, options?: ScoreOptions): MaskPlan;
+  select(scores: ReadonlyMap<PruneTarget, Float64Array>, sparsity: number, options?: SelectStepOptions): MaskPlan;
+  /**
+   * Scores, selects for `sparsity` and installs the masks (masks only shrink). Returns the plan. A method
+   * that prunes in steps passes `overrideAt` (see `SelectStepOptions`).
+   */
+  pruneTo(sparsity: number, options?: ScoreOptions & Pick<SelectStepOptions, 'overrideAt'>): MaskPlan;
   /** Replaces the model by a fresh initialisation (seeded by `config.seed`), as pruning at initialisation needs. */
   reinitialize(): void;
   /** With neuron granularity (and `config.shrink` not false): removes dead neurons; a no-op otherwise or when done. */
   shrink(): void;
-  /** Fraction of the targets' weights that are zero now. */
+  /** Fraction of the targets' weights that are zero now, or gone (neurons removed by `shrink`). */
   currentSparsity(): number;
   /** Records a human-readable note on what the method does. */
   note(text: string): void;

@@ -20,7 +20,7 @@ export interface PruneStepOptions {
  * plan. Throws ConfigError for a bad sparsity, an unknown criterion, or a gradient criterion without stats.
  */
 export function pruneTargets(targets: readonly PruneTarget[], sparsity: number, options: PruneStepOptions): MaskPlan {
-  const scores = new Map(targets.map((t) => [t, importanceScores(options.criterion, t, options.stats ?? null, options.rng)] as const));
+  const scores = new Map(targets.map((t) => [t, importanceScores(options.criterion, t, options.stats ?? null, options.rng, options.granularity)] as const));
   const plan = computeMasks(targets, scores, {
     sparsity,
     scope: options.scope,

@@ -1,11 +1,11 @@
+import type { Parameter } from '../nn/parameter.ts';
 import type { TrainingHooks } from '../nn/train.ts';
 import { Tensor } from '../tensor/tensor.ts';
-import type { PruneTarget } from './targets.ts';
 
 /**
  * Masks that may give pruned weights back, for methods where that is the point: sparse optimization
  * (iterative hard thresholding, ISTA) and prune-and-splice (Dynamic Network Surgery). While they train,
- * the targets carry `Parameter.updatePruned`, so the optimizer updates every weight; after each step the
+ * the parameters (the targets' weights, and for DNS their biases too) carry `Parameter.updatePruned`, so the optimizer updates every weight; after each step the
  * method selects a new mask from the updated weights and `install`s it, which zeroes what it prunes.
  *
  * Two flavours of "updated weights":
@@ -17,14 +17,13 @@ import type { PruneTarget } from './targets.ts';
  * are reset to zero before every decision and masked out of every installed mask.
  */
 export class RegrowingMasks {
-  private readonly starting = new Map<PruneTarget, Uint8Array | null>();
-  private readonly dense = new Map<PruneTarget, { readonly dense: Tensor; readonly effective: Tensor }>();
+  private readonly starting = new Map<Parameter, Uint8Array | null>();
+  private readonly dense = new Map<Parameter, { readonly dense: Tensor; readonly effective: Tensor }>();
 
-  constructor(readonly targets: readonly PruneTarget[], options: { shadow?: boolean } = {}) {
-    for (const t of targets) {
-      const p = t.weight;
-      this.starting.set(t, p.mask === null ? null : Uint8Array.from(p.mask));
-      if (options.shadow === true) this.dense.set(t, { dense: new Tensor(Float32Array.from(p.value.data), p.value.shape), effective: p.value });
+  constructor(readonly params: readonly Parameter[], options: { shadow?: boolean } = {}) {
+    for (const p of params) {
+      this.starting.set(p, p.mask === null ? null : Uint8Array.from(p.mask));
+      if (options.shadow === true) this.dense.set(p, { dense: new Tensor(Float32Array.from(p.value.data), p.value.shape), effective: p.value });
       p.updatePruned = true;
     }
   }
@@ -33,46 +32,46 @@ export class RegrowingMasks {
    * The values a decision is made from: the dense shadow W or, without one, the weight itself. Weights
    * pruned before the run are reset to zero first.
    */
-  weights(t: PruneTarget): Float32Array {
-    const w = (this.dense.get(t)?.dense ?? t.weight.value).data as Float32Array;
-    const start = this.starting.get(t);
+  weights(p: Parameter): Float32Array {
+    const w = (this.dense.get(p)?.dense ?? p.value).data as Float32Array;
+    const start = this.starting.get(p);
     if (start !== null && start !== undefined) for (let i = 0; i < w.length; i++) if (start[i] === 0) w[i] = 0;
     return w;
   }
 
   /** |w| of `weights(t)`, as scores. */
-  magnitudes(t: PruneTarget): Float64Array {
-    return Float64Array.from(this.weights(t), Math.abs);
+  magnitudes(p: Parameter): Float64Array {
+    return Float64Array.from(this.weights(p), Math.abs);
   }
 
   /** Installs `mask` (restricted to weights alive when the run started); with a shadow, the weight becomes W ⊙ mask. */
-  install(t: PruneTarget, mask: Uint8Array): void {
-    const start = this.starting.get(t);
+  install(p: Parameter, mask: Uint8Array): void {
+    const start = this.starting.get(p);
     if (start !== null && start !== undefined) for (let i = 0; i < mask.length; i++) mask[i]! &= start[i]!;
-    const shadow = this.dense.get(t);
+    const shadow = this.dense.get(p);
     if (shadow !== undefined) {
       const w = shadow.dense.data;
       const out = shadow.effective.data;
       for (let i = 0; i < w.length; i++) out[i] = mask[i] === 1 ? w[i]! : 0;
-      t.weight.value = shadow.effective;
+      p.value = shadow.effective;
     }
-    t.weight.setMask(mask, { allowRegrow: true });
+    p.setMask(mask, { allowRegrow: true });
   }
 
   /**
    * With a shadow: a hook that puts the dense W in place for the optimizer step (after backward, so the
-   * gradient was taken at W ⊙ mask). The method's own `afterStep` must then `install` a mask for every target.
+   * gradient was taken at W ⊙ mask). The method's own `afterStep` must then `install` a mask for every parameter.
    */
   straightThroughHook(): TrainingHooks {
     return {
       afterBackward: () => {
-        for (const [t, s] of this.dense) t.weight.value = s.dense;
+        for (const [p, s] of this.dense) p.value = s.dense;
       },
     };
   }
 
   /** Ends the regrowing phase: the optimizer enforces the masks again. */
   release(): void {
-    for (const t of this.targets) t.weight.updatePruned = false;
+    for (const p of this.params) p.updatePruned = false;
   }
 }

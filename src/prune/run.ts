@@ -13,6 +13,7 @@ import { formatGranularity, nmSparsity } from './granularity.ts';
 import type { RandomStreams } from './method.ts';
 import { resolveOptions } from './options.ts';
 import { pruningMethod, pruningMethods } from './registry.ts';
+import { checkSelectionSettings } from './select.ts';
 import { checkSparsity } from './targets.ts';
 
 /*
@@ -36,7 +37,7 @@ export interface PruneResult {
   readonly model: Sequential;
   /** Epoch statistics of every training phase, in order. */
   readonly history: { phase: string; stats: EpochStats }[];
-  /** Fraction of zero weights among the prunable weights at the end. */
+  /** Fraction of the prunable weights that are zero at the end, or removed with their neuron (shrink). */
   readonly sparsity: number;
   readonly notes: string[];
 }
@@ -67,6 +68,10 @@ export function runPruning(model: Sequential, data: { train: Dataset; validation
   if (granularity.kind !== 'weight' && method.structured !== true) {
     const structured = pruningMethods().filter((m) => m.structured === true).map((m) => m.name);
     throw new ConfigError(`granularity ${formatGranularity(granularity)} is supported by the ${structured.join(', ')} methods, not '${method.name}'`);
+  }
+  checkSelectionSettings(granularity, config.scope, config.overrides);
+  if (method.sparsity === 'outcome' && config.overrides !== undefined && Object.keys(config.overrides).length > 0) {
+    throw new ConfigError(`method '${method.name}' has no target sparsity (its sparsity is the outcome of its threshold), so per-layer sparsity overrides cannot apply; use exclude to leave a layer dense`);
   }
   method.validate?.(config, options);
 

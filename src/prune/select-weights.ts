@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.ts';
+import { assertFiniteScores } from './finite.ts';
 import { kthSmallest } from './quickselect.ts';
 import { checkSparsity } from './targets.ts';
 
@@ -30,12 +31,16 @@ export function maskByThreshold(scores: ArrayLike<number>, threshold: number, op
  * Keeps the highest scores of a group of score arrays ranked together (one per layer; pass one array
  * for per-layer selection), pruning exactly round(sparsity · n) of the n weights: everything below the
  * k-th smallest score, then ties at it in order of position. Expected O(n) by quickselect, so it can run
- * after every optimizer step (iterative hard thresholding). Returns one mask per score array.
+ * after every optimizer step (iterative hard thresholding). Returns one mask per score array. Throws
+ * NonFiniteError for a NaN or infinite score.
  */
 export function maskTopK(group: readonly ArrayLike<number>[], sparsity: number): Uint8Array[] {
   checkSparsity(sparsity);
   let n = 0;
-  for (const scores of group) n += scores.length;
+  for (const [g, scores] of group.entries()) {
+    assertFiniteScores(scores, `maskTopK: scores of array ${g}`);
+    n += scores.length;
+  }
   const masks = group.map((scores) => new Uint8Array(scores.length).fill(1));
   const prune = Math.round(sparsity * n);
   if (prune === 0) return masks;
@@ -76,21 +81,26 @@ export function maskWithHysteresis(previous: Uint8Array, scores: ArrayLike<numbe
 }
 
 /**
- * Drop and grow at a fixed weight count (RigL): of the kept weights, the k = min(round(fraction · kept),
- * pruned) with the lowest `dropScores` are pruned, and of the weights pruned before this call, the k with
- * the highest `growScores` are kept. Returns the new mask, or null when k is 0 (nothing changes).
+ * Drop and grow at a fixed weight count (RigL, Evci et al. 2020, Algorithm 1): of the k = floor(fraction ·
+ * kept) kept weights with the lowest `dropScores` are pruned, then the k with the highest `growScores` among
+ * all weights inactive *after* that drop are kept — so a weight just dropped can be regrown in the same
+ * update (its value stays, as in the official code). Returns the new mask, or null when k is 0. Throws
+ * NonFiniteError for a NaN or infinite score.
  */
 export function exchangeWeights(mask: Uint8Array, dropScores: ArrayLike<number>, growScores: ArrayLike<number>, fraction: number): Uint8Array | null {
   checkSparsity(fraction, 'exchange fraction');
+  assertFiniteScores(dropScores, 'exchangeWeights: drop score');
+  assertFiniteScores(growScores, 'exchangeWeights: grow score');
   const active: number[] = [];
-  const inactive: number[] = [];
-  for (let i = 0; i < mask.length; i++) (mask[i] === 1 ? active : inactive).push(i);
-  const k = Math.min(Math.round(fraction * active.length), inactive.length);
+  for (let i = 0; i < mask.length; i++) if (mask[i] === 1) active.push(i);
+  const k = Math.floor(fraction * active.length);
   if (k === 0) return null;
   active.sort((a, b) => dropScores[a]! - dropScores[b]! || a - b);
-  inactive.sort((a, b) => growScores[b]! - growScores[a]! || a - b);
   const next = Uint8Array.from(mask);
   for (let j = 0; j < k; j++) next[active[j]!] = 0;
-  for (let j = 0; j < k; j++) next[inactive[j]!] = 1;
+  const candidates: number[] = [];
+  for (let i = 0; i < next.length; i++) if (next[i] === 0) candidates.push(i);
+  candidates.sort((a, b) => growScores[b]! - growScores[a]! || a - b);
+  for (let j = 0; j < k; j++) next[candidates[j]!] = 1;
   return next;
 }

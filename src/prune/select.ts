@@ -1,7 +1,9 @@
 import { ConfigError } from '../errors.ts';
 import type { Parameter } from '../nn/parameter.ts';
 import { formatShape } from '../tensor/shape.ts';
+import { assertFiniteScores } from './finite.ts';
 import { formatGranularity, type Granularity } from './granularity.ts';
+import { selectNeurons } from './select-neurons.ts';
 import { checkSparsity, type PruneTarget } from './targets.ts';
 
 /*
@@ -11,7 +13,9 @@ import { checkSparsity, type PruneTarget } from './targets.ts';
  * mean of its weights' scores. Units already fully pruned rank lowest, so masks only ever shrink. The
  * lowest-ranked units are pruned until the requested fraction of weights is gone: per layer (scope
  * 'layer') or with one ranking across all layers (scope 'global'). Ties break by position, so the result
- * is deterministic. N:M patterns are chosen per group instead (keep the N best of every M).
+ * is deterministic. N:M patterns are chosen per group instead (keep the N best of every M). Neurons are
+ * counted by every weight they remove, row and outgoing column, and ranked globally on per-layer
+ * normalised scores (select-neurons.ts).
  */
 
 export type Scope = 'layer' | 'global';
@@ -24,8 +28,23 @@ export interface SelectOptions {
   sparsity: number;
   scope: Scope;
   granularity: Granularity;
-  /** Per-layer sparsity overrides by parameter name; those layers are pruned on their own. */
+  /**
+   * Per-layer *final* sparsities by parameter name; those layers are pruned on their own. Not with N:M (the
+   * pattern fixes every layer's sparsity).
+   */
   overrides?: Readonly<Record<string, number>>;
+  /**
+   * Where an overridden layer is at this step, given its final sparsity (default: the override itself).
+   * Methods that reach their sparsity in steps pass their schedule, so an overridden layer follows the same
+   * curve to its own target (gradual: the cubic curve; iterative: the same fraction of what remains per round).
+   */
+  overrideAt?: (finalSparsity: number) => number;
+  /**
+   * The masks the selection starts from, by parameter (default: each parameter's current mask): units pruned
+   * there rank lowest and stay pruned. Methods that let pruned weights return (movement pruning) pass the
+   * masks from before their run, so the plan may revive weights they pruned themselves.
+   */
+  previous?: ReadonlyMap<Parameter, Uint8Array | null>;
 }
 
 /** New masks for every parameter whose mask changes (weights, and for neurons also biases and next layers). */
@@ -53,7 +72,8 @@ export function parseScope(text: string): Scope {
  * (same length as its weight, higher = keep), by granularity, scope and per-layer overrides; already
  * pruned units rank lowest, so masks only shrink. Installs nothing (see `applyMaskPlan`). Throws
  * ConfigError for a bad sparsity or override, missing or mis-sized scores, a block that does not divide a
- * weight, an N:M group wider than a row, or neuron pruning without a hidden layer.
+ * weight, an N:M group wider than a row, or neuron pruning without a hidden layer; NonFiniteError for a
+ * NaN or infinite score (naming the layer and index).
  */
 export function computeMasks(targets: readonly PruneTarget[], scores: ReadonlyMap<PruneTarget, Float64Array>, options: SelectOptions): MaskPlan {
   const { granularity, scope } = options;
@@ -62,35 +82,68 @@ export function computeMasks(targets: readonly PruneTarget[], scores: ReadonlyMa
     checkSparsity(s, `sparsity override for ${name}`);
     if (!targets.some((t) => t.name === name)) throw new ConfigError(`sparsity override for unknown layer '${name}' (targets: ${targets.map((t) => t.name).join(', ')})`);
   }
+  checkSelectionSettings(granularity, scope, overrides);
   if (granularity.kind !== 'nm') checkSparsity(options.sparsity);
+  const maskOf = (p: Parameter): Uint8Array | null => (options.previous?.has(p) === true ? (options.previous.get(p) ?? null) : p.mask);
   for (const t of targets) {
     const s = scores.get(t);
     if (s === undefined || s.length !== t.weight.value.size) throw new ConfigError(`no importance scores of the right size for ${t.name}`);
+    assertFiniteScores(s, `importance scores of ${t.name}`);
   }
 
   const plan: MaskPlan = new Map();
   if (granularity.kind === 'nm') {
-    for (const t of targets) plan.set(t.weight, nmMask(t, scores.get(t)!, granularity.n, granularity.m));
+    for (const t of targets) plan.set(t.weight, nmMask(t, scores.get(t)!, granularity.n, granularity.m, maskOf(t.weight)));
     return plan;
   }
 
   const eligible = granularity.kind === 'neuron' ? targets.filter((t) => t.next !== null) : [...targets];
   if (eligible.length === 0) throw new ConfigError('neuron pruning needs a hidden layer: the output layer\'s neurons (the classes) cannot be removed');
-  const units = eligible.map((t) => buildUnits(t, scores.get(t)!, granularity));
+  const units = eligible.map((t) => buildUnits(t, scores.get(t)!, granularity, maskOf(t.weight)));
+  if (granularity.kind === 'neuron') {
+    const removed = selectNeurons(units, targets, options.sparsity, scope, maskOf);
+    for (const u of units) applyUnits(u, removed.get(u.target)!, granularity, plan, maskOf);
+    return plan;
+  }
   const prunedUnits = new Map<PruneTarget, Uint8Array>(units.map((u) => [u.target, new Uint8Array(u.count)]));
 
+  const overrideAt = options.overrideAt ?? ((final: number) => final);
   const overridden = units.filter((u) => u.target.name in overrides);
   const shared = units.filter((u) => !(u.target.name in overrides));
-  for (const u of overridden) pruneLowest([u], overrides[u.target.name]!, prunedUnits);
+  for (const u of overridden) pruneLowest([u], checkedStep(overrideAt(overrides[u.target.name]!), u.target.name), prunedUnits);
   if (scope === 'layer') for (const u of shared) pruneLowest([u], options.sparsity, prunedUnits);
   else if (shared.length > 0) pruneLowest(shared, options.sparsity, prunedUnits);
 
-  for (const u of units) applyUnits(u, prunedUnits.get(u.target)!, granularity, plan);
+  for (const u of units) applyUnits(u, prunedUnits.get(u.target)!, granularity, plan, maskOf);
   return plan;
 }
 
+/**
+ * Throws ConfigError for settings a granularity cannot honour: N:M is a per-layer rule with a fixed
+ * sparsity (no global scope, no overrides); a neuron belongs to two layers (its row and the next layer's
+ * column), so per-layer overrides are not well defined. `runPruning` calls it before training starts.
+ */
+export function checkSelectionSettings(granularity: Granularity, scope: Scope, overrides: Readonly<Record<string, number>> = {}): void {
+  const names = Object.keys(overrides);
+  if (granularity.kind === 'neuron' && names.length > 0) {
+    throw new ConfigError(`per-layer sparsity overrides (${names.join(', ')}) do not apply to neuron pruning: removing a neuron also empties the next layer's input column, so one layer's sparsity is not its own; use exclude, or scope 'layer'`);
+  }
+  if (granularity.kind !== 'nm') return;
+  const pattern = `${granularity.n}:${granularity.m}`;
+  if (scope !== 'layer') throw new ConfigError(`${pattern} keeps ${granularity.n} of every ${granularity.m} inputs within each row, which is a per-layer rule: use scope 'layer' (got '${scope}')`);
+  if (names.length > 0) {
+    throw new ConfigError(`${pattern} fixes every layer's sparsity at ${(100 * (1 - granularity.n / granularity.m)).toFixed(2)}%, so per-layer sparsity overrides (${names.join(', ')}) cannot apply; use exclude to leave a layer dense`);
+  }
+}
+
+/** An overridden layer's sparsity at this step, as the method's schedule gives it. */
+function checkedStep(sparsity: number, name: string): number {
+  checkSparsity(sparsity, `scheduled sparsity of ${name}`);
+  return sparsity;
+}
+
 /** Groups a target's weights into units and scores each unit by the mean score of its members. */
-function buildUnits(target: PruneTarget, scores: Float64Array, g: Granularity): Units {
+function buildUnits(target: PruneTarget, scores: Float64Array, g: Granularity, mask: Uint8Array | null): Units {
   const [rows, cols] = target.weight.value.shape as [number, number];
   let unitRows = 1;
   let unitCols = 1;
@@ -107,7 +160,6 @@ function buildUnits(target: PruneTarget, scores: Float64Array, g: Granularity): 
   const size = unitRows * unitCols;
   const members = new Int32Array(count * size);
   const unitScores = new Float64Array(count);
-  const mask = target.weight.mask;
   for (let u = 0; u < count; u++) {
     const r0 = Math.floor(u / blocksPerRow) * unitRows;
     const c0 = (u % blocksPerRow) * unitCols;
@@ -166,18 +218,18 @@ function pruneLowest(groups: readonly Units[], sparsity: number, pruned: Map<Pru
 }
 
 /** Turns pruned units into masks (AND-ed with existing masks), including a neuron's bias and next layer. */
-function applyUnits(units: Units, pruned: Uint8Array, g: Granularity, plan: MaskPlan): void {
+function applyUnits(units: Units, pruned: Uint8Array, g: Granularity, plan: MaskPlan, maskOf: (p: Parameter) => Uint8Array | null): void {
   const { target } = units;
-  const weightMask = startMask(plan, target.weight);
+  const weightMask = startMask(plan, target.weight, maskOf);
   for (let u = 0; u < units.count; u++) {
     if (pruned[u] === 0) continue;
     for (let k = u * units.size; k < (u + 1) * units.size; k++) weightMask[units.members[k]!] = 0;
   }
   if (g.kind !== 'neuron') return;
   const bias = target.layer.bias;
-  const biasMask = bias === null ? null : startMask(plan, bias);
+  const biasMask = bias === null ? null : startMask(plan, bias, maskOf);
   const next = target.next!;
-  const nextMask = startMask(plan, next.weight);
+  const nextMask = startMask(plan, next.weight, maskOf);
   const [nextRows, nextCols] = next.weight.value.shape as [number, number];
   for (let u = 0; u < units.count; u++) {
     if (pruned[u] === 0) continue;
@@ -186,23 +238,23 @@ function applyUnits(units: Units, pruned: Uint8Array, g: Granularity, plan: Mask
   }
 }
 
-/** The mask being built for `p` in this plan, starting from its current mask (or all ones). */
-function startMask(plan: MaskPlan, p: Parameter): Uint8Array {
+/** The mask being built for `p` in this plan, starting from its previous mask (or all ones). */
+function startMask(plan: MaskPlan, p: Parameter, maskOf: (p: Parameter) => Uint8Array | null): Uint8Array {
   let m = plan.get(p);
   if (m === undefined) {
-    m = p.mask === null ? new Uint8Array(p.value.size).fill(1) : Uint8Array.from(p.mask);
+    const previous = maskOf(p);
+    m = previous === null ? new Uint8Array(p.value.size).fill(1) : Uint8Array.from(previous);
     plan.set(p, m);
   }
   return m;
 }
 
 /** N:M: in every group of m consecutive inputs of each row keep the n best (already-pruned ones rank lowest). */
-function nmMask(target: PruneTarget, scores: Float64Array, n: number, m: number): Uint8Array {
+function nmMask(target: PruneTarget, scores: Float64Array, n: number, m: number, previous: Uint8Array | null): Uint8Array {
   const [rows, cols] = target.weight.value.shape as [number, number];
   if (cols % m !== 0) {
     throw new ConfigError(`${n}:${m} pruning needs the input width of ${target.name} (${cols}) to be a multiple of ${m}`);
   }
-  const previous = target.weight.mask;
   const mask = new Uint8Array(rows * cols);
   const order = new Int32Array(m);
   const groupScore = new Float64Array(m);

@@ -8,10 +8,11 @@ import { criterionByName, pruningMethod, runPruning, type CriterionName, type Me
 /*
  * Side-by-side comparison on the same data and the same trained model: every method × criterion ×
  * sparsity in a grid, each run on its own copy of the model, with test accuracy and the sparsity actually
- * reached. Methods with their own selection rule (snip, topk, dns, rigl, threshold) run once per sparsity,
- * not once per criterion. Methods whose sparsity is an outcome are put on the grid by their `calibrate`
- * (threshold: the q for which τ = q·std would prune the target fraction of the trained weights; its final
- * sparsity is whatever training then makes of that); those without one (l1) cannot be.
+ * reached. Methods with their own selection rule (snip, threshold, topk, dns, rigl, ...) run once per
+ * sparsity, not once per criterion. Methods whose sparsity is an outcome are put on the grid by their
+ * `calibrate` (threshold: the q for which τ = q·std prunes the target fraction of the trained weights, which
+ * its fixed mask keeps; threshold-dynamic and dns: the q or c that prunes it at the start, the final sparsity
+ * being whatever training then makes of it); those without one (l1) cannot be.
  */
 
 export interface ComparisonOptions {

@@ -31,9 +31,10 @@ describe('sparsegrad prune: methods from the registry', () => {
     for (const [argv, pattern] of [
       [['--method', 'gradual', '--rounds', '2'], /--rounds is not an option of method 'gradual' \(options: --frequency, --end-fraction\)/],
       [['--method', 'oneshot', '--threshold', '1'], /--threshold is not an option of method 'oneshot' \(it has no options of its own\)/],
+      [['--method', 'l1', '--threshold', '1e-4'], /--threshold is not an option of method 'l1' \(options: --lambda\)/],
       [['--method', 'iterative', '--rounds', '0'], /--rounds must be an integer ≥ 1, got '0'/],
       [['--method', 'rigl', '--drop-fraction', '1'], /--drop-fraction must be a number ≥ 0 < 1, got '1'/],
-      [['--method', 'lottery'], /unknown method 'lottery' \(expected one of oneshot, iterative, gradual, snip, threshold, topk, l1, dns, rigl\)/],
+      [['--method', 'lottery'], /unknown method 'lottery' \(expected one of oneshot, iterative, gradual, snip, threshold, threshold-dynamic, topk, l1, dns, dns-scheduled, rigl\)/],
     ] as const) {
       const result = await runCli(['prune', '--model', model, ...argv, '--quiet']);
       expect(result.code, result.stderr).toBe(2);
@@ -47,6 +48,16 @@ describe('sparsegrad prune: methods from the registry', () => {
     expect(result.json).toMatchObject({ method: 'iterative', options: { rounds: 2 } });
     expect(result.stderr).toMatch(/iterative round 2\/2/);
     expect(result.stderr).not.toMatch(/round 3\//);
+  });
+
+  it('N:M defaults to layer scope and refuses a global one', async () => {
+    const ok = await runCli(['prune', '--model', model, '--method', 'oneshot', '--granularity', '2:4', '--epochs', '0', '--json', '--quiet']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.json).toMatchObject({ scope: 'layer', granularity: '2:4' });
+    expect((ok.json as { sparsity: number }).sparsity).toBeCloseTo(0.5, 5);
+    const bad = await runCli(['prune', '--model', model, '--method', 'oneshot', '--granularity', '2:4', '--scope', 'global', '--epochs', '0', '--quiet']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/per-layer rule: use scope 'layer'/);
   });
 
   it('compare applies a method flag to the listed methods that have it, and refuses one none of them has', async () => {

@@ -14,7 +14,7 @@ const test = toyData(300, 20, 4, 6);
 function prunedModel(granularity = 'weight', sparsity = 0.9) {
   const model = mlp([20, 32, 16, 4], { seed: 2 });
   fit(model, train, { epochs: 3, batchSize: 32, optimizer: new Adam(model.parameters(), { lr: 0.01 }), seed: 1 });
-  pruneTargets(findTargets(model), sparsity, { criterion: 'magnitude', scope: 'global', granularity: parseGranularity(granularity), rng: new Rng(0) });
+  pruneTargets(findTargets(model), sparsity, { criterion: 'magnitude', scope: granularity === '2:4' ? 'layer' : 'global', granularity: parseGranularity(granularity), rng: new Rng(0) });
   return model;
 }
 

@@ -56,7 +56,7 @@ describe('invalid pruning settings', () => {
     const scores = new Map(targets.map((t) => [t, new Float64Array(t.weight.value.size)]));
     expect(() => computeMasks(targets, scores, { sparsity: 0.5, scope: 'layer', granularity: weight, overrides: { 'layers.9.weight': 0.2 } })).toThrow(/unknown layer 'layers.9.weight'/);
     expect(() => runPruning(mlp([4, 3, 2]), { train: toyData(20, 4, 2, 0) }, { ...base, epochs: 1, method: 'threshold' })).toThrow(/method 'threshold' needs the option 'threshold' \(q in τ = q·std\(w\)/);
-    expect(() => runPruning(mlp([4, 4, 2]), { train: toyData(20, 4, 2, 0) }, { ...base, epochs: 1, method: 'dns', granularity: parseGranularity('1x4') })).toThrow(/not 'dns'/);
+    expect(() => runPruning(mlp([4, 4, 2]), { train: toyData(20, 4, 2, 0) }, { ...base, epochs: 1, method: 'dns', options: { cRate: 1 }, granularity: parseGranularity('1x4') })).toThrow(/not 'dns'/);
     expect(() => runPruning(mlp([4, 4, 2]), { train: toyData(20, 4, 2, 0) }, { ...base, method: 'gradual' })).toThrow(/needs at least one epoch/);
     expect(() => runPruning(mlp([4, 4, 2]), { train: toyData(20, 4, 2, 0) }, { ...base, lrSchedule: 'linear' as 'cosine' })).toThrow(/unknown lrSchedule 'linear'/);
   });

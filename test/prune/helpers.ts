@@ -34,11 +34,11 @@ export function trainedToyModel(): Sequential {
   return model;
 }
 
-/** A short pruning run on the toy problem: 80 % global, 3 epochs; threshold methods get a threshold. */
+/** A short pruning run on the toy problem: 80 % global, 3 epochs; methods with a required threshold get one. */
 export function toyConfig(method: string, extra: Partial<PruneConfig> = {}): PruneConfig {
   return {
     method, criterion: 'magnitude', sparsity: 0.8, scope: 'global', granularity: { kind: 'weight' }, epochs: 3, batchSize: 32, lr: 0.005, seed: 3,
-    ...(method === 'threshold' ? { options: { threshold: 1 } } : method === 'l1' ? { options: { threshold: 0.5 } } : {}),
+    ...(method === 'threshold' || method === 'threshold-dynamic' ? { options: { threshold: 1 } } : method === 'l1' ? { options: { lambda: 1e-3 } } : method === 'dns' ? { options: { cRate: 1 } } : {}),
     ...extra,
   };
 }

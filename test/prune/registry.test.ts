@@ -33,12 +33,12 @@ registerPruningMethod(stepwise);
 
 describe('the method registry', () => {
   it('lists the built-ins in order, then user methods', () => {
-    expect(pruningMethods().map((m) => m.name)).toEqual(['oneshot', 'iterative', 'gradual', 'snip', 'threshold', 'topk', 'l1', 'dns', 'rigl', 'test-stepwise']);
+    expect(pruningMethods().map((m) => m.name)).toEqual(['oneshot', 'iterative', 'gradual', 'snip', 'threshold', 'threshold-dynamic', 'topk', 'l1', 'dns', 'dns-scheduled', 'rigl', 'test-stepwise']);
     expect(pruningMethod('test-stepwise')).toBe(stepwise);
   });
 
   it('names every registered method when a name is unknown', () => {
-    expect(() => pruningMethod('lottery')).toThrow(new ConfigError("unknown method 'lottery' (expected one of oneshot, iterative, gradual, snip, threshold, topk, l1, dns, rigl, test-stepwise)"));
+    expect(() => pruningMethod('lottery')).toThrow(new ConfigError("unknown method 'lottery' (expected one of oneshot, iterative, gradual, snip, threshold, threshold-dynamic, topk, l1, dns, dns-scheduled, rigl, test-stepwise)"));
     expect(() => runPruning(mlp([4, 3, 2]), { train: toyData(20, 4, 2, 0) }, toyConfig('lottery'))).toThrow(/unknown method 'lottery' \(expected one of oneshot,.* test-stepwise\)/);
   });
 

@@ -36,15 +36,16 @@ describe('selection rules', () => {
     expect(() => maskWithHysteresis(previous, [1], 2, 1)).toThrow(/low 2 must not exceed high 1/);
   });
 
-  it('exchangeWeights drops the weakest kept and grows the strongest pruned, keeping the count', () => {
+  it('exchangeWeights drops the weakest kept and grows the strongest inactive after the drop, keeping the count', () => {
     const mask = Uint8Array.from([1, 1, 1, 1, 0, 0, 0, 0]);
     const drop = [0.5, 0.1, 0.9, 0.2, 0, 0, 0, 0];
-    const grow = [9, 9, 9, 9, 0.3, 0.8, 0.1, 0.8];
+    const grow = [0, 0.2, 0, 0.1, 0.3, 0.8, 0.1, 0.8];
     const next = exchangeWeights(mask, drop, grow, 0.5)!;
     expect(Array.from(next)).toEqual([1, 0, 1, 0, 0, 1, 0, 1]); // dropped 1 and 3; grew 5 and 7 (tie: earlier first)
     expect(next.reduce((s, m) => s + m, 0)).toBe(4);
-    expect(exchangeWeights(mask, drop, grow, 0.1)).toBeNull(); // round(0.4) = 0
-    expect(exchangeWeights(Uint8Array.from([1, 1]), [1, 2], [0, 0], 0.5)).toBeNull(); // nothing to grow
+    expect(exchangeWeights(mask, drop, grow, 0.1)).toBeNull(); // floor(0.4) = 0
+    // Only the two dropped weights are candidates: the one with the larger gradient comes straight back.
+    expect(Array.from(exchangeWeights(Uint8Array.from([1, 1]), [1, 2], [5, 0], 0.5)!)).toEqual([1, 1]);
   });
 });
 
@@ -75,15 +76,15 @@ describe('RegrowingMasks', () => {
     const start = new Uint8Array(12).fill(1);
     start[0] = 0;
     t!.weight.setMask(start);
-    const masks = new RegrowingMasks([t!]);
+    const masks = new RegrowingMasks([t!.weight]);
     expect(t!.weight.updatePruned).toBe(true);
     t!.weight.value.data[0] = 5; // as if an optimizer step had moved it
-    expect(masks.magnitudes(t!)[0]).toBe(0); // reset before any decision
-    masks.install(t!, new Uint8Array(12).fill(1).map((_, i) => (i === 5 ? 0 : 1)));
+    expect(masks.magnitudes(t!.weight)[0]).toBe(0); // reset before any decision
+    masks.install(t!.weight, new Uint8Array(12).fill(1).map((_, i) => (i === 5 ? 0 : 1)));
     expect(t!.weight.mask![0]).toBe(0);
     expect(t!.weight.mask![5]).toBe(0);
     expect(t!.weight.value.data[5]).toBe(0);
-    masks.install(t!, new Uint8Array(12).fill(1));
+    masks.install(t!.weight, new Uint8Array(12).fill(1));
     expect(t!.weight.mask![5]).toBe(1); // regrown
     masks.release();
     expect(t!.weight.updatePruned).toBe(false);
@@ -93,12 +94,12 @@ describe('RegrowingMasks', () => {
     const model = mlp([2, 2], { seed: 2 });
     const [t] = findTargets(model);
     const original = Float32Array.from(t!.weight.value.data);
-    const masks = new RegrowingMasks([t!], { shadow: true });
-    masks.install(t!, Uint8Array.from([1, 0, 1, 0]));
+    const masks = new RegrowingMasks([t!.weight], { shadow: true });
+    masks.install(t!.weight, Uint8Array.from([1, 0, 1, 0]));
     expect(Array.from(t!.weight.value.data)).toEqual([original[0], 0, original[2], 0]);
     masks.straightThroughHook().afterBackward!(undefined as never);
     expect(Array.from(t!.weight.value.data)).toEqual(Array.from(original)); // the dense shadow, for the step
-    masks.install(t!, Uint8Array.from([0, 1, 1, 1]));
+    masks.install(t!.weight, Uint8Array.from([0, 1, 1, 1]));
     expect(Array.from(t!.weight.value.data)).toEqual([0, original[1], original[2], original[3]]); // spliced back with its value
   });
 });

@@ -49,9 +49,11 @@ export async function compareCommand(argv: string[]): Promise<void> {
   for (const [name, options] of methodOptionsFromFlags(values, methods, methodFlags)) if (Object.keys(options).length > 0) methodOptions[name] = options;
   const criteria = listFlag(values, 'criteria', ['magnitude', 'gradient', 'taylor']).map(parseCriterion);
   const sparsities = numberListFlag(values, 'sparsities', [0.5, 0.8, 0.9, 0.95, 0.98, 0.99]);
+  const granularity = parseGranularity(stringFlag(values, 'granularity', 'weight'));
   const base = {
-    scope: parseScope(stringFlag(values, 'scope', 'global')),
-    granularity: parseGranularity(stringFlag(values, 'granularity', 'weight')),
+    granularity,
+    // N:M is a per-layer rule, so its default scope is 'layer'
+    scope: parseScope(stringFlag(values, 'scope', granularity.kind === 'nm' ? 'layer' : 'global')),
     epochs: numberFlag(values, 'epochs', 4, { min: 0, integer: true }),
     batchSize: numberFlag(values, 'batch', 128, { min: 1, integer: true }),
     lr: numberFlag(values, 'lr', 0.001, { min: 0, exclusiveMin: true }),

@@ -32,7 +32,7 @@ Prunes a trained model, retrains it, and saves the result (CSR-encoded when that
   --criterion NAME     one of the criteria below (default magnitude), for methods marked [criterion]
   --sparsity S         target fraction of pruned weights in [0, 1), default 0.9
   --epochs E           training epochs during/after pruning, default 4
-  --scope NAME         global (default) or layer
+  --scope NAME         global (default; layer for N:M) or layer
   --granularity G      weight (default); for methods marked [structured] also neuron, N:M such as 2:4,
                        or a block such as 1x4 / 4x1
   --exclude LIST       comma-separated layers to keep dense, e.g. layers.4
@@ -71,12 +71,14 @@ export async function pruneCommand(argv: string[]): Promise<void> {
   if (!(LR_SCHEDULES as readonly string[]).includes(lrSchedule)) throw new UsageError(`--lr-schedule must be one of ${LR_SCHEDULES.join(', ')}, got '${lrSchedule}'`);
   const criterion = parseCriterion(stringFlag(values, 'criterion', 'magnitude'));
   if (values['criterion'] !== undefined && !method.usesCriterion) out.note(`method '${method.name}' has its own rule and does not use --criterion`);
+  const granularity = parseGranularity(stringFlag(values, 'granularity', 'weight'));
   const config: PruneConfig = {
     method: method.name,
     criterion,
     sparsity: numberFlag(values, 'sparsity', 0.9, { min: 0, max: 1, exclusiveMax: true }),
-    scope: parseScope(stringFlag(values, 'scope', 'global')),
-    granularity: parseGranularity(stringFlag(values, 'granularity', 'weight')),
+    granularity,
+    // N:M is a per-layer rule, so its default scope is 'layer'
+    scope: parseScope(stringFlag(values, 'scope', granularity.kind === 'nm' ? 'layer' : 'global')),
     exclude: listFlag(values, 'exclude', []),
     epochs: numberFlag(values, 'epochs', 4, { min: 0, integer: true }),
     batchSize: numberFlag(values, 'batch', 128, { min: 1, integer: true }),

@@ -63,6 +63,19 @@ export class Adam extends Optimizer {
     const { lr, beta1, beta2, eps, weightDecay, decoupled } = this;
     simdAdam(simd, w.length, w, g, state[0]!, state[1]!, mask, { lr, beta1, beta2, eps, weightDecay, decoupled, step });
   }
+
+  /**
+   * The diagonal preconditioner of the last step for `p`: √v̂ + ε per weight, the step having been
+   * w ← w − lr·m̂/(√v̂ + ε). A proximal step that follows an Adam step must be scaled by it (the
+   * preconditioned proximal step of ProxGen, Yun et al. 2021); the L1 method reads it. Null before p's
+   * first step. Read-only: a new array each call.
+   */
+  preconditioner(p: Parameter): Float64Array | null {
+    const v = this.stateAfterStep(p)?.[1];
+    if (v === undefined || this.stepCount === 0) return null;
+    const correction2 = 1 - this.beta2 ** this.stepCount;
+    return Float64Array.from(v, (vi) => Math.sqrt(vi / correction2) + this.eps);
+  }
 }
 
 /** AdamW (Loshchilov & Hutter 2019): Adam with decoupled weight decay (default 0.01, as in PyTorch). */

@@ -79,6 +79,14 @@ export abstract class Optimizer {
     for (const p of this.params) p.grad = null;
   }
 
+  /**
+   * The state buffers of `p` as the last step left them, or undefined before its first step. For
+   * subclasses that expose part of their state read-only (Adam's `preconditioner`).
+   */
+  protected stateAfterStep(p: Parameter): readonly FloatArray[] | undefined {
+    return this.state.get(p);
+  }
+
   /** Forgets the state of one parameter (e.g. after its mask changed a lot). */
   resetState(p: Parameter): void {
     this.state.delete(p);

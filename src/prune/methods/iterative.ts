@@ -1,3 +1,4 @@
+import { GradientStats, gradientStatsHook } from '../gradient-stats.ts';
 import { definePruningMethod } from '../method.ts';
 import { iterativeSparsities } from '../schedule.ts';
 import { pct } from './format.ts';
@@ -5,6 +6,9 @@ import { pct } from './format.ts';
 /**
  * Iterative pruning (Han et al. 2015): R rounds of score → prune → retrain, each round removing the same
  * fraction of the weights that remain (s_r = 1 − (1 − s)^(r/R)); the epoch budget is split over the rounds.
+ * A layer with a per-layer override follows the same rule towards its own sparsity. Movement scores
+ * (Sanh et al. 2020) are accumulated over training steps: a short warm-up before the first round, then the
+ * retraining of every round.
  */
 export const iterative = definePruningMethod<{ rounds: number }>({
   name: 'iterative',
@@ -18,10 +22,15 @@ export const iterative = definePruningMethod<{ rounds: number }>({
   run(ctx, { rounds }) {
     const levels = iterativeSparsities(ctx.sparsity, rounds);
     const perRound = distributeEpochs(ctx.config.epochs, rounds);
+    // Scores that only training gives (movement) accumulate over a warm-up, then over each round's retraining.
+    const fromTraining = ctx.criterion.fromTraining === true ? GradientStats.forTargets(ctx.targets) : null;
     levels.forEach((level, r) => {
-      ctx.pruneTo(level);
+      if (fromTraining !== null && fromTraining.batches === 0) ctx.warmUp(fromTraining);
+      // An overridden layer removes the same fraction of what remains per round, towards its own target.
+      ctx.pruneTo(level, { ...(fromTraining === null ? {} : { stats: fromTraining }), overrideAt: (final) => iterativeSparsities(final, rounds)[r]! });
+      if (fromTraining !== null && ctx.criterion.cumulative !== true) fromTraining.reset();
       ctx.note(`iterative round ${r + 1}/${rounds}: pruned to ${pct(ctx.currentSparsity())}, retraining ${perRound[r]} epochs`);
-      ctx.train(perRound[r]!, `round ${r + 1}`);
+      ctx.train(perRound[r]!, `round ${r + 1}`, fromTraining === null ? [] : [gradientStatsHook(fromTraining)]);
     });
   },
 });

@@ -1,71 +1,75 @@
+import type { Parameter } from '../../nn/parameter.ts';
 import type { Sequential } from '../../nn/sequential.ts';
 import { definePruningMethod } from '../method.ts';
 import { kthSmallest } from '../quickselect.ts';
-import { RegrowingMasks } from '../regrow.ts';
+import { applyMaskPlan, type MaskPlan } from '../select.ts';
 import { maskByThreshold } from '../select-weights.ts';
 import { findTargets } from '../targets.ts';
+import { pct } from './format.ts';
 
 /**
- * Hard thresholding during training, in the style of Han et al. (2015), whose threshold is "a quality
- * parameter multiplied by the standard deviation of a layer's weights": after every optimizer step, each
- * layer's weights with |w| < τ = q·std(w) are pruned. Pruned weights keep being updated, so one that the
- * gradient pushes back past τ returns (sparse optimization); the sparsity is the outcome of q.
+ * Han, Pool, Tran & Dally (2015), "Learning both Weights and Connections": "the pruning threshold is chosen
+ * as a quality parameter multiplied by the standard deviation of a layer's weights". τ = q·std(W) is
+ * computed once per layer on the trained weights, the weights with |w| < τ are pruned, and the network is
+ * retrained with that mask fixed (pruned weights stay zero). The sparsity is the outcome of q, and is known
+ * right after pruning. Han et al. repeat prune → retrain for their best results; the `iterative` method
+ * with the magnitude criterion is that loop at a target sparsity. Weights pruned before the run stay
+ * pruned and are left out of the std.
  */
 export const threshold = definePruningMethod<{ threshold: number }>({
   name: 'threshold',
-  summary: 'sparse optimization: |w| < q·std(w) pruned after every step; q from --threshold or a validation sweep',
-  paper: 'Han et al. 2015 (threshold rule)',
+  summary: 'prune |w| < q·std(w) per layer once, retrain with the mask fixed; q from --threshold or a validation sweep',
+  paper: 'Han et al. 2015',
   options: {
     threshold: { type: 'number', min: 0, required: true, help: 'q in τ = q·std(w), per layer' },
   },
   usesCriterion: false,
   sparsity: 'outcome',
-  minEpochs: 1,
   sweep: { option: 'threshold', candidates: [0.25, 0.5, 1, 1.5, 2, 3] },
   calibrate: (model, sparsity) => ({ threshold: calibrateStdMultiple(model, sparsity) }),
   run(ctx, { threshold: q }) {
-    const { epochs } = ctx.config;
-    ctx.note(`threshold: |w| < ${q}·std pruned after every step for ${epochs} epochs (pruned weights may come back)`);
-    const masks = new RegrowingMasks(ctx.targets);
-    ctx.train(epochs, 'threshold', [{
-      afterStep() {
-        for (const t of ctx.targets) {
-          const w = masks.weights(t);
-          masks.install(t, maskByThreshold(Float64Array.from(w, Math.abs), q * standardDeviation(w)));
-        }
-      },
-    }]);
-    masks.release();
+    const plan: MaskPlan = new Map();
+    for (const t of ctx.targets) {
+      const p = t.weight;
+      const mask = maskByThreshold(Float64Array.from(p.value.data, Math.abs), q * aliveStandardDeviation(p));
+      if (p.mask !== null) for (let i = 0; i < mask.length; i++) mask[i]! &= p.mask[i]!;
+      plan.set(p, mask);
+    }
+    applyMaskPlan(plan);
+    ctx.note(`threshold: pruned |w| < ${q}·std(w) per layer to ${pct(ctx.currentSparsity())}, retraining ${ctx.config.epochs} epochs with the mask fixed (per layer by its rule; scope does not apply)`);
+    ctx.train(ctx.config.epochs, 'retrain');
   },
 });
 
-function standardDeviation(w: ArrayLike<number>): number {
+/** Population standard deviation of the weights the mask keeps (all of them without a mask). */
+export function aliveStandardDeviation(p: Parameter): number {
+  const w = p.value.data;
   let sum = 0;
   let sumSq = 0;
+  let n = 0;
   for (let i = 0; i < w.length; i++) {
+    if (p.mask !== null && p.mask[i] === 0) continue;
     sum += w[i]!;
     sumSq += w[i]! * w[i]!;
+    n++;
   }
-  const mean = sum / w.length;
-  return Math.sqrt(Math.max(sumSq / w.length - mean * mean, 0));
+  if (n === 0) return 0;
+  const mean = sum / n;
+  return Math.sqrt(Math.max(sumSq / n - mean * mean, 0));
 }
 
 /**
  * The q for which |w| < q·std(w_layer) holds for a fraction `sparsity` of the model's prunable weights
- * (std taken per layer, as in Han et al.): how comparison grids put the threshold method on a sparsity axis.
+ * (std taken per layer over the live weights, as `threshold` does): how comparison grids put the threshold
+ * methods on a sparsity axis. Weights already pruned count as below any threshold.
  */
 export function calibrateStdMultiple(model: Sequential, sparsity: number): number {
   const ratios: number[] = [];
   for (const t of findTargets(model)) {
-    const w = t.weight.value.data;
-    let sum = 0;
-    let sumSq = 0;
-    for (let i = 0; i < w.length; i++) {
-      sum += w[i]!;
-      sumSq += w[i]! * w[i]!;
-    }
-    const std = Math.sqrt(Math.max(sumSq / w.length - (sum / w.length) ** 2, 1e-30));
-    for (let i = 0; i < w.length; i++) ratios.push(Math.abs(w[i]!) / std);
+    const p = t.weight;
+    const std = Math.max(aliveStandardDeviation(p), 1e-30);
+    const w = p.value.data;
+    for (let i = 0; i < w.length; i++) ratios.push(p.mask !== null && p.mask[i] === 0 ? 0 : Math.abs(w[i]!) / std);
   }
   const k = Math.min(Math.max(Math.round(sparsity * ratios.length), 1), ratios.length) - 1;
   // Just above the k-th smallest ratio, so that k+1 weights fall strictly below the threshold.
