@@ -83,10 +83,13 @@ export class GradientStats {
   }
 }
 
+/** Settings of `collectGradientStats`. */
 export interface GradientPassOptions {
   /** Number of mini-batches to accumulate over (default 10). */
   batches?: number;
+  /** Samples per mini-batch (default 128). */
   batchSize?: number;
+  /** Seed of the batch sampling (default 0). */
   seed?: number;
 }
 
