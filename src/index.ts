@@ -81,8 +81,10 @@ export {
   type ModelRecord, type ParamRecord, type CsrRecord, type ModelHeader, type ParamSummary, type ParamEncoding, type ModelLimits, type SerializeOptions,
 } from './io/model-file.ts';
 export { modelToRecord, modelFromRecord, type ToRecordOptions } from './io/model-adapter.ts';
-export { encodeSafetensors, decodeSafetensors, type DecodedSafetensors, type SafetensorsTensor, type SafetensorsLimits,
-  type SafetensorsHeader, type SafetensorsTensorInfo } from './io/safetensors.ts';
+export {
+  encodeSafetensors, decodeSafetensors,
+  type DecodedSafetensors, type SafetensorsTensor, type SafetensorsLimits, type SafetensorsHeader, type SafetensorsTensorInfo,
+} from './io/safetensors.ts';
 export { exportOnnx, type OnnxExportOptions } from './io/onnx/export.ts';
 
 // report: SVG charts and the self-contained HTML report, as strings
