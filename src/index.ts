@@ -1,56 +1,96 @@
 /**
  * sparsegrad — train, prune and run sparse neural networks on a CPU, in pure TypeScript.
- * This entry point is browser-safe (no Node APIs). File I/O, data loading and the CLI live in
- * `sparsegrad/node`.
+ *
+ * This is the main entry: everything a user needs, browser-safe (no Node APIs). Files, data sets on disk and
+ * the CLI are in `sparsegrad/node`; kernel-level building blocks (GEMM, sparse kernels, the cost model) in
+ * `sparsegrad/kernels`. The list below is deliberate: docs/api-report.md lists every name with its kind, and
+ * test/api-report.test.ts fails when this surface changes without the report being regenerated. Anything
+ * not exported here is internal.
  */
 export * from './errors.ts';
 
-// tensor: shapes, seeded RNG, Float32/64 tensors, validated ops and dense kernels
-export * from './tensor/index.ts';
+// tensor: n-dimensional float32/float64 arrays, the seeded RNG, tensor ops without autograd, the backend switch
+export { Tensor, tensor, zeros, ones, full, scalar, randn, randu, type DType, type FloatArray, type NestedArray } from './tensor/tensor.ts';
+export { Rng } from './tensor/rng.ts';
+export type { Shape } from './tensor/shape.ts';
+/** Tensor ops without autograd (`ops.matmul(a, b, { transB: true })`, `ops.softmax(x)`, ...): Tensor in, Tensor out. */
+export * as ops from './tensor/public-ops.ts';
+export { BACKENDS, DEFAULT_BACKEND, currentBackend, resolveBackend, withBackend, type Backend } from './tensor/backend.ts';
 
-// autograd: reverse-mode differentiation, ops with forward and backward side by side, gradcheck
+// autograd: reverse-mode differentiation, differentiable ops, gradient checks, and `record` for defining new ops
 export {
-  Var, constant, variable, backward, noGrad, isGradEnabled, gradcheck, assertGradcheck,
-  add, sub, mul, div, neg, exp, log, relu, sigmoid, tanh, matmul, linear, sum, mean, max, softmax, logSoftmax, reshape, crossEntropy, mse,
-  type GradcheckOptions, type GradcheckResult, type Labels,
+  Var, constant, variable, backward, noGrad, isGradEnabled, record, gradcheck, assertGradcheck,
+  add, sub, mul, div, neg, exp, log, relu, sigmoid, tanh, matmul, linear, sum, mean, max, softmax, logSoftmax, reshape,
+  crossEntropy, softCrossEntropy, mse,
+  type BackwardFn, type BackwardOptions, type GradcheckOptions, type GradcheckResult, type Labels,
 } from './autograd/index.ts';
 
-// nn: modules, optimizers, schedules, training loop
+// nn: modules, optimizers, learning-rate schedules, the training loop, distillation
 export {
   Parameter, Module, Layer, Linear, ReLU, Sigmoid, Tanh, Dropout, Sequential, buildModel, mlp, mlpSpec, parseArchitecture, cloneModel,
-  Optimizer, SGD, Adam, AdamW, constantLR, stepLR, cosineLR, fit, evaluate, predict, predictClasses,
-  type LayerSpec, type ModelSpec, type InitScheme, type LRSchedule, type FitOptions, type TrainingHistory, type EpochStats, type StepContext,
-  type TrainingHooks, type ProgressEvent, type Evaluation,
+  Optimizer, SGD, Adam, AdamW, constantLR, stepLR, cosineLR, fit, evaluate, predict, predictClasses, distillationLoss,
+  type LayerSpec, type ModelSpec, type InitScheme, type LinearOptions, type SGDOptions, type AdamOptions, type LRSchedule,
+  type FitOptions, type LossFn, type TrainingHistory, type EpochStats, type StepContext, type TrainingHooks, type ProgressEvent,
+  type Evaluation, type DistillationOptions,
 } from './nn/index.ts';
 
 // data: the Dataset contract, IDX parsing, validation splits
 export { validateDataset, subset, type Dataset, type DataSplit } from './data/dataset.ts';
-export { parseIdx, idxToDataset, encodeIdx, type IdxArray } from './data/idx.ts';
+export { parseIdx, idxToDataset, encodeIdx, type IdxArray, type IdxDatasetOptions } from './data/idx.ts';
 export { splitValidation, type ValidationSplit } from './data/split.ts';
 
-// sparse: CSR/BSR matrices, kernels, sparse inference and its backends
+// prune: targets, criteria (a registry), granularity, scope and masks, schedules, methods (a registry), reports
 export {
-  CSRMatrix, validateCsr, csrFromDense, csrToDense, csrTranspose, BSRMatrix, bsrFromDense, bsrToDense, csrMatvec, compileInference, SparseModel,
-  WasmSparseModel, wasmSimdSupported, registerInferenceBackend, inferenceBackends, BACKEND_NAMES, DEFAULT_BACKEND,
-  type CompileOptions, type InferenceLayer, type InferenceModel, type InferenceStrategy, type LayerReport,
-  type InferenceBackend, type BackendCompileOptions, type BackendName, type CostModel, type CheckedLayer, type KernelName,
-  CompiledNetwork, type Plan, type PlanStep, type LayerFacts,
-} from './sparse/index.ts';
+  findTargets, targetsSparsity, zeroFraction, type PruneTarget, type TargetOptions,
+  CRITERIA, BUILTIN_CRITERIA, registerCriterion, criteria, criterionByName, parseCriterion, needsGradients, importanceScores,
+  type Criterion, type CriterionName, type BuiltinCriterionName, type ScoreFn, type ScoreInputs,
+  GradientStats, collectGradientStats, gradientStatsHook, type AccumulateOptions, type GradientPassOptions, type GradientStatKind,
+  parseGranularity, formatGranularity, nmSparsity, type Granularity,
+  computeMasks, applyMaskPlan, parseScope, SCOPES, type Scope, type SelectOptions, type MaskPlan,
+  maskByThreshold, maskTopK, maskWithHysteresis, exchangeWeights, RegrowingMasks,
+  pruneTargets, type PruneStepOptions,
+  gradualSchedule, iterativeSparsities, type PruningSchedule, type GradualOptions,
+  definePruningMethod, registerPruningMethod, pruningMethods, pruningMethod, parseMethod,
+  type PruningMethod, type PruningContext, type RandomStreams, type ScoreOptions, type SelectStepOptions, type TrainPhaseOptions, type MethodOptions,
+  type OptionValue, type OptionSpec, type OptionSpecs, type NumberOptionSpec, type BooleanOptionSpec, type ChoiceOptionSpec,
+  calibrateStdMultiple, shrinkNeurons,
+  LR_SCHEDULES, type LrScheduleName, type MethodName, type BuiltinMethodName, type PruneConfig,
+  runPruning, type PruneResult, type PruneCallbacks,
+  sparsityReport, type SparsityReport, type LayerSparsity,
+} from './prune/index.ts';
 
-// prune: criteria, granularity, scope, schedules, the method registry, reports
-export * from './prune/index.ts';
-
-// study: comparison grids, sweeps, sensitivity analysis and their charts
+// study: comparison grids, validation sweeps, sensitivity analysis and their charts
 export * from './study/index.ts';
 
-// compile: a trained nn model → a compiled inference model
+// sparse matrices, and compiled inference: the dispatcher, its models, and the contract + registry of backends
+export {
+  CSRMatrix, validateCsr, csrFromDense, csrToDense, csrTranspose, BSRMatrix, bsrFromDense, bsrToDense, type CsrFromDenseOptions,
+  compileInference, STRATEGIES, SparseModel, WasmSparseModel, wasmSimdSupported,
+  type CompileOptions, type InferenceLayer, type InferenceModel, type InferenceStrategy, type LayerReport,
+  registerInferenceBackend, inferenceBackends, BACKEND_NAMES, CompiledNetwork,
+  type InferenceBackend, type BackendCompileOptions, type BackendName, type CheckedLayer, type Plan, type PlanStep, type LayerFacts,
+  type CostModel, type BatchPart, type KernelName,
+} from './sparse/index.ts';
+
+// compile: a trained nn model → a fast inference-only one
 export { compileModel, inferenceLayers } from './compile/index.ts';
 
-// io: model files (safetensors) and ONNX export, as bytes
-export { serializeModel, deserializeModel, readModelHeader, type ModelRecord, type ParamRecord, type CsrRecord } from './io/model-file.ts';
+// io: model files (safetensors) and ONNX export, as bytes (files on disk: sparsegrad/node)
+export {
+  serializeModel, deserializeModel, readModelHeader,
+  type ModelRecord, type ParamRecord, type CsrRecord, type ModelHeader, type ParamSummary, type ParamEncoding, type ModelLimits, type SerializeOptions,
+} from './io/model-file.ts';
 export { modelToRecord, modelFromRecord, type ToRecordOptions } from './io/model-adapter.ts';
-export { encodeSafetensors, decodeSafetensors } from './io/safetensors.ts';
+export {
+  encodeSafetensors, decodeSafetensors,
+  type DecodedSafetensors, type SafetensorsTensor, type SafetensorsLimits, type SafetensorsHeader, type SafetensorsTensorInfo,
+} from './io/safetensors.ts';
 export { exportOnnx, type OnnxExportOptions } from './io/onnx/export.ts';
 
-// report: SVG charts and the HTML report, as strings
-export { lineChart, barChart, renderReport, type Report, type LineChartOptions } from './report/index.ts';
+// report: SVG charts and the self-contained HTML report, as strings
+export {
+  lineChart, barChart, renderReport,
+  type LineChartOptions, type LineSeries, type BarChartOptions, type BarSeries, type ReferenceLine,
+  type Report, type ReportSection, type ReportBlock, type TextBlock, type TableBlock, type ChartBlock, type KeyValueBlock,
+  type CodeBlock, type TableColumn, type Cell, type RunMetadata,
+} from './report/index.ts';

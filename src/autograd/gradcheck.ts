@@ -3,6 +3,30 @@ import { Tensor, type DType } from '../tensor/tensor.ts';
 import { backward, noGrad } from './graph.ts';
 import { Var, variable } from './var.ts';
 
+/** Options of `gradcheck`: the finite-difference step, tolerances, the cotangent's seed and the analytical pass's dtype. */
+export interface GradcheckOptions {
+  /** Finite-difference step (default 1e-6). */
+  eps?: number;
+  /** Absolute tolerance (default 1e-5; 1e-4 with dtype 'float32'). */
+  atol?: number;
+  /** Relative tolerance (default 1e-3). */
+  rtol?: number;
+  /** Seed of the random cotangent (default 0). */
+  seed?: number;
+  /** Element type of the analytical pass (default 'float64'; see `gradcheck` for 'float32'). */
+  dtype?: DType;
+}
+
+/** What `gradcheck` found. */
+export interface GradcheckResult {
+  /** True when every element is within atol + rtol·|numerical|. */
+  ok: boolean;
+  /** Largest |analytical − numerical| over all checked elements. */
+  maxError: number;
+  /** The worst element relative to its tolerance, for the error message. */
+  worst: { input: number; index: number; analytical: number; numerical: number } | null;
+}
+
 /**
  * Checks an op's analytical gradients against central finite differences, in float64.
  *
@@ -16,28 +40,21 @@ import { Var, variable } from './var.ts';
  * the same point (the inputs rounded to float32). Then the default tolerances are atol 1e-4, rtol 1e-3:
  * float32 carries ~7 significant digits and these small cases sum at most a few dozen terms, so a correct
  * gradient agrees to ~1e-6 relative; a wrong one is off by O(1).
+ *
+ * `fn` receives one Var per input tensor (copies of `inputs` in the analytical dtype) and returns any Var built
+ * from them. Cost: 2·(total input elements) + 1 evaluations of fn. Throws an Error when fn's output does not
+ * depend on the inputs (nothing to check), and whatever fn throws.
+ *
+ * @example
+ * ```ts
+ * import { gradcheck, matmul, relu, sum, tensor } from 'sparsegrad';
+ *
+ * const x = tensor([[1, -2], [3, 4]]);
+ * const w = tensor([[0.5, -1], [2, 0.25]]);
+ * const result = gradcheck((a, b) => sum(relu(matmul(a!, b!))), [x, w]);
+ * console.log(result.ok, result.maxError); // true ~1e-10
+ * ```
  */
-export interface GradcheckOptions {
-  /** Finite-difference step (default 1e-6). */
-  eps?: number;
-  /** Absolute tolerance (default 1e-5). */
-  atol?: number;
-  /** Relative tolerance (default 1e-3). */
-  rtol?: number;
-  /** Seed of the random cotangent (default 0). */
-  seed?: number;
-  /** Element type of the analytical pass (default 'float64'; see above for 'float32'). */
-  dtype?: DType;
-}
-
-export interface GradcheckResult {
-  ok: boolean;
-  /** Largest |analytical − numerical| over all checked elements. */
-  maxError: number;
-  /** The worst element relative to its tolerance, for the error message. */
-  worst: { input: number; index: number; analytical: number; numerical: number } | null;
-}
-
 export function gradcheck(fn: (...inputs: Var[]) => Var, inputs: readonly Tensor[], options: GradcheckOptions = {}): GradcheckResult {
   const dtype = options.dtype ?? 'float64';
   const { eps = 1e-6, atol = dtype === 'float32' ? 1e-4 : 1e-5, rtol = 1e-3, seed = 0 } = options;

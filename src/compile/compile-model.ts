@@ -15,6 +15,18 @@ import { compileInference, type Activation, type BackendModel, type BackendName,
  * size, the dense or a sparse kernel by its measured cost model. Dropout disappears (inference); masked
  * zeros are dropped. Options as compileInference (`backend: 'wasm-simd'` for the WebAssembly SIMD kernels).
  * Throws ConfigError for a layer that cannot be compiled (see inferenceLayers) and compileInference's errors.
+ *
+ * @example
+ * ```ts
+ * import { compileModel, findTargets, mlp, predictClasses, pruneTargets, Rng } from 'sparsegrad';
+ *
+ * const model = mlp([784, 300, 100, 10], { seed: 0 }); // in practice trained and pruned: see fit, runPruning
+ * pruneTargets(findTargets(model), 0.95, { criterion: 'magnitude', scope: 'global', granularity: { kind: 'weight' }, rng: new Rng(0) });
+ * const fast = compileModel(model);                    // inference only; per layer and batch size the fastest kernel
+ * const x = new Float32Array(64 * 784);                // 64 inputs, row-major
+ * console.log(fast.kernels(64));                       // [ 'csr', 'csr', 'csr' ]
+ * console.log(fast.predictClasses(x, 64).every((c, i) => c === predictClasses(model, x, 64)[i])); // true
+ * ```
  */
 export function compileModel<B extends BackendName>(model: Sequential, options: CompileOptions & { backend: B }): BackendModel<B>;
 export function compileModel(model: Sequential, options?: CompileOptions): InferenceModel;

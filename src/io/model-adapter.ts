@@ -11,6 +11,7 @@ import { csrToDense, denseToCsr, pickEncoding, type ModelRecord, type ParamEncod
  * Modules; the nn layer knows nothing of files; this adapter is the only place that knows both.
  */
 
+/** Settings of `modelToRecord`. */
 export interface ToRecordOptions {
   /** Facts worth keeping with the weights (optimizer, epochs, accuracy, pruning method, ...). */
   training?: Record<string, unknown>;
@@ -22,6 +23,11 @@ export interface ToRecordOptions {
   encoding?: ParamEncoding | 'auto';
 }
 
+/**
+ * The plain record of a model that a model file holds: its architecture and a copy of every parameter (dense,
+ * or CSR where `options.encoding` says so), masks included. Pass it to `serializeModel` or `saveModel`,
+ * which check it (`training` must be JSON-representable) before writing.
+ */
 export function modelToRecord(model: Sequential, options: ToRecordOptions = {}): ModelRecord {
   const params = new Map<string, ParamRecord>();
   for (const [name, p] of model.namedParameters()) {

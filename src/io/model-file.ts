@@ -77,13 +77,19 @@ export interface ModelRecord {
   readonly training?: Record<string, unknown>;
 }
 
+/** How a parameter is stored in a model file: dense float32, or CSR (row pointers, column indices, values). */
 export type ParamEncoding = 'dense' | 'csr';
 
+/** Settings of `serializeModel` (and `saveModel`). */
 export interface SerializeOptions {
   /** How to store 2-D weights: always dense, always CSR, or whichever is smaller (default). Biases are dense. */
   readonly encoding?: ParamEncoding | 'auto';
 }
 
+/**
+ * Limits on what a model file may declare, so an untrusted file cannot make the reader spend unbounded time
+ * or memory (with the container limits of SafetensorsLimits); and whether non-finite weights are accepted.
+ */
 export interface ModelLimits extends SafetensorsLimits {
   /** Largest total parameter count the architecture may declare. Default 2^26 (256 MiB of F32). */
   readonly maxParams?: number;
@@ -108,6 +114,7 @@ export interface ModelHeader {
   readonly container: SafetensorsHeader;
 }
 
+/** One parameter of a model file as `readModelHeader` sees it: shape, encoding and size, without the data. */
 export interface ParamSummary {
   readonly name: string;
   readonly shape: readonly number[];

@@ -43,6 +43,7 @@ export interface SafetensorsHeader {
   readonly tensors: readonly SafetensorsTensorInfo[];
 }
 
+/** What `decodeSafetensors` returns: the metadata strings and every tensor by name. */
 export interface DecodedSafetensors {
   readonly metadata: Map<string, string>;
   /** Tensors in data order. Their data may share memory with the bytes passed in; copy it if those change. */

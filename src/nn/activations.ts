@@ -7,6 +7,7 @@ import { allocateOverwritten, Tensor } from '../tensor/tensor.ts';
 import { Layer } from './module.ts';
 import type { LayerSpec } from './spec.ts';
 
+/** The layer form of `relu`: max(x, 0) elementwise, any shape. */
 export class ReLU extends Layer {
   forward(x: Var): Var {
     return relu(x);
@@ -16,6 +17,7 @@ export class ReLU extends Layer {
   }
 }
 
+/** The layer form of `sigmoid`: 1 / (1 + e⁻ˣ) elementwise, any shape. */
 export class Sigmoid extends Layer {
   forward(x: Var): Var {
     return sigmoid(x);
@@ -25,6 +27,7 @@ export class Sigmoid extends Layer {
   }
 }
 
+/** The layer form of `tanh`: tanh x elementwise, any shape. */
 export class Tanh extends Layer {
   forward(x: Var): Var {
     return tanh(x);

@@ -7,6 +7,7 @@ import * as T from '../tensor/ops.ts';
 import type { Module } from './module.ts';
 import type { LossFn } from './train.ts';
 
+/** Settings of `distillationLoss` (and of `PruneConfig.distill`). */
 export interface DistillationOptions {
   /** Weight of the hard-label loss; 1 − alpha goes to matching the teacher (default 0.5). */
   alpha?: number;

@@ -27,5 +27,6 @@ export function torchDefaultUniform(out: FloatArray, fanIn: number, rng: Rng): v
   for (let i = 0; i < out.length; i++) out[i] = (2 * rng.uniform() - 1) * limit;
 }
 
+/** How a Linear layer's weights are drawn: 'he' (He normal, for ReLU nets), 'glorot' (Glorot uniform) or 'torch' (PyTorch's nn.Linear default, U(±1/√fanIn)). */
 export type InitScheme = 'he' | 'glorot' | 'torch';
 export const INIT_SCHEMES: readonly InitScheme[] = ['he', 'glorot', 'torch'];

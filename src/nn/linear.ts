@@ -8,9 +8,11 @@ import { Layer } from './module.ts';
 import { Parameter } from './parameter.ts';
 import type { LayerSpec } from './spec.ts';
 
+/** Settings of a Linear layer. */
 export interface LinearOptions {
   /** Generator for the initial weights (required: every random choice is seeded). */
   rng: Rng;
+  /** Whether the layer has a bias (default true). */
   bias?: boolean;
   /** 'he' (default, for ReLU nets), 'glorot', or 'torch' (PyTorch's nn.Linear default). */
   init?: InitScheme;

@@ -10,6 +10,7 @@ export type LayerSpec =
   | { readonly type: 'tanh' }
   | { readonly type: 'dropout'; readonly p: number };
 
+/** A model's architecture: its layers in order, input first (see LayerSpec). */
 export interface ModelSpec {
   readonly layers: readonly LayerSpec[];
 }

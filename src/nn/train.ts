@@ -23,6 +23,7 @@ import { SimdTrainingSession } from './simd-session.ts';
  * `p.grad` seen by a hook) is valid until the next step starts, so hooks copy what they keep.
  */
 
+/** What a training hook sees at each optimizer step (see TrainingHooks). */
 export interface StepContext {
   /** 1-based epoch. */
   readonly epoch: number;
@@ -37,17 +38,26 @@ export interface StepContext {
   readonly optimizer: Optimizer;
 }
 
+/** The statistics of one training epoch (in `TrainingHistory.epochs` and `onEpoch`). */
 export interface EpochStats {
+  /** 1-based epoch. */
   readonly epoch: number;
   /** Mean training loss over the epoch's batches. */
   readonly loss: number;
   /** Training accuracy over the epoch (measured on the fly, in training mode). */
   readonly accuracy: number;
+  /** Wall-clock seconds the epoch took. */
   readonly seconds: number;
+  /** The learning rate used during the epoch. */
   readonly lr: number;
+  /** Loss and accuracy on `FitOptions.validation`, when given. */
   readonly validation?: { readonly loss: number; readonly accuracy: number };
 }
 
+/**
+ * Code that `fit` runs at fixed points of training: how pruning methods and gradient statistics plug into the
+ * loop without changing it. Tensors seen here (such as `p.grad`) are valid until the next step starts.
+ */
 export interface TrainingHooks {
   /** Gradients are computed and the optimizer has not stepped yet (e.g. accumulate gradient importance). */
   afterBackward?(ctx: StepContext): void;
@@ -57,6 +67,7 @@ export interface TrainingHooks {
   afterEpoch?(stats: EpochStats, model: Module): void;
 }
 
+/** Progress within an epoch, for progress bars (`FitOptions.onProgress`, after every batch). */
 export interface ProgressEvent {
   readonly epoch: number;
   readonly epochs: number;
@@ -66,17 +77,25 @@ export interface ProgressEvent {
   readonly loss: number;
 }
 
+/** Settings of `fit`. */
 export interface FitOptions {
+  /** Number of passes over the data (a positive integer). */
   epochs: number;
+  /** Samples per mini-batch (a positive integer; the last batch of an epoch may be smaller). */
   batchSize: number;
+  /** The optimizer, built over `model.parameters()`. */
   optimizer: Optimizer;
   /** Seed of the shuffling order (same seed, same batches, same weights). */
   seed: number;
+  /** Learning rate per epoch (default: the optimizer's rate throughout). */
   schedule?: LRSchedule;
   /** Evaluated after every epoch. */
   validation?: Dataset;
+  /** Code to run after backward, after each step and after each epoch (pruning methods use these). */
   hooks?: TrainingHooks | readonly TrainingHooks[];
+  /** Called after every epoch. */
   onEpoch?: (stats: EpochStats) => void;
+  /** Called after every batch. */
   onProgress?: (event: ProgressEvent) => void;
   /** Loss from logits, labels and the batch's inputs (e.g. for distillation); cross-entropy by default. */
   loss?: LossFn;
@@ -91,7 +110,9 @@ export interface FitOptions {
 /** A training loss: from the model's logits, the integer labels and the batch inputs [batch, features]. */
 export type LossFn = (logits: Var, labels: Labels, inputs: Tensor) => Var;
 
+/** What `fit` returns. */
 export interface TrainingHistory {
+  /** One entry per epoch, in order. */
   readonly epochs: EpochStats[];
   /** The backend that ran (see FitOptions.backend). */
   readonly backend: Backend;
@@ -108,6 +129,17 @@ function checkPositiveInt(name: string, value: number): void {
  * backend give bit-identical weights) and returns the per-epoch statistics. Throws ConfigError for bad
  * settings, NonFiniteError when the inputs or the loss are not finite, and the model's own errors for
  * inputs of the wrong width or labels out of range.
+ *
+ * @example
+ * ```ts
+ * import { Adam, evaluate, fit, mlp } from 'sparsegrad';
+ * import { loadDigits } from 'sparsegrad/node';
+ *
+ * const { train, test } = loadDigits();
+ * const model = mlp([784, 100, 10], { seed: 0 });
+ * const history = fit(model, train, { epochs: 2, batchSize: 128, optimizer: new Adam(model.parameters(), { lr: 1e-3 }), seed: 0 });
+ * console.log(history.epochs.at(-1)!.loss, evaluate(model, test).accuracy); // ~0.36 ~0.90
+ * ```
  */
 export function fit(model: Module, data: Dataset, options: FitOptions): TrainingHistory {
   let { backend, note } = resolveBackend(options.backend ?? currentBackend());
@@ -218,10 +250,15 @@ function countCorrect(logits: Tensor, labels: ArrayLike<number>): number {
   return correct;
 }
 
+/** What `evaluate` returns. */
 export interface Evaluation {
+  /** Mean loss per sample (cross-entropy unless another loss is given). */
   readonly loss: number;
+  /** Fraction of samples whose arg-max class is the label, in [0, 1]. */
   readonly accuracy: number;
+  /** Number of correctly classified samples. */
   readonly correct: number;
+  /** Number of samples evaluated. */
   readonly count: number;
 }
 

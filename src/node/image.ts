@@ -12,6 +12,7 @@ import { decodePng, isPng } from './png.ts';
  * format is bounded by sizes it declares and checks first (see ReadImagesOptions and the README).
  */
 
+/** Images read by `readImages`: `count` images of width × height pixels, one row of pixels per image. */
 export interface Images {
   readonly count: number;
   readonly width: number;

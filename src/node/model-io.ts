@@ -28,12 +28,40 @@ export async function saveModelFile(path: string, bytes: Uint8Array, options: Ou
   await saveFileAtomically(path, bytes, fsPromises, options);
 }
 
-/** Serializes a model and saves it atomically (see saveModelFile for the errors). */
+/**
+ * Serializes a model and saves it atomically (see saveModelFile for the errors; serializeModel's for a record
+ * that cannot be stored).
+ *
+ * @example
+ * ```ts
+ * import { mlp, modelFromRecord, modelToRecord } from 'sparsegrad';
+ * import { loadModelFile, saveModel } from 'sparsegrad/node';
+ *
+ * const model = mlp([784, 300, 100, 10], { seed: 0 });
+ * await saveModel('model.safetensors', modelToRecord(model), { encoding: 'auto' }); // atomic; CSR where smaller
+ * const loaded = modelFromRecord(await loadModelFile('model.safetensors'));        // strict: a bad file is a ModelFormatError
+ * console.log(loaded.spec().layers.length); // 5
+ * ```
+ */
 export async function saveModel(path: string, record: ModelRecord, options: SerializeOptions & OutputOptions = {}): Promise<void> {
   await saveModelFile(path, serializeModel(record, options), options);
 }
 
-/** Reads and fully validates a model file: header first, then the weights. Throws ModelFormatError naming the path. */
+/**
+ * Reads and fully validates a model file: header first, then the weights (see the file comment and the
+ * README's model file format). Throws ModelFormatError, with a stable code, naming the path.
+ *
+ * @example
+ * ```ts
+ * import { compileModel, mlp, modelFromRecord, modelToRecord } from 'sparsegrad';
+ * import { loadModelFile, saveModel } from 'sparsegrad/node';
+ *
+ * await saveModel('model.safetensors', modelToRecord(mlp([784, 100, 10], { seed: 0 })));
+ * const record = await loadModelFile('model.safetensors', { maxFileBytes: 16 * 1024 * 1024 }); // limits are optional
+ * const fast = compileModel(modelFromRecord(record));
+ * console.log(fast.inFeatures, fast.outFeatures); // 784 10
+ * ```
+ */
 export async function loadModelFile(path: string, limits: ModelLimits = {}): Promise<ModelRecord> {
   const bytes = await readModelBytes(path, limits);
   return naming(path, () => deserializeModel(bytes, limits));

@@ -141,8 +141,24 @@ const registry = new Map<string, Criterion>(Object.values(BUILTIN_CRITERIA).map(
  * the name is taken or malformed, or the criterion is incomplete.
  *
  * @example
- * registerCriterion({ name: 'abs-grad-times-w', summary: '|w|·mean|g|', needsGradients: true,
- *   score: (t, { stats }) => Float64Array.from(stats!.sum('absGrad', t.weight), (g, i) => Math.abs(t.weight.value.data[i]!) * g) });
+ * ```ts
+ * import { collectGradientStats, findTargets, mlp, pruneTargets, registerCriterion, Rng, targetsSparsity } from 'sparsegrad';
+ * import { loadDigits } from 'sparsegrad/node';
+ *
+ * // |w| times the mean |∂L/∂w| over the gradient batches (usable by name in runPruning and the CLI too).
+ * registerCriterion({
+ *   name: 'abs-grad-times-w', summary: '|w|·mean|g|', needsGradients: true,
+ *   score: (t, { stats }) => {
+ *     const w = t.weight.value.data;
+ *     return Float64Array.from(stats!.sum('absGrad', t.weight), (g, i) => (Math.abs(w[i]!) * g) / stats!.batches);
+ *   },
+ * });
+ * const model = mlp([784, 100, 10], { seed: 0 });
+ * const targets = findTargets(model);
+ * const stats = collectGradientStats(model, targets, loadDigits().train, { batches: 4 });
+ * pruneTargets(targets, 0.9, { criterion: 'abs-grad-times-w', scope: 'global', granularity: { kind: 'weight' }, stats, rng: new Rng(0) });
+ * console.log(targetsSparsity(targets)); // 0.9
+ * ```
  */
 export function registerCriterion(criterion: Criterion): void {
   const { name } = criterion;

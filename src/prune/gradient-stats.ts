@@ -145,10 +145,13 @@ function rowsOf(p: Parameter): number {
   return p.value.rank === 0 ? 1 : p.value.shape[0]!;
 }
 
+/** Settings of `collectGradientStats`. */
 export interface GradientPassOptions {
   /** Number of mini-batches to accumulate over (default 10). */
   batches?: number;
+  /** Samples per mini-batch (default 128). */
   batchSize?: number;
+  /** Seed of the batch sampling (default 0). */
   seed?: number;
 }
 

@@ -5,13 +5,19 @@ import type { Granularity } from './granularity.ts';
 import { applyMaskPlan, computeMasks, type MaskPlan, type Scope } from './select.ts';
 import type { PruneTarget } from './targets.ts';
 
+/** Settings of `pruneTargets`: how weights are scored and which of them are pruned together. */
 export interface PruneStepOptions {
+  /** The importance criterion (see `criteria()`). */
   criterion: CriterionName;
+  /** Rank within each layer, or across all layers. */
   scope: Scope;
+  /** The unit pruned as a whole. */
   granularity: Granularity;
+  /** Per-layer sparsity overrides by parameter name. */
   overrides?: Readonly<Record<string, number>>;
   /** Gradient statistics, for the criteria that need them. */
   stats?: GradientStats | null;
+  /** Generator handed to the criterion (the random criterion draws from it). */
   rng: Rng;
 }
 

@@ -21,6 +21,28 @@ for (const method of BUILTIN_METHODS) registerPruningMethod(method);
  * `--help`), `runComparison` and `sweepPruning`. Throws ConfigError if the name is taken or malformed, or
  * the method's declaration is incomplete or inconsistent (bad option specs, a flag another method uses
  * for a different kind of value).
+ *
+ * @example
+ * ```ts
+ * import { definePruningMethod, mlp, registerPruningMethod, runPruning } from 'sparsegrad';
+ * import { loadDigits } from 'sparsegrad/node';
+ *
+ * // Train dense for `warmup` epochs, prune once to the target with the run's criterion, fine-tune the rest.
+ * registerPruningMethod(definePruningMethod<{ warmup: number }>({
+ *   name: 'warmup-then-prune', summary: 'train, prune once, fine-tune', paper: '', usesCriterion: true, minEpochs: 1,
+ *   options: { warmup: { type: 'integer', min: 0, max: 100, default: 1, help: 'dense epochs before pruning' } },
+ *   run(ctx, { warmup }) {
+ *     ctx.train(Math.min(warmup, ctx.config.epochs), 'warm-up');
+ *     ctx.pruneTo(ctx.sparsity); // scores (a gradient pass if the criterion needs one), selects, installs masks
+ *     ctx.train(Math.max(0, ctx.config.epochs - warmup), 'fine-tune');
+ *   },
+ * }));
+ * const result = runPruning(mlp([784, 64, 10], { seed: 0 }), { train: loadDigits().train }, {
+ *   method: 'warmup-then-prune', criterion: 'taylor', sparsity: 0.8, scope: 'global', granularity: { kind: 'weight' },
+ *   epochs: 2, batchSize: 128, lr: 1e-3, seed: 0, options: { warmup: 1 },
+ * });
+ * console.log(result.sparsity); // 0.8 (to within one weight)
+ * ```
  */
 export function registerPruningMethod<O extends object>(method: PruningMethod<O>): void {
   const { name } = method;

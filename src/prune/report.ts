@@ -1,6 +1,7 @@
 import { Linear } from '../nn/linear.ts';
 import type { Sequential } from '../nn/sequential.ts';
 
+/** One Linear layer's entry in a SparsityReport: sizes, non-zeros, FLOPs and bytes, dense vs sparse. */
 export interface LayerSparsity {
   readonly name: string;
   readonly shape: readonly [number, number];
@@ -16,6 +17,7 @@ export interface LayerSparsity {
   readonly bytesSparse: number;
 }
 
+/** What `sparsityReport` returns: one entry per Linear layer and the totals over them. */
 export interface SparsityReport {
   readonly layers: LayerSparsity[];
   readonly total: Omit<LayerSparsity, 'name' | 'shape'>;

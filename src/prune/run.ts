@@ -48,11 +48,24 @@ export interface PruneResult {
  * setting, a method option that is missing, unknown or out of range, or a combination the method does
  * not support (e.g. N:M with a gradual schedule).
  *
+ * Works on `model` itself: the returned `model` is the same object, pruned and trained in place, unless the
+ * method re-initialises it (snip) or neuron pruning shrinks it; clone it first (`cloneModel`) to keep the
+ * original.
+ *
  * @example
+ * ```ts
+ * import { Adam, evaluate, fit, mlp, runPruning } from 'sparsegrad';
+ * import { loadDigits } from 'sparsegrad/node';
+ *
+ * const { train, test } = loadDigits();
+ * const model = mlp([784, 100, 10], { seed: 0 });
+ * fit(model, train, { epochs: 2, batchSize: 128, optimizer: new Adam(model.parameters(), { lr: 1e-3 }), seed: 0 });
  * const result = runPruning(model, { train }, {
  *   method: 'iterative', criterion: 'taylor', sparsity: 0.9, scope: 'global', granularity: { kind: 'weight' },
  *   epochs: 3, batchSize: 128, lr: 1e-3, seed: 0, options: { rounds: 3 },
  * });
+ * console.log(result.sparsity, evaluate(result.model, test).accuracy); // 0.9 ~0.90
+ * ```
  */
 export function runPruning(model: Sequential, data: { train: Dataset; validation?: Dataset }, config: PruneConfig, callbacks: PruneCallbacks = {}): PruneResult {
   const method = pruningMethod(config.method);

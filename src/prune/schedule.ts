@@ -6,6 +6,7 @@ import { checkSparsity } from './targets.ts';
  * step t: is the mask updated now, and to what sparsity.
  */
 
+/** How sparsity grows over training, asked once per optimizer step (see `gradualSchedule`). */
 export interface PruningSchedule {
   /** Target sparsity after step t (1-based). */
   sparsityAt(step: number): number;
@@ -13,8 +14,11 @@ export interface PruningSchedule {
   isUpdateStep(step: number): boolean;
 }
 
+/** Settings of `gradualSchedule`; steps are 1-based optimizer steps. */
 export interface GradualOptions {
+  /** Sparsity at beginStep, in [0, 1) (default 0). */
   initialSparsity?: number;
+  /** Sparsity reached at endStep, in [0, 1). */
   finalSparsity: number;
   /** First step at which pruning happens. */
   beginStep: number;

@@ -18,6 +18,7 @@ import { checkSparsity, type PruneTarget } from './targets.ts';
  * normalised scores (select-neurons.ts).
  */
 
+/** Where a ranking runs: within each layer ('layer', every layer gets the same sparsity) or across all layers ('global'). */
 export type Scope = 'layer' | 'global';
 /** The scopes a ranking can run over: each layer on its own, or all layers together. */
 export const SCOPES: readonly Scope[] = ['layer', 'global'];
@@ -74,6 +75,19 @@ export function parseScope(text: string): Scope {
  * ConfigError for a bad sparsity or override, missing or mis-sized scores, a block that does not divide a
  * weight, an N:M group wider than a row, or neuron pruning without a hidden layer; NonFiniteError for a
  * NaN or infinite score (naming the layer and index).
+ *
+ * @example
+ * ```ts
+ * import { applyMaskPlan, computeMasks, findTargets, mlp, targetsSparsity } from 'sparsegrad';
+ *
+ * const model = mlp([784, 300, 100, 10], { seed: 0 });
+ * const targets = findTargets(model);
+ * // Any scores will do (higher = keep); here |w|, i.e. magnitude pruning.
+ * const scores = new Map(targets.map((t) => [t, Float64Array.from(t.weight.value.data, Math.abs)] as const));
+ * const plan = computeMasks(targets, scores, { sparsity: 0.9, scope: 'global', granularity: { kind: 'weight' } });
+ * applyMaskPlan(plan);                   // installs the masks and zeroes the pruned weights
+ * console.log(targetsSparsity(targets)); // 0.9 (to within one weight)
+ * ```
  */
 export function computeMasks(targets: readonly PruneTarget[], scores: ReadonlyMap<PruneTarget, Float64Array>, options: SelectOptions): MaskPlan {
   const { granularity, scope } = options;

@@ -18,6 +18,7 @@ export interface PruneTarget {
   readonly next: Linear | null;
 }
 
+/** Settings of `findTargets`. */
 export interface TargetOptions {
   /** Parameter or layer names to leave dense ("layers.4.weight" or "layers.4"). */
   exclude?: readonly string[];

@@ -25,6 +25,7 @@ import { formatNumber, type NumberFormat } from './format.ts';
 /** A table cell or metadata value. null/undefined show as a dash; `{ value, emphasis }` shows in bold. */
 export type Cell = string | number | boolean | null | undefined | { readonly value: string | number; readonly emphasis?: boolean };
 
+/** A table column with its display settings (a plain string is a column with just a label). */
 export interface TableColumn {
   readonly label: string;
   /** How numbers in this column are shown (default 'auto'). */
@@ -43,6 +44,7 @@ export interface TextBlock {
   readonly tone?: 'note' | 'warning';
 }
 
+/** A table: column headers and rows of cells (each row as long as `columns`). */
 export interface TableBlock {
   readonly kind: 'table';
   readonly columns: ReadonlyArray<string | TableColumn>;
@@ -70,8 +72,10 @@ export interface CodeBlock {
   readonly caption?: string;
 }
 
+/** One block of a report section: text, a table, a chart, labelled values or code. */
 export type ReportBlock = TextBlock | TableBlock | ChartBlock | KeyValueBlock | CodeBlock;
 
+/** A titled section of a report, its blocks shown in order. */
 export interface ReportSection {
   readonly title: string;
   readonly blocks: readonly ReportBlock[];
@@ -91,6 +95,7 @@ export interface RunMetadata {
   readonly extra?: ReadonlyArray<readonly [string, Cell]>;
 }
 
+/** Everything `renderReport` turns into one self-contained HTML page: title, run facts, sections and raw data. */
 export interface Report {
   readonly title: string;
   /** An introduction shown under the metadata; paragraphs separated by blank lines. */

@@ -65,6 +65,7 @@ export interface ChartFrameOptions {
   readonly description?: string;
 }
 
+/** What `lineChart` draws: the series, the x axis, and the frame shared with bar charts. */
 export interface LineChartOptions extends ChartFrameOptions {
   readonly series: readonly LineSeries[];
   readonly xLabel: string;
@@ -81,6 +82,7 @@ export interface BarSeries {
   readonly color?: string;
 }
 
+/** What `barChart` draws: categories × series of bars, and the frame shared with line charts. */
 export interface BarChartOptions extends ChartFrameOptions {
   /** One group of bars per category, labelled under the x axis (e.g. layer names). */
   readonly categories: readonly string[];

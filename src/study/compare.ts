@@ -15,6 +15,7 @@ import { criterionByName, pruningMethod, runPruning, type CriterionName, type Me
  * being whatever training then makes of it); those without one (l1) cannot be.
  */
 
+/** The grid of `runComparison`: methods × criteria × sparsities on one base config, and progress callbacks. */
 export interface ComparisonOptions {
   methods: readonly MethodName[];
   criteria: readonly CriterionName[];
@@ -29,6 +30,7 @@ export interface ComparisonOptions {
   onEpoch?: (stats: EpochStats, label: string) => void;
 }
 
+/** One run of a comparison grid: what was asked and what came out (accuracy and loss on the test split). */
 export interface ComparisonRow {
   readonly method: MethodName;
   /** The criterion, or '-' for methods with their own rule. */
@@ -42,6 +44,7 @@ export interface ComparisonRow {
   readonly options?: Readonly<Record<string, OptionValue>>;
 }
 
+/** What `runComparison` returns: the unpruned model's test scores and one row per run. */
 export interface Comparison {
   readonly dense: { readonly testAccuracy: number; readonly testLoss: number };
   readonly rows: ComparisonRow[];

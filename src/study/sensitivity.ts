@@ -5,6 +5,7 @@ import { evaluate } from '../nn/train.ts';
 import { Rng } from '../tensor/rng.ts';
 import { collectGradientStats, findTargets, needsGradients, pruneTargets, type CriterionName } from '../prune/index.ts';
 
+/** One point of a sensitivity analysis: one layer pruned alone to `sparsity`, and the accuracy that remained. */
 export interface SensitivityRow {
   readonly layer: string;
   readonly sparsity: number;

@@ -13,6 +13,7 @@ import { pruningMethod, runPruning, type PruneConfig } from '../prune/index.ts';
  * accuracy stays within `tolerance` of the unpruned model's.
  */
 
+/** One candidate of a sweep and its outcome on the validation split. */
 export interface SweepRow {
   /** The candidate: a sparsity, or a value of the method's sweep option (a std multiple q, an L1 strength λ). */
   readonly value: number;
@@ -20,6 +21,7 @@ export interface SweepRow {
   readonly accuracy: number;
 }
 
+/** What `sweepPruning` returns: every candidate's row, the unpruned model's validation accuracy and the choice. */
 export interface SweepResult {
   /** The sparsest row within tolerance, or null if none is. */
   readonly chosen: SweepRow | null;
@@ -28,6 +30,7 @@ export interface SweepResult {
   readonly rows: SweepRow[];
 }
 
+/** Settings of `sweepPruning`. */
 export interface SweepOptions {
   /**
    * Candidate sparsities, or — for a method that declares a sweep option (threshold: q, l1: λ) — values of

@@ -38,6 +38,18 @@ export function currentBackend(): Backend {
  * Runs `fn` with `backend` as the current backend and restores the previous one afterwards (also when fn
  * throws). Throws ConfigError for an unknown name. A backend this engine cannot run ('wasm-simd' without
  * WebAssembly SIMD) is accepted; the kernels then fall back to 'js' (see `resolveBackend`).
+ *
+ * @example
+ * ```ts
+ * import { Adam, fit, mlp, withBackend } from 'sparsegrad';
+ * import { loadDigits } from 'sparsegrad/node';
+ *
+ * const model = mlp([784, 32, 10], { seed: 0 });
+ * const optimizer = new Adam(model.parameters(), { lr: 1e-3 });
+ * // This run on the TypeScript reference kernels (the default is 'wasm-simd' where the engine has SIMD).
+ * const history = withBackend('js', () => fit(model, loadDigits().train, { epochs: 1, batchSize: 128, optimizer, seed: 0 }));
+ * console.log(history.backend); // js
+ * ```
  */
 export function withBackend<T>(backend: Backend, fn: () => T): T {
   if (!isBackend(backend)) throw new ConfigError(`unknown backend '${String(backend)}' (expected one of ${BACKENDS.join(', ')})`);

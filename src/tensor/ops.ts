@@ -74,11 +74,17 @@ function binary(op: BinaryOp, x: Operand, y: Operand): Tensor {
   return out;
 }
 
+/** a + b, elementwise with NumPy broadcasting (a number acts as a scalar of the other operand's dtype); the result has the broadcast shape and is float64 if either operand is. Throws ShapeError when the shapes do not broadcast. */
 export const add = (a: Operand, b: Operand): Tensor => binary('add', a, b);
+/** a − b, elementwise with NumPy broadcasting (a number acts as a scalar of the other operand's dtype); the result has the broadcast shape and is float64 if either operand is. Throws ShapeError when the shapes do not broadcast. */
 export const sub = (a: Operand, b: Operand): Tensor => binary('sub', a, b);
+/** a · b (elementwise), elementwise with NumPy broadcasting (a number acts as a scalar of the other operand's dtype); the result has the broadcast shape and is float64 if either operand is. Throws ShapeError when the shapes do not broadcast. */
 export const mul = (a: Operand, b: Operand): Tensor => binary('mul', a, b);
+/** a / b, elementwise with NumPy broadcasting (a number acts as a scalar of the other operand's dtype); the result has the broadcast shape and is float64 if either operand is. Throws ShapeError when the shapes do not broadcast. */
 export const div = (a: Operand, b: Operand): Tensor => binary('div', a, b);
+/** max(a, b), elementwise with NumPy broadcasting (a number acts as a scalar of the other operand's dtype); the result has the broadcast shape and is float64 if either operand is. Throws ShapeError when the shapes do not broadcast. */
 export const maximum = (a: Operand, b: Operand): Tensor => binary('max', a, b);
+/** min(a, b), elementwise with NumPy broadcasting (a number acts as a scalar of the other operand's dtype); the result has the broadcast shape and is float64 if either operand is. Throws ShapeError when the shapes do not broadcast. */
 export const minimum = (a: Operand, b: Operand): Tensor => binary('min', a, b);
 
 function unary(op: UnaryOp, x: Tensor): Tensor {
@@ -89,14 +95,23 @@ function unary(op: UnaryOp, x: Tensor): Tensor {
   return out;
 }
 
+/** −x, elementwise (same shape and dtype). */
 export const neg = (x: Tensor): Tensor => unary('neg', x);
+/** |x|, elementwise (same shape and dtype). */
 export const abs = (x: Tensor): Tensor => unary('abs', x);
+/** eˣ, elementwise (same shape and dtype). */
 export const exp = (x: Tensor): Tensor => unary('exp', x);
+/** ln x, elementwise (same shape and dtype; ln 0 = −Infinity, ln of a negative = NaN, as in Math.log). */
 export const log = (x: Tensor): Tensor => unary('log', x);
+/** √x, elementwise (same shape and dtype; NaN for a negative, as in Math.sqrt). */
 export const sqrt = (x: Tensor): Tensor => unary('sqrt', x);
+/** x², elementwise (same shape and dtype). */
 export const square = (x: Tensor): Tensor => unary('square', x);
+/** max(x, 0), elementwise (same shape and dtype). */
 export const relu = (x: Tensor): Tensor => unary('relu', x);
+/** 1 / (1 + e⁻ˣ), elementwise (same shape and dtype). */
 export const sigmoid = (x: Tensor): Tensor => unary('sigmoid', x);
+/** tanh x, elementwise (same shape and dtype). */
 export const tanh = (x: Tensor): Tensor => unary('tanh', x);
 
 /** The gradient of relu: dy where x > 0, else 0 (the subgradient at 0 is 0, as in PyTorch). Same shapes. */
@@ -124,12 +139,14 @@ export function addRowVectorInPlace(rows: Tensor, bias: Tensor): void {
   else addRowVectorKernel(nRows, nCols, rows.data, bias.data);
 }
 
+/** x · s for a number s, elementwise (same shape and dtype). */
 export function scale(x: Tensor, s: number): Tensor {
   const out = new Tensor(allocateOverwritten(x.size, x.dtype), x.shape);
   scaleKernel(x.size, x.data, s, out.data);
   return out;
 }
 
+/** Options of `matmul`: which operand to use transposed (the transpose is never materialised). */
 export interface MatmulOptions {
   /** Use Aᵀ instead of A. */
   transA?: boolean;
@@ -232,6 +249,7 @@ export function maxWithIndex(x: Tensor, axis: number, keepDims = false): { value
   return { values, indices };
 }
 
+/** Maximum over one axis (the axis is removed unless `keepDims`). Throws ShapeError for an empty axis or an axis out of range. */
 export function max(x: Tensor, axis: number, keepDims = false): Tensor {
   return maxWithIndex(x, axis, keepDims).values;
 }

@@ -3,6 +3,7 @@ import { ShapeError } from '../errors.ts';
 /** Row-major dimensions of a tensor, outermost first. `[]` is a scalar. */
 export type Shape = readonly number[];
 
+/** A shape as it appears in error messages, e.g. `[2, 3]`. */
 export function formatShape(shape: Shape): string {
   return `[${shape.join(', ')}]`;
 }
@@ -14,6 +15,7 @@ export function sizeOf(shape: Shape): number {
   return size;
 }
 
+/** True when both shapes have the same rank and dimensions. */
 export function shapesEqual(a: Shape, b: Shape): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;

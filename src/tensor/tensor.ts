@@ -5,6 +5,7 @@ import { scratchF32 } from './wasm/instance.ts';
 
 /** Element type of a tensor. float32 is the working type; float64 exists so gradients can be checked exactly. */
 export type DType = 'float32' | 'float64';
+/** The storage of a tensor: Float32Array for float32, Float64Array for float64. */
 export type FloatArray = Float32Array | Float64Array;
 
 /** A nested array of numbers, as written in source code: `[[1, 2], [3, 4]]`. */
@@ -147,21 +148,25 @@ export function allocateOverwritten(size: number, dtype: DType): FloatArray {
   return scratchF32(size, false) ?? new Float32Array(size);
 }
 
+/** A tensor of `shape` filled with 0. Throws ShapeError for a dimension that is not a non-negative safe integer. */
 export function zeros(shape: Shape, dtype: DType = 'float32'): Tensor {
   assertValidShape(shape);
   return new Tensor(allocate(sizeOf(shape), dtype), shape);
 }
 
+/** A tensor of `shape` filled with `value`. Throws ShapeError for a dimension that is not a non-negative safe integer. */
 export function full(shape: Shape, value: number, dtype: DType = 'float32'): Tensor {
   const t = zeros(shape, dtype);
   t.data.fill(value);
   return t;
 }
 
+/** A tensor of `shape` filled with 1. Throws ShapeError for a dimension that is not a non-negative safe integer. */
 export function ones(shape: Shape, dtype: DType = 'float32'): Tensor {
   return full(shape, 1, dtype);
 }
 
+/** A rank-0 tensor (shape []) holding `value`. */
 export function scalar(value: number, dtype: DType = 'float32'): Tensor {
   return full([], value, dtype);
 }

@@ -55,6 +55,7 @@ export const ONNX_OUTPUT_NAME = 'logits';
 /** Symbolic name of the batch dimension of the input and output. */
 export const ONNX_BATCH_DIM = 'batch';
 
+/** Settings of `exportOnnx`. */
 export interface OnnxExportOptions {
   /** Default-domain opset version, 13..17. Default 17. */
   readonly opsetVersion?: number;
@@ -216,6 +217,20 @@ const ACTIVATION_OPS = { relu: 'Relu', sigmoid: 'Sigmoid', tanh: 'Tanh' } as con
  * Serialises the model as an ONNX ModelProto (IR version 8, default-domain opset 17 unless set).
  * Input `x`: float32 [batch, in]; output `logits`: float32 [batch, out]. Throws ConfigError, ShapeError,
  * DTypeError or NonFiniteError, naming the layer or parameter, when spec and parameters do not fit.
+ * `params` maps each parameter name (`layers.<i>.weight` [out, in], `layers.<i>.bias` [out]) to its
+ * row-major values; pruned weights are exported as zeros of a dense initializer.
+ *
+ * @example
+ * ```ts
+ * import { exportOnnx, mlp } from 'sparsegrad';
+ * import { writeFileAtomically } from 'sparsegrad/node';
+ *
+ * const model = mlp([784, 100, 10], { seed: 0 });
+ * const params = new Map(model.namedParameters().map(([name, p]) => [name, Float32Array.from(p.value.data)] as const));
+ * const bytes = exportOnnx(model.spec(), params);       // an ONNX ModelProto: onnxruntime runs it
+ * await writeFileAtomically('model.onnx', bytes);
+ * console.log(bytes.length);                            // 318483: nearly all of it the float32 weights
+ * ```
  */
 export function exportOnnx(spec: ModelSpec, params: ReadonlyMap<string, Float32Array>, options: OnnxExportOptions = {}): Uint8Array {
   const opset = options.opsetVersion ?? ONNX_DEFAULT_OPSET;

@@ -4,10 +4,15 @@ import type { SimdInstance } from '../../tensor/wasm/instance.ts';
 import type { Parameter } from '../parameter.ts';
 import { checkNonNegative, checkUnitInterval, Optimizer } from './optimizer.ts';
 
+/** Settings of Adam and AdamW (PyTorch's defaults). */
 export interface AdamOptions {
+  /** Learning rate (> 0). */
   lr: number;
+  /** Decay of the first moment, in [0, 1) (default 0.9). */
   beta1?: number;
+  /** Decay of the second moment, in [0, 1) (default 0.999). */
   beta2?: number;
+  /** Added to √v̂ in the denominator (default 1e-8). */
   eps?: number;
   /** Adam: L2 penalty added to the gradient. AdamW: decoupled decay w ← w − lr·weightDecay·w. */
   weightDecay?: number;

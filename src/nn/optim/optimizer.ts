@@ -40,6 +40,7 @@ export abstract class Optimizer {
   /**
    * The same update on the SIMD kernels, masks included (see src/tensor/wasm/optimizer-kernels.ts), for
    * float32 weights and float32 state. Optimizers without it run `update` on every backend.
+   * @internal The SIMD kernels' instance is not public: a custom optimizer implements `update` only.
    */
   protected simdUpdate?(simd: SimdInstance, w: Float32Array, g: Float32Array, state: Float32Array[], mask: Uint8Array | null, step: number): void;
 

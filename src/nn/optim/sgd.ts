@@ -5,8 +5,11 @@ import type { SimdInstance } from '../../tensor/wasm/instance.ts';
 import type { Parameter } from '../parameter.ts';
 import { checkNonNegative, checkUnitInterval, Optimizer } from './optimizer.ts';
 
+/** Settings of SGD (PyTorch's defaults). */
 export interface SGDOptions {
+  /** Learning rate (> 0). */
   lr: number;
+  /** Momentum factor in [0, 1) (default 0: plain SGD). */
   momentum?: number;
   /** Nesterov momentum (Sutskever et al. 2013): look ahead along the velocity. Needs momentum > 0. */
   nesterov?: boolean;

@@ -7,8 +7,9 @@ import { checkBackend, defaultBackendName, findInferenceBackend, inferenceBacken
 /** Options of compileInference (and compileModel). */
 export interface CompileOptions {
   /**
-   * Which kernels run the model: a backend name ('js', the TypeScript kernels, the default; 'wasm-simd',
-   * WebAssembly SIMD kernels; or one registered with registerInferenceBackend), or a backend object.
+   * Which kernels run the model: a backend name ('js', the TypeScript kernels; 'wasm-simd', WebAssembly SIMD
+   * kernels; or one registered with registerInferenceBackend), or a backend object. Default: the backend of
+   * the `withBackend` scope, else DEFAULT_BACKEND, where this engine supports it, else 'js'.
    */
   backend?: BackendName | (string & {}) | InferenceBackend;
   /** 'auto' (default: the backend's cost model), 'autotune', or one forced kernel; each backend lists its own. */
@@ -26,6 +27,18 @@ export interface CompileOptions {
  * (inference/backend.ts) and hands it the validated layers.
  * Throws ConfigError (unknown backend or strategy, bad maxPlans or layers), UnsupportedError (a backend this
  * engine cannot run, naming the ones it can), ShapeError and NonFiniteError (layers).
+ *
+ * @example
+ * ```ts
+ * import { compileInference } from 'sparsegrad';
+ *
+ * // y = relu(x·W1ᵀ + b1)·W2ᵀ for a 4 → 3 → 2 network; weights are [out × in], row-major.
+ * const model = compileInference([
+ *   { inFeatures: 4, outFeatures: 3, weight: new Float32Array(12).fill(0.1), bias: new Float32Array(3), activation: 'relu' },
+ *   { inFeatures: 3, outFeatures: 2, weight: new Float32Array(6).fill(1), bias: null, activation: 'none' },
+ * ], { backend: 'js' });
+ * console.log(Array.from(model.predict(new Float32Array([1, 2, 3, 4]), 1))); // [ 3, 3 ] (up to rounding)
+ * ```
  */
 export function compileInference<B extends BackendName>(layers: readonly InferenceLayer[], options: CompileOptions & { backend: B }): BackendModel<B>;
 export function compileInference(layers: readonly InferenceLayer[], options?: CompileOptions): InferenceModel;

@@ -149,6 +149,7 @@ export class PlanCache<P> {
  */
 export abstract class CompiledNetwork<P extends Plan> implements InferenceModel {
   abstract readonly backend: string;
+  /** @internal The plans built so far, by batch size (a backend only supplies buildPlan). */
   protected readonly plans: PlanCache<P>;
 
   constructor(

@@ -38,7 +38,22 @@ const backends = new Map<string, InferenceBackend>(Object.entries(BUILTIN_BACKEN
 
 /**
  * Adds a backend, so compileInference and the CLI find it by name. Throws ConfigError when the name is taken
- * or the backend is malformed (see checkBackend).
+ * or the backend is malformed (see checkBackend). A backend written from scratch (a float64 reference, ~60
+ * lines) is in test/sparse/inference/compile.test.ts; kernels and the cost model are in `sparsegrad/kernels`.
+ *
+ * @example
+ * ```ts
+ * import { compileModel, inferenceBackends, mlp, registerInferenceBackend } from 'sparsegrad';
+ *
+ * // A backend that runs the TypeScript kernels with every layer in CSR: the built-in 'js' one, constrained.
+ * const js = inferenceBackends().find((b) => b.name === 'js')!;
+ * registerInferenceBackend({
+ *   ...js, name: 'js-csr', description: 'the TypeScript kernels, CSR for every layer', strategies: ['auto'],
+ *   compile: (layers, options) => js.compile(layers, { ...options, strategy: 'csr' }),
+ * });
+ * const model = compileModel(mlp([784, 100, 10], { seed: 0 }), { backend: 'js-csr' });
+ * console.log(model.backend, model.kernels(1)); // js [ 'csr', 'csr' ]
+ * ```
  */
 export function registerInferenceBackend(backend: InferenceBackend): void {
   checkBackend(backend, 'registerInferenceBackend');

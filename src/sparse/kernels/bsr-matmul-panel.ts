@@ -1,6 +1,6 @@
 import { bsrMatvec, storeFour } from './bsr-matvec.ts';
 
-/*
+/**
  * bsrMatmulPanel: Y = act(X·Wᵀ + b) for W in 4×1 BSR form, on one feature-major panel of `width` samples
  * (layout as in csr-matmul-panel.ts: x[j·width + t], y[i·width + t]).
  *

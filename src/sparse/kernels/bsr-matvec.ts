@@ -1,6 +1,6 @@
 import type { FloatArray } from '../../tensor/tensor.ts';
 
-/*
+/**
  * bsrMatvec: 4×1-block sparse matrix × dense vector, y = act(W·x + b), for W in BSRMatrix form.
  *
  *   for block row r (rows 4r..4r+3) and block b in it, with j = indices[b]:

@@ -1,6 +1,6 @@
 import type { FloatArray } from '../../tensor/tensor.ts';
 
-/*
+/**
  * cscMatvecSkipZeros: y = act(bias + W·x) for batch 1, reading W by columns (CSC) and skipping the inputs
  * that are exactly zero — activation sparsity. ReLU networks feed mostly-zero vectors to their layers (half
  * or more of the hidden units are 0; 80 % of an MNIST image is background), so a layer whose input has

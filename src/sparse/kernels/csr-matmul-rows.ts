@@ -1,6 +1,6 @@
 import type { FloatArray } from '../../tensor/tensor.ts';
 
-/*
+/**
  * csrMatmulRows: Y = act(X·Wᵀ + b) with X and Y **row-major** (the Linear layer's natural layout, no
  * transposes): one sparse row-dot per (sample, output), four samples per pass so that each (index, value)
  * pair is loaded once and used four times.

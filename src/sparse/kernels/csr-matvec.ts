@@ -1,6 +1,6 @@
 import type { FloatArray } from '../../tensor/tensor.ts';
 
-/*
+/**
  * csrMatvec: sparse matrix × dense vector (SpMV), the batch-1 kernel of a sparse Linear layer.
  *
  *   y[i] = act( bias[i] + Σ_{p ∈ [indptr[i], indptr[i+1])} values[p] · x[indices[p]] )   for i < nRows
