@@ -25,7 +25,9 @@ export const nodeThreadHost: ThreadHost = {
   name: 'worker_threads',
   callerMayWait: true,
   spawn(program) {
-    const worker = new Worker(NODE_PRELUDE + program, { eval: true });
+    // No inherited Node options: the program is plain JavaScript, and loaders (tsx) or `-e` flags of the
+    // parent would only slow a worker's start or stop it.
+    const worker = new Worker(NODE_PRELUDE + program, { eval: true, execArgv: [] });
     worker.unref();
     return {
       postMessage: (message) => worker.postMessage(message),

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ThreadError } from '../../src/errors.ts';
 import { nodeThreadHost } from '../../src/node/threads.ts';
@@ -201,5 +202,24 @@ describe('WorkerPool on worker_threads', () => {
     expect(() => pool.run(own, 0, 0)).toThrow(RangeError);
     expect(() => pool.run(own, 0, 256)).toThrow(RangeError);
     expect(() => new WorkerPool(nodeThreadHost, 0)).toThrow(RangeError);
+  });
+});
+
+describe('worker threads and process exit', () => {
+  it('never keep a process alive: a program that trains on threads and never closes them exits by itself', () => {
+    const src = new URL('../../src/', import.meta.url).pathname;
+    const script = `
+      const { setThreadHost } = await import('${src}tensor/threads.ts');
+      const { nodeThreadHost } = await import('${src}node/threads.ts');
+      const { Adam, fit, mlp } = await import('${src}nn/index.ts');
+      setThreadHost(nodeThreadHost);
+      const count = 256, x = new Float32Array(count * 784).map((_, i) => (i % 7) / 7), y = new Uint8Array(count).map((_, i) => i % 10);
+      const model = mlp([784, 128, 10], { seed: 1 });
+      const history = fit(model, { x, y, count, features: 784, numClasses: 10, name: 'toy' }, { epochs: 1, batchSize: 64, optimizer: new Adam(model.parameters(), { lr: 1e-3 }), seed: 0, threads: 2 });
+      console.log('threads', history.threads);`;
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(child.error, 'the process did not exit within 60 s').toBeUndefined();
+    expect(child.status, child.stderr).toBe(0);
+    expect(child.stdout.trim()).toBe('threads 2');
   });
 });

@@ -17,11 +17,12 @@ Needs a source checkout with dev dependencies installed (npm ci): the suites liv
 
 const SUITES = ['dense', 'gemm', 'sparse', 'train', 'onnx', 'threads'];
 
-export async function benchCommand(argv: string[]): Promise<void> {
+export async function benchCommand(args: string[]): Promise<void> {
+  const argv = args.flatMap((a) => (a.startsWith('--threads=') ? ['--threads', a.slice('--threads='.length)] : [a]));
   const suite = argv[0];
   if (suite === undefined || !SUITES.includes(suite)) throw new UsageError(`bench needs a suite: ${SUITES.join(', ')}`);
   const at = argv.indexOf('--threads');
-  if (at >= 0) numberFlag({ threads: argv[at + 1] }, 'threads', undefined, { min: 1, max: MAX_THREADS, integer: true });
+  if (at >= 0) numberFlag({ threads: argv[at + 1] ?? '' }, 'threads', undefined, { min: 1, max: MAX_THREADS, integer: true });
   const root = fileURLToPath(new URL('../../../', import.meta.url));
   const runner = `${root}bench/run.ts`;
   const tsx = `${root}node_modules/tsx/dist/cli.mjs`;
