@@ -4,3 +4,4 @@ export { saveModel, saveModelFile, loadModelFile, readModelBytes, readModelFileH
 export { writeFileAtomically } from './files.ts';
 export { checkOutputPath, checkOutputDirectory, type OutputOptions } from './output-path.ts';
 export { readImages, DEFAULT_MAX_IMAGE_PIXELS, DEFAULT_MAX_JSON_BYTES, type Images, type ReadImagesOptions } from './image.ts';
+export { nodeThreadHost } from './threads.ts';

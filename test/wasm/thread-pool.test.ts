@@ -4,6 +4,7 @@ import { ThreadError } from '../../src/errors.ts';
 import { nodeThreadHost } from '../../src/node/threads.ts';
 import { trainingModuleBytes } from '../../src/tensor/wasm/instance.ts';
 import { exportedFunctions, KernelProgram, runChunk } from '../../src/wasm/kernel-program.ts';
+import { wasmApi, type WasmMemory } from '../../src/wasm/runtime.ts';
 import type { ThreadHost } from '../../src/wasm/thread-host.ts';
 import { WorkerPool, type ThreadContext } from '../../src/wasm/thread-pool.ts';
 
@@ -16,8 +17,9 @@ import { WorkerPool, type ThreadContext } from '../../src/wasm/thread-pool.ts';
  */
 
 const PAGES = 64;
-const module = new WebAssembly.Module(trainingModuleBytes({ shared: true, maxPages: 1024 }));
-const { names, index } = exportedFunctions(WebAssembly.Module.exports(module));
+const api = wasmApi()!; // typed here: the project's lib settings declare no WebAssembly globals
+const module = new api.Module(trainingModuleBytes({ shared: true, maxPages: 1024 }));
+const { names, index } = exportedFunctions(api.Module.exports(module));
 const pools: WorkerPool[] = [];
 
 afterAll(() => {
@@ -49,9 +51,9 @@ function makePool(host: ThreadHost = nodeThreadHost, workers = 2, options = {}):
 }
 
 /** A shared memory with the module instantiated on it for the caller, attached to `pool`. */
-function context(pool: WorkerPool): { ctx: ThreadContext; f32: () => Float32Array; memory: WebAssembly.Memory } {
-  const memory = new WebAssembly.Memory({ initial: PAGES, maximum: 1024, shared: true });
-  const instance = new WebAssembly.Instance(module, { env: { memory } });
+function context(pool: WorkerPool): { ctx: ThreadContext; f32: () => Float32Array; memory: WasmMemory } {
+  const memory = new api.Memory({ initial: PAGES, maximum: 1024, shared: true });
+  const instance = new api.Instance(module, { env: { memory } });
   const functions = names.map((name) => instance.exports[name] as (...args: number[]) => void);
   return { ctx: pool.attach(module, memory, names, functions), f32: () => new Float32Array(memory.buffer), memory };
 }
@@ -60,7 +62,7 @@ function context(pool: WorkerPool): { ctx: ThreadContext; f32: () => Float32Arra
  * A job of `chunks` chunks: chunk c adds b to a in place over its own `per` floats (a at 4096, b after it),
  * so a chunk run twice or never shows in the result. Returns the program's address and the arrays' offsets.
  */
-function addJob(memory: WebAssembly.Memory, chunks: number, per: number, n = per): { program: number; a: number; b: number } {
+function addJob(memory: WasmMemory, chunks: number, per: number, n = per): { program: number; a: number; b: number } {
   const a = 4096, b = a + 4 * chunks * per;
   const p = new KernelProgram(index);
   for (let c = 0; c < chunks; c++) {
