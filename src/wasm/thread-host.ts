@@ -55,19 +55,23 @@ const WEB_PRELUDE = `const host = {
 /**
  * The Web Workers host of browsers (and Deno): each worker runs from a Blob URL of the program, so no file
  * needs serving. Null where there are no Web Workers. Threads also need SharedArrayBuffer, which a page only
- * gets when it is cross-origin isolated (see threadSupport in threads.ts).
+ * gets when it is cross-origin isolated (see resolveThreads in threads.ts).
  */
 export function webWorkerHost(): ThreadHost | null {
   const web = globalThis as unknown as WebGlobals;
   const { Worker, Blob, URL } = web;
   if (Worker === undefined || Blob === undefined || URL === undefined) return null;
-  let url: string | null = null; // one Blob URL per host, kept: a worker may still be loading it
+  const urls = new Map<string, string>(); // one Blob URL per program, kept: a worker may still be loading it
   return {
     name: 'web-workers',
     // A worker (a page's computation moved off its main thread) may block; a page's main thread may not.
     callerMayWait: typeof web.importScripts === 'function',
     spawn(program) {
-      url ??= URL.createObjectURL(new Blob([WEB_PRELUDE + program], { type: 'text/javascript' }));
+      let url = urls.get(program);
+      if (url === undefined) {
+        url = URL.createObjectURL(new Blob([WEB_PRELUDE + program], { type: 'text/javascript' }));
+        urls.set(program, url);
+      }
       const worker = new Worker(url);
       let exitListener: ((reason: string) => void) | null = null;
       worker.addEventListener('error', (event) => exitListener?.(`the worker failed: ${event.message ?? 'unknown error'}`));

@@ -74,7 +74,13 @@ export class WorkerPool {
     this.text = new Uint16Array(buffer, textOffset, TEXT_CHARS + 1);
     Atomics.store(this.control, SLOT.SPIN_US, this.spinMicros);
     for (let index = 0; index < workerCount; index++) {
-      const worker = host.spawn(WORKER_PROGRAM);
+      let worker: ThreadWorker;
+      try {
+        worker = host.spawn(WORKER_PROGRAM);
+      } catch (error) {
+        this.close();
+        throw new ThreadError(`${host.name}: could not start a worker thread (${error instanceof Error ? error.message : String(error)})`);
+      }
       this.workers.push(worker);
       this.exitReasons.push(null);
       worker.onExit((reason) => this.markDead(index, reason));

@@ -24,13 +24,18 @@
  * then a Uint16 text area (length, characters) for the first error's message.
  */
 
+/** Indices of the pool-wide slots of the control block (see above). */
 export const SLOT = { SIGNAL: 0, JOB: 1, CLAIM: 2, DONE: 3, CONTEXT: 4, PROGRAM: 5, CHUNKS: 6, ERROR: 7, STOP: 8, SPIN_US: 9, WORKER_CHUNKS: 10 } as const;
+/** Where the per-worker slots start, and how many each worker has. */
 export const WORKER_BASE = 16;
 export const WORKER_SLOTS = 4;
+/** Offsets of a worker's slots from WORKER_BASE + WORKER_SLOTS·w. */
 export const WORKER_SLOT = { STATE: 0, HOLDING: 1, ATTACHED: 2, MAILBOX: 3 } as const;
+/** Values of a worker's STATE slot. */
 export const STATE = { STARTING: 0, READY: 1, DEAD: 2 } as const;
-/** Chunks per job (8 bits of CLAIM) and the tag mask (23 bits, so CLAIM stays a positive int32). */
+/** Most chunks in one job (8 bits of CLAIM). */
 export const MAX_CHUNKS = 255;
+/** The job tag's bits in CLAIM (23, so CLAIM stays a positive int32). */
 export const TAG_MASK = 0x7fffff;
 /** Characters kept of an error message. */
 export const TEXT_CHARS = 1000;

@@ -3,6 +3,7 @@ import { constantLR, cosineLR, stepLR, type LRSchedule } from '../../nn/optim/sc
 import { mlp, mlpSpec, parseArchitecture, type Activation } from '../../nn/build.ts';
 import type { InitScheme } from '../../nn/init.ts';
 import { evaluate, fit } from '../../nn/train.ts';
+import { withThreads } from '../../tensor/threads.ts';
 import { numberFlag, optionalString, parseCommand, stringFlag, UsageError } from '../args.ts';
 import { checkArchitecture, FOLLOW_SYMLINKS_HELP, FOLLOW_SYMLINKS_OPTION, loadData, outputFlag, outputOptions, parseEncoding, saveModelTo, threadsFlag, threadsHelp, trainingBackend, trainingBackendHelp, trainingReporter } from '../common.ts';
 import { createOutput, kib, percent } from '../output.ts';
@@ -63,7 +64,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   out.endProgress();
   if (history.backend !== backend && history.backendNote !== undefined) out.note(history.backendNote);
   if (history.threadsNote !== undefined) out.note(history.threadsNote);
-  const test = evaluate(model, data.test);
+  const test = withThreads(threads, () => evaluate(model, data.test));
   const result: Record<string, unknown> = {
     testAccuracy: test.accuracy,
     testLoss: test.loss,

@@ -3,6 +3,7 @@ import { exportedFunctions, KernelProgram, runChunk } from '../../../wasm/kernel
 import { wasmApi, type WasmMemory } from '../../../wasm/runtime.ts';
 import type { ThreadContext } from '../../../wasm/thread-pool.ts';
 import { threadPool } from '../../../wasm/threads.ts';
+import { MAX_CHUNKS } from '../../../wasm/worker-program.ts';
 import type { WasmArena } from './arena.ts';
 import { kernelModuleBytes, wasmSimdSupported, type WasmKernels } from './kernels.ts';
 
@@ -28,6 +29,9 @@ export interface ThreadSetup {
   readonly names: readonly string[];
   readonly functionIndex: ReadonlyMap<string, number>;
 }
+
+/** Chunks per thread a batch's panels are cut into (at most one panel each). */
+const CHUNKS_PER_SHARE = 4;
 
 /** The kernels of a panel range. */
 export type PanelKernels = Pick<WasmKernels, 'rowsToPanels16' | 'panelsToRows16' | 'densePanel16' | 'spmmPanel16'>;
@@ -107,10 +111,14 @@ export class PanelThreads<P extends PanelPlan> {
     }
   }
 
-  /** The plan's jobs: layers cut after each sigmoid/tanh layer, panels cut into plan.shares ranges. */
+  /**
+   * The plan's jobs: layers cut after each sigmoid/tanh layer, panels cut into up to CHUNKS_PER_SHARE ranges
+   * per thread — smaller chunks cost nothing here (no operand is packed twice) and let a thread that is
+   * ahead take over the work of one that woke late.
+   */
   private record(plan: P, at: Buffers): Segment[] {
     const { panels, shares, steps } = plan;
-    const step = Math.ceil(panels / shares);
+    const step = Math.ceil(panels / Math.min(panels, CHUNKS_PER_SHARE * shares, MAX_CHUNKS));
     const segments: Segment[] = [];
     for (let from = 0; from < steps.length;) {
       let to = from;
