@@ -26,10 +26,10 @@ import { PanelThreads, type Buffers, type PanelKernels, type ThreadSetup } from 
  *
  * Order of work in a predict: the single vectors go through every layer first (their outputs straight to
  * the output rows), then the panels (transposed in, every layer, transposed out). With `threads` > 1 the
- * panels are split into one range per thread (panel-threads.ts): each thread runs every layer on its own
- * samples, so no thread waits for another between layers, and every sample is computed by the same calls as
- * on one thread — the same bits. Batches whose panels are estimated below MIN_NS_PER_SHARE per thread, and
- * batches without panels (batch 1–3), run on one thread.
+ * panels are split into ranges that the threads claim (panel-threads.ts): each thread runs every layer on
+ * its own samples, so no thread waits for another between layers, and every sample is computed by the same
+ * calls as on one thread — the same bits. Batches whose panels are estimated below MIN_NS_PER_SHARE per
+ * thread, and batches without panels (batch 1–3), run on one thread.
  */
 
 /** A layer placed in the arena (addresses are byte addresses). */
@@ -62,7 +62,8 @@ interface WasmPlan extends Plan<WasmStep> {
 
 /**
  * The smallest share of a batch's panels worth a thread, by the cost model's estimate: 25 µs (the hand-off
- * costs ~5–15 µs; measured by `bench threads`). LeNet-300-100 at 90 % sparsity splits from batch 32 on.
+ * costs ~5–15 µs; see `bench threads`). LeNet-300-100 dense or 90 % sparse (~35 µs a panel) splits from two
+ * panels (batch 20) on; at 98 % (~7 µs a panel) from eight (batch ~116).
  */
 export const MIN_NS_PER_SHARE = 25_000;
 
@@ -185,7 +186,8 @@ export class WasmSparseModel extends CompiledNetwork<WasmPlan> {
 
   /**
    * The single vectors (samples after the panels) through every layer; their outputs go to their rows of
-   * rowsOut. Layer l's vectors are read after its panel inputs' place and written after its panel outputs'.
+   * rowsOut. They run before the panels, in the buffers' space past 16·panels samples of each layer's width,
+   * which the panels reuse afterwards: only the copy in rowsOut has to survive.
    */
   private runVectors(plan: WasmPlan, at: Buffers): void {
     const { panels, vectors } = plan;

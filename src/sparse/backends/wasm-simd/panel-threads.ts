@@ -90,8 +90,9 @@ export class PanelThreads<P extends PanelPlan> {
     }
     const words = cached.segments.reduce((total, s) => total + s.words.length, 0);
     if (8 * words > this.regionBytes) {
-      this.region = this.arena.alloc(8 * words);
-      this.regionBytes = 8 * words;
+      // At least doubling, so a run of ever larger batches allocates at most ~2× the largest program.
+      this.regionBytes = Math.max(8 * words, 2 * this.regionBytes);
+      this.region = this.arena.alloc(this.regionBytes);
     }
     const pool = threadPool(this.setup.threads);
     let address = this.region;
