@@ -12,6 +12,8 @@ export interface BenchOptions {
   quick: boolean;
   /** Seconds benchmark.js may spend on one measurement. */
   maxTime: number;
+  /** Threads of the threaded rows (`--threads N`, default: one per core). */
+  threads: number;
   /** Free-form suite arguments after the suite name. */
   args: string[];
 }

@@ -7,6 +7,8 @@
  *                 scaled to the 938 batches of an epoch (a full epoch takes ~17 s);
  *   wasm-simd     sparsegrad on its WebAssembly SIMD kernels, parameters and step tensors resident in the
  *                 kernels' memory (the library's way) — a full epoch;
+ *   wasm-simd, N threads   the same on `--threads N` threads (default: one per core; skipped for 1) — a full
+ *                 epoch; the target is ≥ 1.6× the one-thread SIMD speed with 2 threads;
  *   simd-copying  the same kernels on a memory that is not shared, so nothing is resident and every kernel
  *                 call copies its operands in and its results out — `copyBatches` batches (default 300),
  *                 scaled; the difference to wasm-simd is what the copies would cost per batch;
@@ -19,7 +21,7 @@
  * round); each row reports the median seconds per epoch with the min–max over rounds, and each ratio is the
  * median of the per-round ratios, so both sides of a ratio come from the same moments of a noisy machine.
  * Targets (issue "Fast by default"): wasm-simd ≥ 5× js, and within 1.5× of PyTorch on one thread.
- * Usage: tsx bench/run.ts train [--quick] [--json] [rounds=N] [jsBatches=N] [copyBatches=N] [tfjsBatches=N]
+ * Usage: tsx bench/run.ts train [--quick] [--json] [--threads N] [rounds=N] [jsBatches=N] [copyBatches=N] [tfjsBatches=N]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -30,12 +32,14 @@ import type { Dataset } from '../src/data/dataset.ts';
 import { subset } from '../src/data/dataset.ts';
 import { Adam, fit, mlp } from '../src/nn/index.ts';
 import { FASHION_MNIST_DIR, loadDigits, loadIdxDirectory } from '../src/node/data.ts';
+import { nodeThreadHost } from '../src/node/threads.ts';
+import { closeThreads, setThreadHost } from '../src/tensor/threads.ts';
 import { createSimdInstance, withSimdInstance } from '../src/tensor/wasm/index.ts';
 import { formatTable, say, type BenchOptions } from './harness.ts';
 
 const SAMPLES = 60_000;
 const BATCH = 64;
-type Impl = 'js' | 'wasm-simd' | 'simd-copying' | 'pytorch';
+type Impl = 'js' | 'wasm-simd' | 'simd-threads' | 'simd-copying' | 'pytorch';
 
 function trainingData(): Dataset {
   if (existsSync(FASHION_MNIST_DIR)) return loadIdxDirectory(FASHION_MNIST_DIR, { name: 'fashion-mnist' }).train;
@@ -48,17 +52,22 @@ function argNumber(args: readonly string[], key: string, fallback: number): numb
   return a === undefined ? fallback : Number(a.slice(key.length + 1));
 }
 
+function minMax(values: readonly number[]): [number, number] {
+  return [Math.min(...values), Math.max(...values)];
+}
+
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((x, y) => x - y);
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** Seconds to train a fresh LeNet-300-100 for one pass over `data` (seed 0) on the given backend. */
-function timeSparsegrad(data: Dataset, backend: 'js' | 'wasm-simd'): number {
+/** Seconds to train a fresh LeNet-300-100 for one pass over `data` (seed 0) on the given backend and threads. */
+function timeSparsegrad(data: Dataset, backend: 'js' | 'wasm-simd', threads = 1): number {
   const model = mlp([784, 300, 100, 10], { seed: 0 });
   const started = performance.now();
-  fit(model, data, { epochs: 1, batchSize: BATCH, optimizer: new Adam(model.parameters(), { lr: 1e-3 }), seed: 0, backend });
+  const history = fit(model, data, { epochs: 1, batchSize: BATCH, optimizer: new Adam(model.parameters(), { lr: 1e-3 }), seed: 0, backend, threads });
+  if (history.threads !== threads) throw new Error(`asked for ${threads} threads, ran on ${history.threads}: ${history.threadsNote ?? ''}`);
   return (performance.now() - started) / 1000;
 }
 
@@ -101,6 +110,7 @@ async function timeTfjs(data: Dataset, batches: number): Promise<number> {
 }
 
 export async function run(options: BenchOptions): Promise<Record<string, unknown>> {
+  setThreadHost(nodeThreadHost);
   const data = trainingData();
   const batchesPerEpoch = Math.ceil(data.count / BATCH);
   const rounds = argNumber(options.args, 'rounds', options.quick ? 1 : 5);
@@ -113,24 +123,27 @@ export async function run(options: BenchOptions): Promise<Record<string, unknown
   const firstBatches = (count: number): Dataset => subset(data, Int32Array.from({ length: count * BATCH }, (_, i) => i % data.count), data.name);
   const sets = { js: firstBatches(jsBatches), simd: simdBatches === batchesPerEpoch ? data : firstBatches(simdBatches), copy: firstBatches(copyBatches) };
   const copying = createSimdInstance({ shared: false })!;
-  const batchesOf: Record<Impl, number> = { js: jsBatches, 'wasm-simd': simdBatches, 'simd-copying': copyBatches, pytorch: options.quick ? 50 : batchesPerEpoch };
-  const impls: Impl[] = withTorch ? ['js', 'wasm-simd', 'simd-copying', 'pytorch'] : ['js', 'wasm-simd', 'simd-copying'];
+  const batchesOf: Record<Impl, number> = { js: jsBatches, 'wasm-simd': simdBatches, 'simd-threads': simdBatches, 'simd-copying': copyBatches, pytorch: options.quick ? 50 : batchesPerEpoch };
+  const threads = options.threads;
+  const impls: Impl[] = ['js', 'wasm-simd', ...(threads > 1 ? ['simd-threads' as const] : []), 'simd-copying', ...(withTorch ? ['pytorch' as const] : [])];
   say(options, `data: ${data.name}, ${data.count} samples, batch ${BATCH}; ${rounds} interleaved round(s); batches timed per round: ${impls.map((i) => `${i} ${batchesOf[i]}`).join(', ')}${withTorch ? '' : ' (no PyTorch: no python3 imports torch, or no IDX data)'}`);
 
   // Warm-up outside the timing: JIT and WebAssembly tier-up.
   const warm = firstBatches(20);
   timeSparsegrad(warm, 'js');
   timeSparsegrad(warm, 'wasm-simd');
+  if (threads > 1) timeSparsegrad(warm, 'wasm-simd', threads);
   withSimdInstance(copying, () => timeSparsegrad(warm, 'wasm-simd'));
 
   let torchVersion = '';
-  const perBatch: Record<Impl, number[]> = { js: [], 'wasm-simd': [], 'simd-copying': [], pytorch: [] };
+  const perBatch: Record<Impl, number[]> = { js: [], 'wasm-simd': [], 'simd-threads': [], 'simd-copying': [], pytorch: [] };
   for (let round = 0; round < rounds; round++) {
     for (let s = 0; s < impls.length; s++) {
       const impl = impls[(s + round) % impls.length]!;
       let seconds: number;
       if (impl === 'js') seconds = timeSparsegrad(sets.js, 'js');
       else if (impl === 'wasm-simd') seconds = timeSparsegrad(sets.simd, 'wasm-simd');
+      else if (impl === 'simd-threads') seconds = timeSparsegrad(sets.simd, 'wasm-simd', threads);
       else if (impl === 'simd-copying') seconds = withSimdInstance(copying, () => timeSparsegrad(sets.copy, 'wasm-simd'));
       else {
         const torch = timeTorch(python!, options.quick ? batchesOf.pytorch : 0);
@@ -145,7 +158,7 @@ export async function run(options: BenchOptions): Promise<Record<string, unknown
   const rows: Record<string, unknown>[] = impls.map((impl) => {
     const epochs = perBatch[impl].map((s) => s * batchesPerEpoch);
     return {
-      impl: impl === 'pytorch' ? `pytorch ${torchVersion} (1 thread)` : impl,
+      impl: impl === 'pytorch' ? `pytorch ${torchVersion} (1 thread)` : impl === 'simd-threads' ? `wasm-simd, ${threads} threads` : impl,
       batchesTimed: batchesOf[impl],
       msPerBatch: median(perBatch[impl]) * 1000,
       secondsPerEpoch: median(epochs),
@@ -162,11 +175,16 @@ export async function run(options: BenchOptions): Promise<Record<string, unknown
   const summary = {
     simdSpeedupOverJs: ratio('wasm-simd', 'js'),
     simdVsPytorch: withTorch ? 1 / ratio('wasm-simd', 'pytorch') : null,
+    threads,
+    threadSpeedup: threads > 1 ? ratio('simd-threads', 'wasm-simd') : null,
+    threadSpeedupRange: threads > 1 ? minMax(perBatch['simd-threads'].map((x, i) => perBatch['wasm-simd'][i]! / x)) : null,
     copyCostMsPerBatch: median(perBatch['simd-copying'].map((x, i) => (x - perBatch['wasm-simd'][i]!) * 1000)),
   };
   say(options, '\n' + formatTable(rows, ['impl', 'batchesTimed', 'msPerBatch', 'secondsPerEpoch', 'min', 'max', 'measured']));
   say(options, `wasm-simd is ${summary.simdSpeedupOverJs.toFixed(2)}× faster than js (target ≥ 5×)`);
+  if (summary.threadSpeedup !== null) say(options, `wasm-simd on ${threads} threads is ${summary.threadSpeedup.toFixed(2)}× (${summary.threadSpeedupRange!.map((v) => v.toFixed(2)).join('–')}) its one-thread speed (target ≥ 1.6× with 2 threads)`);
   if (summary.simdVsPytorch !== null) say(options, `wasm-simd takes ${summary.simdVsPytorch.toFixed(2)}× PyTorch's time on one thread (target ≤ 1.5×)`);
   say(options, `copies between JavaScript and WebAssembly memory would cost ${summary.copyCostMsPerBatch.toFixed(2)} ms per batch (simd-copying − wasm-simd)`);
+  closeThreads();
   return { data: data.name, samples: data.count, batch: BATCH, rounds, rows, ...summary };
 }

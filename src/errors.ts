@@ -61,6 +61,16 @@ export class UnsupportedError extends SparsegradError {
   }
 }
 
+/**
+ * A worker thread failed during a job: a kernel trapped or threw in it, it exited or was terminated, or it
+ * stopped answering. The job's results are not to be used; the message names the worker and the cause.
+ */
+export class ThreadError extends SparsegradError {
+  constructor(message: string) {
+    super('E_THREAD', message);
+  }
+}
+
 /** A broken sparse-matrix structure (row pointers, column indices, lengths). */
 export class SparseFormatError extends SparsegradError {
   constructor(message: string) {

@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { DataSplit } from '../data/dataset.ts';
 import { ModelFormatError } from '../errors.ts';
 import { modelFromRecord, modelToRecord, type ToRecordOptions } from '../io/model-adapter.ts';
@@ -9,8 +10,10 @@ import type { EpochStats, ProgressEvent } from '../nn/train.ts';
 import { loadDataset } from '../node/data.ts';
 import { loadModelFile, saveModel } from '../node/model-io.ts';
 import { checkOutputPath, type OutputOptions } from '../node/output-path.ts';
+import { nodeThreadHost } from '../node/threads.ts';
 import { DEFAULT_BACKEND, resolveBackend, type Backend } from '../tensor/backend.ts';
-import { backendFlag, optionalString, UsageError, type OptionSpec } from './args.ts';
+import { MAX_THREADS, resolveThreads, setThreadHost, threadHost } from '../tensor/threads.ts';
+import { backendFlag, numberFlag, optionalString, UsageError, type OptionSpec } from './args.ts';
 import { bar, percent, type Output } from './output.ts';
 
 /** The flag every command that writes files takes: write through a symbolic link at an output path. */
@@ -109,4 +112,31 @@ export function trainingBackend(values: Record<string, unknown>, out: Output): B
   const { backend, note } = resolveBackend(backendFlag(values));
   if (note !== undefined) out.note(note);
   return backend;
+}
+
+/** The CLI's thread count when --threads is not given: one per core (os.availableParallelism), at most MAX_THREADS. */
+export function defaultThreads(): number {
+  return Math.min(availableParallelism(), MAX_THREADS);
+}
+
+/** The `--threads N` line of a computing command's help, its description starting at column `column`. */
+export function threadsHelp(column: number): string {
+  return `  ${'--threads N'.padEnd(column - 2)}threads for the wasm-simd kernels, from 1 to ${MAX_THREADS}; default: one per core (${defaultThreads()} here)`;
+}
+
+/**
+ * `--threads N` of a command that computes: the threads that will run (worker_threads, started on first
+ * use; `threads: 1` for anything but the wasm-simd backend), with a note when that is fewer than asked.
+ * Throws UsageError for anything but an integer from 1 to MAX_THREADS (0, -1, abc).
+ */
+export function threadsFlag(values: Record<string, unknown>, out: Output, backend: Backend): number {
+  const requested = numberFlag(values, 'threads', defaultThreads(), { min: 1, max: MAX_THREADS, integer: true });
+  if (threadHost() === null) setThreadHost(nodeThreadHost);
+  if (backend !== 'wasm-simd') {
+    if (requested > 1 && values['threads'] !== undefined) out.note(`--threads: the ${backend} backend runs on one thread`);
+    return 1;
+  }
+  const { threads, note } = resolveThreads(requested);
+  if (note !== undefined) out.note(note);
+  return threads;
 }

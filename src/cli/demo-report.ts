@@ -114,7 +114,7 @@ export function demoReport(result: DemoResult, meta: { date: string; command: st
           tone: 'note',
           text: `${result.options.backend === 'wasm-simd'
             ? "Backend: WebAssembly SIMD kernels (--backend wasm-simd). Dense = its register-tiled SIMD dense kernels on the same weights"
-            : "Backend: TypeScript kernels. Dense = the project's own best dense TypeScript kernel (cache-blocked, register-tiled) on the same weights"}; sparse = the compiled model on the same backend, whose per-layer kernel (listed) is chosen by a measured cost model. Median of several calibrated timing samples of ${result.options.timingMs} ms each, on ${result.machine.cpu}. For the rigorous numbers, run \`npx sparsegrad bench sparse\`.`,
+            : "Backend: TypeScript kernels. Dense = the project's own best dense TypeScript kernel (cache-blocked, register-tiled) on the same weights"}; sparse = the compiled model on the same backend, whose per-layer kernel (listed) is chosen by a measured cost model. Median of several calibrated timing samples of ${result.options.timingMs} ms each, on ${result.machine.cpu}, ${result.options.threads ?? 1} thread(s) (batch 1 always runs on one). For the rigorous numbers, run \`npx sparsegrad bench sparse\`.`,
         },
       ],
     },

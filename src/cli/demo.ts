@@ -12,6 +12,7 @@ import type { PruneConfig } from '../prune/config.ts';
 import { runPruning } from '../prune/run.ts';
 import { medianSecondsPerCall } from '../node/timer.ts';
 import { DEFAULT_BACKEND, resolveBackend, withBackend } from '../tensor/backend.ts';
+import { withThreads } from '../tensor/threads.ts';
 import { Rng } from '../tensor/rng.ts';
 
 /*
@@ -29,6 +30,8 @@ export interface DemoOptions {
   timingMs: number;
   /** Kernels for training and pruning and for the timed inference, dense and sparse alike (default DEFAULT_BACKEND, where it runs). */
   backend?: 'js' | 'wasm-simd';
+  /** Threads for training, pruning and the timed inference on wasm-simd (default 1; results do not depend on it). */
+  threads?: number;
   onStage?: (text: string) => void;
   onProgress?: (event: ProgressEvent, label: string) => void;
   onEpoch?: (stats: EpochStats, label: string) => void;
@@ -86,8 +89,10 @@ export function runDemo(data: DataSplit, options: DemoOptions): DemoResult {
   const trainingBackend = options.backend ?? DEFAULT_BACKEND;
   // Inference is timed on the kernels that really run here (SIMD falls back to js without WebAssembly SIMD).
   const inferenceBackend = resolveBackend(trainingBackend).backend;
+  const threads = options.threads ?? 1;
   const history = fit(model, data.train, {
     backend: trainingBackend,
+    threads,
     epochs: options.epochs, batchSize: 128, optimizer: new Adam(model.parameters(), { lr: 1e-3 }), seed: options.seed,
     ...(options.onProgress ? { onProgress: (e: ProgressEvent) => options.onProgress!(e, 'dense') } : {}),
     ...(options.onEpoch ? { onEpoch: (s: EpochStats) => options.onEpoch!(s, 'dense') } : {}),
@@ -96,7 +101,7 @@ export function runDemo(data: DataSplit, options: DemoOptions): DemoResult {
   const denseTest = evaluate(model, data.test);
   stage(`dense model: test accuracy ${(denseTest.accuracy * 100).toFixed(2)}%; timing dense inference`);
   const sample = sampleInputs(data, Math.max(...DEMO_BATCHES), options.seed);
-  const denseLatency = measureLatency(model, sample, options.timingMs, 0, inferenceBackend);
+  const denseLatency = measureLatency(model, sample, options.timingMs, 0, inferenceBackend, threads);
 
   const runs: DemoRun[] = [];
   for (const method of DEMO_METHODS) {
@@ -105,12 +110,12 @@ export function runDemo(data: DataSplit, options: DemoOptions): DemoResult {
       stage(`pruning: ${method.label} to ${(sparsity * 100).toFixed(0)}% (${options.pruneEpochs} epochs)`);
       const copy = cloneModel(model);
       const pruneStarted = Date.now();
-      const result = withBackend(trainingBackend, () => runPruning(copy, { train: data.train }, {
+      const result = withBackend(trainingBackend, () => withThreads(threads, () => runPruning(copy, { train: data.train }, {
         ...method.config, sparsity, scope: 'global', granularity: { kind: 'weight' }, epochs: options.pruneEpochs, batchSize: 128, lr: 1e-3, seed: options.seed,
       }, {
         ...(options.onProgress ? { onProgress: (e: ProgressEvent) => options.onProgress!(e, label) } : {}),
         ...(options.onEpoch ? { onEpoch: (s: EpochStats) => options.onEpoch!(s, label) } : {}),
-      }));
+      })));
       const trainSeconds = (Date.now() - pruneStarted) / 1000;
       runs.push({
         method: method.id,
@@ -119,14 +124,14 @@ export function runDemo(data: DataSplit, options: DemoOptions): DemoResult {
         sparsity: result.sparsity,
         testAccuracy: evaluate(result.model, data.test).accuracy,
         fileBytes: serializeModel(modelToRecord(result.model), { encoding: 'auto' }).length,
-        latency: measureLatency(result.model, sample, options.timingMs, result.sparsity, inferenceBackend),
+        latency: measureLatency(result.model, sample, options.timingMs, result.sparsity, inferenceBackend, threads),
         trainSeconds,
       });
     }
   }
   return {
     machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.arch()}` },
-    options: { epochs: options.epochs, pruneEpochs: options.pruneEpochs, sparsities: options.sparsities, seed: options.seed, timingMs: options.timingMs, backend: inferenceBackend },
+    options: { epochs: options.epochs, pruneEpochs: options.pruneEpochs, sparsities: options.sparsities, seed: options.seed, timingMs: options.timingMs, backend: inferenceBackend, threads: history.threads },
     dense: {
       testAccuracy: denseTest.accuracy,
       testLoss: denseTest.loss,
@@ -153,9 +158,9 @@ function sampleInputs(data: DataSplit, count: number, seed: number): Float32Arra
 }
 
 /** Dense vs compiled sparse inference on the same backend, same weights, same inputs. */
-function measureLatency(model: Sequential, sample: Float32Array, timingMs: number, sparsity: number, backend: 'js' | 'wasm-simd'): LatencyRow[] {
-  const dense = compileModel(model, { backend, strategy: 'dense' });
-  const sparse = compileModel(model, { backend, strategy: 'auto' });
+function measureLatency(model: Sequential, sample: Float32Array, timingMs: number, sparsity: number, backend: 'js' | 'wasm-simd', threads: number): LatencyRow[] {
+  const dense = compileModel(model, { backend, strategy: 'dense', threads });
+  const sparse = compileModel(model, { backend, strategy: 'auto', threads });
   return DEMO_BATCHES.map((batch) => {
     const x = sample.subarray(0, batch * (sample.length / Math.max(...DEMO_BATCHES)));
     const denseSeconds = medianSecondsPerCall(() => dense.predict(x, batch), { minMs: timingMs });

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError, DataFormatError, LabelError, ModelFormatError, OutputPathError, SparsegradError } from '../errors.ts';
+import { closeThreads } from '../tensor/threads.ts';
 import { UsageError } from './args.ts';
 import { BENCH_HELP, benchCommand } from './commands/bench.ts';
 import { COMPILE_HELP, compileCommand } from './commands/compile.ts';
@@ -97,5 +98,7 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof UsageError) process.stderr.write(`(see: sparsegrad ${name} --help)\n`);
     if (json) process.stdout.write(JSON.stringify({ error: { code: error instanceof SparsegradError ? error.code : 'E_FAILURE', message } }) + '\n');
     return code;
+  } finally {
+    closeThreads(); // worker threads are unref'd anyway; this ends them as soon as the command is done
   }
 }

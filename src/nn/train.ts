@@ -5,6 +5,7 @@ import { constant, type Var } from '../autograd/var.ts';
 import { validateDataset, type Dataset } from '../data/dataset.ts';
 import { currentBackend, resolveBackend, withBackend, type Backend } from '../tensor/backend.ts';
 import { Rng } from '../tensor/rng.ts';
+import { currentThreads, resolveThreads, threadPool, withThreads } from '../tensor/threads.ts';
 import { allocateOverwritten, assertFinite, Tensor } from '../tensor/tensor.ts';
 import { activeSimd, simdInstance } from '../tensor/wasm/instance.ts';
 import type { Module } from './module.ts';
@@ -105,6 +106,13 @@ export interface FitOptions {
    * which one ran. Same seed and backend give bit-identical weights.
    */
   backend?: Backend;
+  /**
+   * Threads for the 'wasm-simd' kernels (default: the scope of `withThreads`, else 1): the matrix products
+   * and the optimizer update of large layers are split over them. Any count gives bit-identical weights.
+   * Falls back to 1 (the history says why) on the 'js' backend and where threads cannot run (a browser page
+   * that is not cross-origin isolated; Node without setThreadHost). ConfigError outside 1…MAX_THREADS.
+   */
+  threads?: number;
 }
 
 /** A training loss: from the model's logits, the integer labels and the batch inputs [batch, features]. */
@@ -118,6 +126,10 @@ export interface TrainingHistory {
   readonly backend: Backend;
   /** Why it differs from the one requested, if it does. */
   readonly backendNote?: string;
+  /** How many threads the kernels ran on (see FitOptions.threads). */
+  readonly threads: number;
+  /** Why that is fewer than requested, if it is. */
+  readonly threadsNote?: string;
 }
 
 function checkPositiveInt(name: string, value: number): void {
@@ -147,8 +159,19 @@ export function fit(model: Module, data: Dataset, options: FitOptions): Training
     backend = 'js';
     note = 'the WebAssembly SIMD training kernels could not be instantiated here: running on the TypeScript kernels (js)';
   }
-  const epochs = withBackend(backend, () => trainEpochs(model, data, options));
-  return { epochs, backend, ...(note === undefined ? {} : { backendNote: note }) };
+  const { threads, note: threadsNote } = trainingThreads(options.threads ?? currentThreads(), backend);
+  if (threads > 1) threadPool(threads); // started before the first epoch: a failure to start ends fit here
+  const epochs = withBackend(backend, () => withThreads(threads, () => trainEpochs(model, data, options)));
+  return { epochs, backend, ...(note === undefined ? {} : { backendNote: note }), threads, ...(threadsNote === undefined ? {} : { threadsNote }) };
+}
+
+/** The threads a training run gets: only the 'wasm-simd' kernels on a shared memory use more than one. */
+function trainingThreads(requested: number, backend: Backend): { threads: number; note?: string } {
+  const resolved = resolveThreads(requested);
+  if (resolved.threads === 1) return resolved;
+  if (backend !== 'wasm-simd') return { threads: 1, note: `threads run the wasm-simd kernels only: the ${backend} backend runs on one thread` };
+  if (simdInstance()?.arena.shared !== true) return { threads: 1, note: "the SIMD kernels' memory is not shared here: running on one thread" };
+  return resolved;
 }
 
 function trainEpochs(model: Module, data: Dataset, options: FitOptions): EpochStats[] {

@@ -11,3 +11,4 @@ export { saveModel, saveModelFile, loadModelFile, readModelFileHeader } from './
 export { writeFileAtomically } from './files.ts';
 export { checkOutputPath, type OutputOptions } from './output-path.ts';
 export { readImages, DEFAULT_MAX_IMAGE_PIXELS, DEFAULT_MAX_JSON_BYTES, type Images, type ReadImagesOptions } from './image.ts';
+export { nodeThreadHost } from './threads.ts';

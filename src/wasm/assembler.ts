@@ -181,16 +181,21 @@ export interface MemoryImport {
   maxPages?: number;
 }
 
+/** The import section's payload: env.memory with the limits `memory` asks for. */
+function memoryImport(minPages: number, memory: MemoryImport): number[] {
+  if (memory.shared === true && memory.maxPages === undefined) throw new RangeError('a shared memory needs maxPages');
+  // Limits: 0x00 min; 0x01 min, max; 0x03 shared min, max (the threads proposal).
+  const limits = memory.maxPages === undefined ? [0x00, ...uleb(minPages)] : [memory.shared === true ? 0x03 : 0x01, ...uleb(minPages), ...uleb(memory.maxPages)];
+  return vector([[...name('env'), ...name('memory'), 0x02, ...limits]]);
+}
+
 /**
  * The module: a memory imported as env.memory (at least `minPages` pages of 64 KiB; shared and/or with a
  * maximum when `memory` says so), the functions with type (paramTypes) → (), each exported under its name.
  */
 export function assembleModule(functions: FunctionBuilder[], minPages: number, memory: MemoryImport = {}): Uint8Array {
   const types = vector(functions.map((f) => [0x60, ...uleb(f.paramCount), ...f.paramTypes, 0]));
-  if (memory.shared === true && memory.maxPages === undefined) throw new RangeError('a shared memory needs maxPages');
-  // Limits: 0x00 min; 0x01 min, max; 0x03 shared min, max (the threads proposal).
-  const limits = memory.maxPages === undefined ? [0x00, ...uleb(minPages)] : [memory.shared === true ? 0x03 : 0x01, ...uleb(minPages), ...uleb(memory.maxPages)];
-  const imports = vector([[...name('env'), ...name('memory'), 0x02, ...limits]]);
+  const imports = memoryImport(minPages, memory);
   const declarations = vector(functions.map((_, i) => uleb(i)));
   const exports = vector(functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]));
   const code = vector(functions.map((f) => f.encodeBody()));
@@ -202,4 +207,27 @@ export function assembleModule(functions: FunctionBuilder[], minPages: number, m
     ...section(7, exports),
     ...section(10, code),
   ]);
+}
+
+/**
+ * The same module (made by assembleModule) with its memory import declared as `memory` says — e.g. shared,
+ * so worker threads can instantiate it on one memory — and at least `minPages` pages.
+ */
+export function withMemoryImport(module: Uint8Array, minPages: number, memory: MemoryImport): Uint8Array {
+  const out = Array.from(module.subarray(0, 8));
+  for (let at = 8; at < module.length;) {
+    const id = module[at]!;
+    let size = 0;
+    let shift = 0;
+    let byte: number;
+    let p = at + 1;
+    do {
+      byte = module[p++]!;
+      size |= (byte & 0x7f) << shift;
+      shift += 7;
+    } while (byte & 0x80);
+    out.push(...(id === 2 ? section(2, memoryImport(minPages, memory)) : Array.from(module.subarray(at, p + size))));
+    at = p + size;
+  }
+  return new Uint8Array(out);
 }

@@ -12,7 +12,11 @@ export interface WasmMemory {
 
 export interface WasmApi {
   Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
-  Module: new (bytes: Uint8Array) => object;
+  Module: {
+    new (bytes: Uint8Array): object;
+    /** The module's exports in declaration order (functions and the like, by name). */
+    exports(module: object): { name: string; kind: string }[];
+  };
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
   validate(bytes: Uint8Array): boolean;
 }

@@ -271,14 +271,16 @@ function killBrowser(child: ChildProcess): void {
 // The check.
 
 /**
- * Loads `htmlPath` in headless Chromium and reports errors seen on the page, the document title and the
+ * Loads `htmlPath` (a file, or an http(s) URL) in headless Chromium and reports errors seen on the page, the document title and the
  * number of SVG elements. Throws ConfigError if the file does not exist, ChromiumUnavailableError if the
  * browser is missing, and BrowserError if the browser crashes or does not answer before the deadline.
  */
 export async function checkPageInChromium(htmlPath: string, options: PageCheckOptions = {}): Promise<PageCheckResult> {
+  // An http(s) URL is loaded as it is (a page that needs its server's headers, e.g. cross-origin isolation).
+  const isUrl = /^https?:\/\//.test(htmlPath);
   const absolutePath = resolve(htmlPath);
   try {
-    if (!statSync(absolutePath).isFile()) throw new ConfigError(`${absolutePath} is not a file`);
+    if (!isUrl && !statSync(absolutePath).isFile()) throw new ConfigError(`${absolutePath} is not a file`);
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     throw new ConfigError(`cannot open ${absolutePath}: no such file`);
@@ -301,7 +303,7 @@ export async function checkPageInChromium(htmlPath: string, options: PageCheckOp
     return Math.min(cap, left);
   };
 
-  const url = pathToFileURL(absolutePath).href;
+  const url = isUrl ? htmlPath : pathToFileURL(absolutePath).href;
   const errors: string[] = [];
   const warnings: string[] = [];
   const userDataDir = mkdtempSync(join(tmpdir(), 'sparsegrad-chromium-'));

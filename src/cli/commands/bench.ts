@@ -1,22 +1,28 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../args.ts';
+import { numberFlag, UsageError } from '../args.ts';
+import { defaultThreads } from '../common.ts';
+import { MAX_THREADS } from '../../tensor/threads.ts';
 
-export const BENCH_HELP = `usage: sparsegrad bench <dense|gemm|sparse|train|onnx> [--json] [--quick] [--max-time S]
+export const BENCH_HELP = `usage: sparsegrad bench <dense|gemm|sparse|train|onnx|threads> [--json] [--quick] [--max-time S] [--threads N]
 
 Runs a benchmark suite (benchmark.js underneath): dense matmul vs tfjs-cpu and a naive loop; the SIMD GEMM
 vs the f32x4 peak; sparse kernels vs the dense kernel and scipy; training speed (TypeScript and SIMD kernels,
-PyTorch, tfjs-layers); sparse inference vs onnxruntime-node.
+PyTorch, tfjs-layers); sparse inference vs onnxruntime-node; one thread against --threads N (default: one
+per core, here ${defaultThreads()}) for training, GEMM and inference.
 Ratios are measured in one run. With --json the last stdout line is one JSON object {"rows": [...]}.
 Needs a source checkout with dev dependencies installed (npm ci): the suites live in bench/.
 `;
 
-const SUITES = ['dense', 'gemm', 'sparse', 'train', 'onnx'];
+const SUITES = ['dense', 'gemm', 'sparse', 'train', 'onnx', 'threads'];
 
-export async function benchCommand(argv: string[]): Promise<void> {
+export async function benchCommand(args: string[]): Promise<void> {
+  const argv = args.flatMap((a) => (a.startsWith('--threads=') ? ['--threads', a.slice('--threads='.length)] : [a]));
   const suite = argv[0];
   if (suite === undefined || !SUITES.includes(suite)) throw new UsageError(`bench needs a suite: ${SUITES.join(', ')}`);
+  const at = argv.indexOf('--threads');
+  if (at >= 0) numberFlag({ threads: argv[at + 1] ?? '' }, 'threads', undefined, { min: 1, max: MAX_THREADS, integer: true });
   const root = fileURLToPath(new URL('../../../', import.meta.url));
   const runner = `${root}bench/run.ts`;
   const tsx = `${root}node_modules/tsx/dist/cli.mjs`;

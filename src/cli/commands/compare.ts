@@ -1,7 +1,9 @@
 import { parseCriterion, parseGranularity, parseScope, pruningMethod, pruningMethods, type OptionValue } from '../../prune/index.ts';
 import { comparisonChart, runComparison } from '../../study/index.ts';
 import { listFlag, numberFlag, numberListFlag, optionalString, parseCommand, stringFlag, type OptionSpec } from '../args.ts';
-import { FOLLOW_SYMLINKS_HELP, FOLLOW_SYMLINKS_OPTION, loadData, loadModel, outputFlag, outputOptions } from '../common.ts';
+import { FOLLOW_SYMLINKS_HELP, FOLLOW_SYMLINKS_OPTION, loadData, loadModel, outputFlag, outputOptions, threadsFlag, threadsHelp } from '../common.ts';
+import { resolveBackend } from '../../tensor/backend.ts';
+import { withThreads } from '../../tensor/threads.ts';
 import { methodFlagSpecs, methodOptionsFromFlags } from '../method-flags.ts';
 import { createOutput, bar, percent, table } from '../output.ts';
 import { writeFileAtomically } from '../../node/files.ts';
@@ -11,7 +13,7 @@ const COMMON_FLAGS: OptionSpec = {
   model: { type: 'string' }, data: { type: 'string' }, methods: { type: 'string' }, criteria: { type: 'string' }, sparsities: { type: 'string' },
   epochs: { type: 'string' }, scope: { type: 'string' }, granularity: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
   seed: { type: 'string' }, 'out-json': { type: 'string' }, 'out-svg': { type: 'string' }, title: { type: 'string' },
-  json: { type: 'boolean' }, quiet: { type: 'boolean' }, ...FOLLOW_SYMLINKS_OPTION,
+  threads: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' }, ...FOLLOW_SYMLINKS_OPTION,
 };
 
 /** `sparsegrad compare --help`, listing the registered methods that can be put on a sparsity grid. */
@@ -32,6 +34,7 @@ writes a JSON table and an SVG chart of test accuracy vs sparsity.
   --scope, --granularity, --batch, --lr, --seed   as for sparsegrad prune
   method options     as for sparsegrad prune (e.g. --rounds N for iterative); each applies to every
                      listed method that has it
+${threadsHelp(21)}
   --out-json FILE    default compare.json;  --out-svg FILE  default compare.svg (both checked before the runs)
 ${FOLLOW_SYMLINKS_HELP}  --title TEXT       chart title
   --json             print the table as one JSON object on the last stdout line
@@ -59,21 +62,22 @@ export async function compareCommand(argv: string[]): Promise<void> {
     lr: numberFlag(values, 'lr', 0.001, { min: 0, exclusiveMin: true }),
     seed: numberFlag(values, 'seed', 0, { min: 0, integer: true }),
   };
+  const threads = threadsFlag(values, out, resolveBackend().backend);
   const dataSpec = stringFlag(values, 'data', 'digits');
   const model = await loadModel(stringFlag(values, 'model'));
   const jsonPath = outputFlag(values, 'out-json', 'compare.json')!;
   const svgPath = outputFlag(values, 'out-svg', 'compare.svg')!;
   const data = loadData(dataSpec, out);
   const started = Date.now();
-  const comparison = runComparison(model, data, {
+  const comparison = withThreads(threads, () => runComparison(model, data, {
     methods: methods.map((m) => m.name), criteria, sparsities, base, methodOptions,
     onRun: (label, i, n) => out.note(`[${i + 1}/${n}] ${label}`),
     onProgress: (e, label) => out.progress(`${label} epoch ${e.epoch}/${e.epochs} ${bar(e.batch / e.batches)}`),
     onRow: (row) => out.note(`  → test ${percent(row.testAccuracy)} at ${percent(row.sparsity)} sparsity (${row.seconds.toFixed(1)} s)`),
-  });
+  }));
   out.endProgress();
   const title = optionalString(values, 'title') ?? `Accuracy vs sparsity (${data.train.name.split('/')[0]}, ${base.epochs} epochs per run)`;
-  const document = { data: dataSpec, base, methodOptions, methods: methods.map((m) => m.name), criteria, sparsities, seconds: (Date.now() - started) / 1000, ...comparison };
+  const document = { data: dataSpec, threads, base, methodOptions, methods: methods.map((m) => m.name), criteria, sparsities, seconds: (Date.now() - started) / 1000, ...comparison };
   await writeFileAtomically(jsonPath, JSON.stringify(document, null, 2) + '\n', outputOptions(values));
   await writeFileAtomically(svgPath, comparisonChart(comparison, title), outputOptions(values));
   out.note(`wrote ${jsonPath} and ${svgPath}`);

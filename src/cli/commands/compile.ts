@@ -2,7 +2,7 @@ import { predict } from '../../nn/train.ts';
 import { compileModel } from '../../compile/index.ts';
 import { defaultBackendName, findInferenceBackend, inferenceBackends, KERNELS, type InferenceStrategy } from '../../sparse/index.ts';
 import { backendFlag, numberListFlag, optionalString, parseCommand, stringFlag, UsageError } from '../args.ts';
-import { checkFiniteOutputs, FOLLOW_SYMLINKS_HELP, FOLLOW_SYMLINKS_OPTION, loadData, loadModel, outputFlag, outputOptions, saveModelTo } from '../common.ts';
+import { checkFiniteOutputs, FOLLOW_SYMLINKS_HELP, FOLLOW_SYMLINKS_OPTION, loadData, loadModel, outputFlag, outputOptions, saveModelTo, threadsFlag, threadsHelp } from '../common.ts';
 
 /** Largest --batch: a plan holds a few activations of batch × layer width floats. */
 const MAX_BATCH = 65536;
@@ -25,6 +25,7 @@ the kernel the measured cost model picks, with nnz, density, bytes and FLOPs den
                       kernel for every layer (${KERNELS.join(', ')}); each backend takes those listed below
   --backend NAME      which kernels run the model (default ${defaultBackendName()}):
 ${backendsHelp()}
+${threadsHelp(22)}
   --data SPEC         also check on this data's test split that the compiled model predicts exactly the
                       classes of the dense model (digits, fashion-mnist or an IDX directory)
   --out FILE          save the model with CSR-encoded weights (the compact file to ship)
@@ -34,7 +35,7 @@ ${FOLLOW_SYMLINKS_HELP}  --json              print one JSON object as the last s
 export async function compileCommand(argv: string[]): Promise<void> {
   const { values } = parseCommand(argv, {
     model: { type: 'string' }, batch: { type: 'string' }, strategy: { type: 'string' }, backend: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' },
-    json: { type: 'boolean' }, quiet: { type: 'boolean' }, ...FOLLOW_SYMLINKS_OPTION,
+    threads: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' }, ...FOLLOW_SYMLINKS_OPTION,
   });
   const out = createOutput({ json: values['json'] === true, quiet: values['quiet'] === true });
   const strategy = stringFlag(values, 'strategy', 'auto');
@@ -44,8 +45,10 @@ export async function compileCommand(argv: string[]): Promise<void> {
   const batches = numberListFlag(values, 'batch', [1, 64]);
   for (const b of batches) if (!Number.isSafeInteger(b) || b < 1 || b > MAX_BATCH) throw new UsageError(`--batch sizes must be integers from 1 to ${MAX_BATCH}, got ${b}`);
   const outPath = outputFlag(values, 'out');
+  const requestedThreads = threadsFlag(values, out, backend === 'wasm-simd' ? 'wasm-simd' : 'js');
   const model = await loadModel(stringFlag(values, 'model'));
-  const compiled = compileModel(model, { backend, strategy: strategy as InferenceStrategy, batch: batches[0]! });
+  const compiled = compileModel(model, { backend, strategy: strategy as InferenceStrategy, batch: batches[0]!, threads: requestedThreads });
+  const threads = compiled.threads;
   const plans = batches.map((batch) => ({ batch, layers: compiled.report(batch) }));
   for (const plan of plans) {
     out.result(`batch ${plan.batch}:`);
@@ -54,7 +57,8 @@ export async function compileCommand(argv: string[]): Promise<void> {
       'KiB dense': (l.denseBytes / 1024).toFixed(1), 'KiB CSR': (l.csrBytes / 1024).toFixed(1), 'FLOPs dense/sparse': `${l.denseFlops}/${l.sparseFlops}`,
     })), ['layer', 'shape', 'nnz', 'density', 'kernel', 'KiB dense', 'KiB CSR', 'FLOPs dense/sparse']));
   }
-  const result: Record<string, unknown> = { backend, strategy, plans };
+  out.note(`compiled for ${backend} on ${threads} thread${threads === 1 ? '' : 's'}`);
+  const result: Record<string, unknown> = { backend, strategy, threads, plans };
   const dataSpec = optionalString(values, 'data');
   if (dataSpec !== undefined) {
     const { test } = loadData(dataSpec, out);

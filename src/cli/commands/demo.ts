@@ -3,9 +3,9 @@ import { loadDigits } from '../../node/data.ts';
 import { writeFileAtomically } from '../../node/files.ts';
 import { checkOutputPath, prepareOutputDirectory } from '../../node/output-path.ts';
 import { renderReport } from '../../report/html.ts';
-import { DEFAULT_BACKEND } from '../../tensor/backend.ts';
+import { DEFAULT_BACKEND, resolveBackend } from '../../tensor/backend.ts';
 import { backendFlag, numberFlag, numberListFlag, parseCommand, stringFlag } from '../args.ts';
-import { FOLLOW_SYMLINKS_HELP, FOLLOW_SYMLINKS_OPTION, outputOptions } from '../common.ts';
+import { FOLLOW_SYMLINKS_HELP, FOLLOW_SYMLINKS_OPTION, outputOptions, threadsFlag, threadsHelp } from '../common.ts';
 import { demoReport } from '../demo-report.ts';
 import { runDemo } from '../demo.ts';
 import { bar, createOutput, percent, table } from '../output.ts';
@@ -23,6 +23,7 @@ ${FOLLOW_SYMLINKS_HELP}  --epochs N         dense training epochs, default 10
   --sparsities LIST  default 0.5,0.8,0.9,0.95,0.98
   --timing-ms MS     length of one timing sample, default 25
   --backend NAME     kernels for training and the timed inference: js or wasm-simd (default ${DEFAULT_BACKEND})
+${threadsHelp(21)}
   --seed S           default 0
   --quick            a fast smoke run (1 epoch, 2 sparsities, short timings)
   --json             print the summary as one JSON object on the last stdout line
@@ -32,7 +33,7 @@ ${FOLLOW_SYMLINKS_HELP}  --epochs N         dense training epochs, default 10
 export async function demoCommand(argv: string[]): Promise<void> {
   const { values } = parseCommand(argv, {
     out: { type: 'string' }, epochs: { type: 'string' }, 'prune-epochs': { type: 'string' }, sparsities: { type: 'string' }, 'timing-ms': { type: 'string' },
-    seed: { type: 'string' }, backend: { type: 'string' }, quick: { type: 'boolean' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
+    seed: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' }, quick: { type: 'boolean' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
     ...FOLLOW_SYMLINKS_OPTION,
   });
   const out = createOutput({ json: values['json'] === true, quiet: values['quiet'] === true });
@@ -46,12 +47,16 @@ export async function demoCommand(argv: string[]): Promise<void> {
     timingMs: numberFlag(values, 'timing-ms', quick ? 5 : 25, { min: 1 }),
     seed: numberFlag(values, 'seed', 0, { min: 0, integer: true }),
     backend: backendFlag(values),
+    threads: 1,
   };
+  options.threads = threadsFlag(values, out, resolveBackend(options.backend).backend);
   // The report folder (created if missing) and both files in it are checked before minutes of training, and
   // again when written.
   const outDir = prepareOutputDirectory(requestedDir, output);
   for (const name of ['index.html', 'report.json']) checkOutputPath(join(outDir, name), output);
   const data = loadDigits();
+  const ran = resolveBackend(options.backend).backend;
+  out.note(`running on ${ran} with ${options.threads} thread${options.threads === 1 ? '' : 's'}`);
   let stageNumber = 0;
   const result = runDemo(data, {
     ...options,

@@ -6,7 +6,8 @@ import {
 import { sweepPruning } from '../../study/index.ts';
 import { listFlag, numberFlag, numberListFlag, optionalString, parseCommand, stringFlag, UsageError, type OptionSpec } from '../args.ts';
 import { withBackend } from '../../tensor/backend.ts';
-import { FOLLOW_SYMLINKS_HELP, FOLLOW_SYMLINKS_OPTION, loadData, loadModel, outputFlag, outputOptions, parseEncoding, saveModelTo, trainingBackend, trainingBackendHelp, trainingReporter } from '../common.ts';
+import { withThreads } from '../../tensor/threads.ts';
+import { FOLLOW_SYMLINKS_HELP, FOLLOW_SYMLINKS_OPTION, loadData, loadModel, outputFlag, outputOptions, parseEncoding, saveModelTo, threadsFlag, threadsHelp, trainingBackend, trainingBackendHelp, trainingReporter } from '../common.ts';
 import { criteriaHelp, methodFlagSpecs, methodOptionsFromFlags, methodsHelp } from '../method-flags.ts';
 import { createOutput, kib, percent, table } from '../output.ts';
 
@@ -45,6 +46,7 @@ Prunes a trained model, retrains it, and saves the result (CSR-encoded when that
   --gradient-batches N mini-batches for gradient-based scores, default 10
   --seed N             default 0
 ${trainingBackendHelp(23)}
+${threadsHelp(23)}
   --out FILE           where to save the pruned model (atomic write; checked before pruning)
 ${FOLLOW_SYMLINKS_HELP}  --encoding NAME      auto (default: CSR when smaller), csr or dense
   --json               print one JSON object as the last stdout line
@@ -100,6 +102,7 @@ export async function pruneCommand(argv: string[]): Promise<void> {
   const encoding = parseEncoding(stringFlag(values, 'encoding', 'auto'));
   const outPath = outputFlag(values, 'out');
   const backend = trainingBackend(values, out);
+  const threads = threadsFlag(values, out, backend);
   const model = await loadModel(stringFlag(values, 'model'));
   const data = loadData(stringFlag(values, 'data', 'digits'), out);
   const before = evaluate(model, data.test);
@@ -111,11 +114,11 @@ export async function pruneCommand(argv: string[]): Promise<void> {
     const candidates = numberListFlag(values, 'candidates', method.sweep!.candidates);
     const tolerance = numberFlag(values, 'tolerance', 0.01, { min: 0, max: 1, exclusiveMax: true });
     out.note(`no --${swept} given: sweeping ${candidates.length} candidates on a validation split (tolerance ${percent(tolerance, 1)})`);
-    sweep = withBackend(backend, () => sweepPruning(model, data.train, config, {
+    sweep = withBackend(backend, () => withThreads(threads, () => sweepPruning(model, data.train, config, {
       candidates,
       tolerance,
       onRow: (row) => out.note(`  candidate ${row.value}: sparsity ${percent(row.sparsity)}, validation ${percent(row.accuracy)}`),
-    }));
+    })));
     const chosen = sweep.chosen ?? sweep.rows[0]!;
     if (sweep.chosen === null) out.note(`no candidate kept validation accuracy within tolerance; using the mildest (${chosen.value})`);
     else out.note(`chosen ${swept} ${chosen.value} (validation ${percent(chosen.accuracy)} vs dense ${percent(sweep.baseline)})`);
@@ -124,11 +127,11 @@ export async function pruneCommand(argv: string[]): Promise<void> {
 
   const reporter = trainingReporter(out, method.name);
   const started = Date.now();
-  const result = withBackend(backend, () => runPruning(model, { train: data.train }, config, {
+  const result = withBackend(backend, () => withThreads(threads, () => runPruning(model, { train: data.train }, config, {
     onNote: (text) => out.note(text),
     onProgress: (e) => reporter.onProgress(e),
     onEpoch: (s) => reporter.onEpoch(s),
-  }));
+  })));
   out.endProgress();
   const after = evaluate(result.model, data.test);
   const report = sparsityReport(result.model);
@@ -144,6 +147,7 @@ export async function pruneCommand(argv: string[]): Promise<void> {
     epochs: config.epochs,
     seconds: (Date.now() - started) / 1000,
     backend,
+    threads,
     layers: report.layers,
     total: report.total,
     options,

@@ -3,8 +3,9 @@ import { constantLR, cosineLR, stepLR, type LRSchedule } from '../../nn/optim/sc
 import { mlp, mlpSpec, parseArchitecture, type Activation } from '../../nn/build.ts';
 import type { InitScheme } from '../../nn/init.ts';
 import { evaluate, fit } from '../../nn/train.ts';
+import { withThreads } from '../../tensor/threads.ts';
 import { numberFlag, optionalString, parseCommand, stringFlag, UsageError } from '../args.ts';
-import { checkArchitecture, FOLLOW_SYMLINKS_HELP, FOLLOW_SYMLINKS_OPTION, loadData, outputFlag, outputOptions, parseEncoding, saveModelTo, trainingBackend, trainingBackendHelp, trainingReporter } from '../common.ts';
+import { checkArchitecture, FOLLOW_SYMLINKS_HELP, FOLLOW_SYMLINKS_OPTION, loadData, outputFlag, outputOptions, parseEncoding, saveModelTo, threadsFlag, threadsHelp, trainingBackend, trainingBackendHelp, trainingReporter } from '../common.ts';
 import { createOutput, kib, percent } from '../output.ts';
 
 export const TRAIN_HELP = `usage: sparsegrad train [options]
@@ -22,6 +23,7 @@ Trains a multi-layer perceptron and saves it (safetensors file).
   --init NAME        he (default), glorot or torch
   --seed S           seed of initialisation and shuffling, default 0
 ${trainingBackendHelp(21)}
+${threadsHelp(21)}
   --out FILE         where to save the model (atomic write; checked before training); omitted: not saved
 ${FOLLOW_SYMLINKS_HELP}  --json             print one JSON object (the result) as the last stdout line
   --quiet            no progress output
@@ -31,7 +33,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const { values } = parseCommand(argv, {
     data: { type: 'string' }, arch: { type: 'string' }, activation: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' },
     lr: { type: 'string' }, optimizer: { type: 'string' }, schedule: { type: 'string' }, init: { type: 'string' }, seed: { type: 'string' },
-    out: { type: 'string' }, encoding: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' }, ...FOLLOW_SYMLINKS_OPTION,
+    out: { type: 'string' }, encoding: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
+    ...FOLLOW_SYMLINKS_OPTION,
   });
   const out = createOutput({ json: values['json'] === true, quiet: values['quiet'] === true });
   const epochs = numberFlag(values, 'epochs', 20, { min: 1, integer: true });
@@ -46,6 +49,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   checkArchitecture(mlpSpec(widths, activation), '--arch');
   const outPath = outputFlag(values, 'out');
   const backend = trainingBackend(values, out);
+  const threads = threadsFlag(values, out, backend);
   const data = loadData(stringFlag(values, 'data', 'digits'), out);
   if (widths[0] !== data.train.features) throw new UsageError(`--arch starts with ${widths[0]} inputs but ${data.train.name} has ${data.train.features} features`);
   if (widths[widths.length - 1]! < data.train.numClasses) throw new UsageError(`--arch ends with ${widths[widths.length - 1]} outputs but the data has ${data.train.numClasses} classes`);
@@ -53,13 +57,14 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const model = mlp(widths, { seed, activation, init });
   const optimizer = makeOptimizer(stringFlag(values, 'optimizer', 'adam'), model.parameters(), lr);
   const schedule = makeSchedule(stringFlag(values, 'schedule', 'constant'), epochs);
-  out.note(`training ${widths.join('-')} (${model.parameterCount()} parameters) for ${epochs} epochs, batch ${batchSize}, lr ${lr}, seed ${seed}, on ${backend}`);
+  out.note(`training ${widths.join('-')} (${model.parameterCount()} parameters) for ${epochs} epochs, batch ${batchSize}, lr ${lr}, seed ${seed}, on ${backend} (${threads} thread${threads === 1 ? '' : 's'})`);
   const started = Date.now();
-  const history = fit(model, data.train, { epochs, batchSize, optimizer, schedule, seed, backend, ...trainingReporter(out, 'train') });
+  const history = fit(model, data.train, { epochs, batchSize, optimizer, schedule, seed, backend, threads, ...trainingReporter(out, 'train') });
   const trainSeconds = (Date.now() - started) / 1000;
   out.endProgress();
   if (history.backend !== backend && history.backendNote !== undefined) out.note(history.backendNote);
-  const test = evaluate(model, data.test);
+  if (history.threadsNote !== undefined) out.note(history.threadsNote);
+  const test = withThreads(threads, () => evaluate(model, data.test));
   const result: Record<string, unknown> = {
     testAccuracy: test.accuracy,
     testLoss: test.loss,
@@ -70,6 +75,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     data: data.train.name,
     seed,
     backend: history.backend,
+    threads: history.threads,
     history: history.epochs.map((e) => ({ epoch: e.epoch, loss: e.loss, trainAccuracy: e.accuracy, seconds: e.seconds })),
   };
   if (outPath !== undefined) {

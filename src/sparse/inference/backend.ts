@@ -26,6 +26,11 @@ export interface BackendCompileOptions {
   readonly strategy: InferenceStrategy;
   /** How many batch sizes keep their plans (buffers) at once; the oldest is dropped first. */
   readonly maxPlans: number;
+  /**
+   * Threads a predict may split a batch over (already checked: it runs here); a backend without threads
+   * ignores it. Absent means 1.
+   */
+  readonly threads?: number;
 }
 
 /** An inference backend; see the comment at the top of this file. */

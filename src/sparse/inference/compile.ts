@@ -1,4 +1,5 @@
 import { ConfigError, UnsupportedError } from '../../errors.ts';
+import { resolveThreads } from '../../wasm/threads.ts';
 import { STRATEGIES, type InferenceBackend, type InferenceStrategy } from './backend.ts';
 import { checkLayers, type InferenceLayer } from './layers.ts';
 import type { InferenceModel } from './model.ts';
@@ -18,6 +19,12 @@ export interface CompileOptions {
   batch?: number;
   /** How many batch sizes keep their buffers at once (oldest plan dropped first). Default 8. */
   maxPlans?: number;
+  /**
+   * Threads a predict may split a large batch over (default 1): 'wasm-simd' splits its 16-sample panels
+   * between them (same results as one thread); small batches stay on one. Where threads cannot run (see
+   * resolveThreads) the model uses one; `model.threads` says how many it got. ConfigError outside 1…MAX_THREADS.
+   */
+  threads?: number;
 }
 
 /**
@@ -25,7 +32,7 @@ export interface CompileOptions {
  * layer chain and the weights (finite), and copies them, so later changes to the caller's arrays do not
  * reach the model. Knows no backend's kernels: it checks the options against the backend's contract
  * (inference/backend.ts) and hands it the validated layers.
- * Throws ConfigError (unknown backend or strategy, bad maxPlans or layers), UnsupportedError (a backend this
+ * Throws ConfigError (unknown backend or strategy, bad maxPlans, threads or layers), UnsupportedError (a backend this
  * engine cannot run, naming the ones it can), ShapeError and NonFiniteError (layers).
  *
  * @example
@@ -55,7 +62,8 @@ export function compileInference(layers: readonly InferenceLayer[], options: Com
     const usable = inferenceBackends().filter((b) => b.supported()).map((b) => `'${b.name}'`);
     throw new UnsupportedError(`compileInference: backend '${backend.name}' needs ${backend.requirement}, which this JavaScript engine does not provide; use backend ${usable.join(' or ')}`);
   }
-  const model = backend.compile(checkLayers(layers, 'compileInference'), { strategy, maxPlans });
+  const { threads } = resolveThreads(options.threads ?? 1);
+  const model = backend.compile(checkLayers(layers, 'compileInference'), { strategy, maxPlans, threads });
   model.prepare(options.batch ?? 1);
   return model;
 }

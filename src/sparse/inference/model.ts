@@ -91,6 +91,8 @@ export interface InferenceModel {
   report(batch?: number): LayerReport[];
   /** Builds the buffers and kernel choices for a batch size ahead of the first predict (optional warm-up). */
   prepare(batch: number): void;
+  /** How many threads predict may split a batch over (absent: one). */
+  readonly threads?: number;
 }
 
 /** Checks a predict call's input against the model's input size (ShapeError naming both sizes). */
@@ -183,6 +185,11 @@ export abstract class CompiledNetwork<P extends Plan> implements InferenceModel 
   predictClasses(x: Float32Array | Float64Array, batch: number): Int32Array {
     const logits = this.predict(x, batch);
     return argmaxRows(logits, batch, this.outFeatures, this.plans.get(batch).classes);
+  }
+
+  /** How many threads predict may split a batch over: one, unless the backend runs threads. */
+  get threads(): number {
+    return 1;
   }
 
   /** Builds the buffers and kernel choices for a batch size ahead of the first predict (optional warm-up). */

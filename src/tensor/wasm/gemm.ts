@@ -1,6 +1,8 @@
 import { UnsupportedError } from '../../errors.ts';
+import type { KernelCall } from './arena.ts';
 import { MR, NR } from './gemm-kernels.ts';
-import { simdInstance, type SimdInstance } from './instance.ts';
+import { simdInstance, type SimdInstance, type TrainingKernels } from './instance.ts';
+import { recordKernels, runParallel, sharesFor } from './parallel.ts';
 
 /*
  * Dense float32 matrix products on the WebAssembly SIMD kernels (gemm-kernels.ts), in the three forms of
@@ -17,14 +19,27 @@ import { simdInstance, type SimdInstance } from './instance.ts';
  *         macroKernel               4×8 tiles over kc; each B micro-panel (8 KB) stays in L1
  *
  * Blocks are split evenly (k = 784 runs as 4 × 196), and the depth blocks depend on k alone, so every
- * output is summed in the same order whichever rows a call computes: a row range [rowStart, rowEnd) gives
- * bit-identical rows to a whole-matrix call, which lets threads split the rows of C between them.
+ * output is summed in the same order whichever rows or columns a call computes: a row range [rowStart,
+ * rowEnd) gives bit-identical rows to a whole-matrix call, and so does any split of the columns.
  * Cost: 2·m·n·k flops; packing O(m·k·⌈n/NC⌉ + n·k) copies (per call, since the weights change every step).
+ *
+ * Threads (the count of withThreads / fit's `threads`): C is cut into one block of rows or columns per
+ * thread, and each thread runs the loop nest above on its block with its own packing buffers. Each block
+ * packs all of the operand it shares with the others, so the cut goes across the longer side of C: rows
+ * when m ≥ n (each thread packs B), columns otherwise (each packs A) — the forward X·Wᵀ of a batch of 64
+ * through 300 outputs splits the 300. Blocks are multiples of the 4×8 tile, at least MIN_FLOPS_PER_SHARE.
  */
 
 const KC = 256;
 const MC = 128;
 const NC = 512;
+
+/**
+ * The smallest share of one product worth a thread: 1 MFLOP, ~25 µs of SIMD work, against ~5–15 µs to hand
+ * a job to the workers and collect it (measured by `bench threads`; LeNet-300-100's 64×100×300 products, 3.8
+ * MFLOP, still gain from two threads).
+ */
+export const MIN_FLOPS_PER_SHARE = 1e6;
 
 /** `total` split into ⌈total/max⌉ near-equal blocks, each a multiple of `multiple`. */
 function blockSize(total: number, max: number, multiple: number): number {
@@ -44,9 +59,68 @@ export interface RowRange {
   rowEnd?: number;
 }
 
+/** One product in the kernels' memory: C[rows×n] (+)= A·B, addresses and strides in bytes. */
+interface Product {
+  rows: number;
+  n: number;
+  k: number;
+  a: number;
+  ars: number;
+  acs: number;
+  b: number;
+  brs: number;
+  bcs: number;
+  c: number;
+  ldc: number;
+  accumulate: boolean;
+}
+
+type GemmKernels = Pick<TrainingKernels, 'packA' | 'packB' | 'macroKernel'>;
+const GEMM_KERNELS: (keyof GemmKernels)[] = ['packA', 'packB', 'macroKernel'];
+
+/** The blocked loop nest of the header on one product, with its own packing buffers from `call`. */
+function blocked(K: GemmKernels, call: KernelCall, p: Product): void {
+  const kb = blockSize(p.k, KC, 1);
+  const mb = blockSize(p.rows, MC, MR);
+  const nb = blockSize(p.n, NC, NR);
+  const packedA = call.scratch(4 * mb * kb);
+  const packedB = call.scratch(4 * nb * kb);
+  const tile = call.scratch(4 * MR * NR);
+  for (let jc = 0; jc < p.n; jc += nb) {
+    const nc = Math.min(nb, p.n - jc);
+    for (let pc = 0; pc < p.k; pc += kb) {
+      const kc = Math.min(kb, p.k - pc);
+      K.packB(kc, nc, p.b + pc * p.brs + jc * p.bcs, p.brs, p.bcs, packedB);
+      for (let ic = 0; ic < p.rows; ic += mb) {
+        const mc = Math.min(mb, p.rows - ic);
+        K.packA(mc, kc, p.a + ic * p.ars + pc * p.acs, p.ars, p.acs, packedA);
+        const overwrite = pc === 0 && !p.accumulate ? 1 : 0;
+        K.macroKernel(mc, nc, kc, packedA, packedB, p.c + ic * p.ldc + 4 * jc, p.ldc, overwrite, tile);
+      }
+    }
+  }
+}
+
+/** `p` cut into `shares` blocks of rows (multiples of MR) or columns (multiples of NR), across its longer side. */
+function cut(p: Product, shares: number): Product[] {
+  const byRows = p.rows >= p.n;
+  const length = byRows ? p.rows : p.n;
+  const step = blockSize(length, Math.ceil(length / shares), byRows ? MR : NR);
+  const parts: Product[] = [];
+  for (let start = 0; start < length; start += step) {
+    const size = Math.min(step, length - start);
+    parts.push(byRows
+      ? { ...p, rows: size, a: p.a + start * p.ars, c: p.c + start * p.ldc }
+      : { ...p, n: size, b: p.b + start * p.bcs, c: p.c + 4 * start });
+  }
+  return parts;
+}
+
 /**
  * C(i,j) (+)= Σ_p a[i·ars + p·acs] · b[p·brs + j·bcs] for i in [rowStart, rowEnd), j < n, with C(i,j) at
- * c[i·ldc + j]. Strides are in elements. Throws UnsupportedError without WebAssembly SIMD.
+ * c[i·ldc + j]. Strides are in elements. Runs on the threads of the current scope when the product is big
+ * enough (see the header). Throws UnsupportedError without WebAssembly SIMD, RangeError for a bad row range,
+ * ThreadError when a worker thread fails.
  */
 export function simdGemmStrided(
   m: number, n: number, k: number,
@@ -64,30 +138,25 @@ export function simdGemmStrided(
     if (!accumulate) for (let i = rowStart; i < rowEnd; i++) c.fill(0, i * ldc, i * ldc + n);
     return;
   }
-  const { kernels: K, arena } = kernels();
-  arena.call((call) => {
-    const aAddress = call.input(a, rowStart * ars, (rows - 1) * ars + (k - 1) * acs + 1);
-    const bAddress = call.input(b, 0, (k - 1) * brs + (n - 1) * bcs + 1);
-    const cAddress = call.output(c, rowStart * ldc, (rows - 1) * ldc + n, accumulate || ldc !== n);
-    const kb = blockSize(k, KC, 1);
-    const mb = blockSize(rows, MC, MR);
-    const nb = blockSize(n, NC, NR);
-    const packedA = call.scratch(4 * mb * kb);
-    const packedB = call.scratch(4 * nb * kb);
-    const tile = call.scratch(4 * MR * NR);
-    for (let jc = 0; jc < n; jc += nb) {
-      const nc = Math.min(nb, n - jc);
-      for (let pc = 0; pc < k; pc += kb) {
-        const kc = Math.min(kb, k - pc);
-        K.packB(kc, nc, bAddress + 4 * (pc * brs + jc * bcs), 4 * brs, 4 * bcs, packedB);
-        for (let ic = 0; ic < rows; ic += mb) {
-          const mc = Math.min(mb, rows - ic);
-          K.packA(mc, kc, aAddress + 4 * (ic * ars + pc * acs), 4 * ars, 4 * acs, packedA);
-          const overwrite = pc === 0 && !accumulate ? 1 : 0;
-          K.macroKernel(mc, nc, kc, packedA, packedB, cAddress + 4 * (ic * ldc + jc), 4 * ldc, overwrite, tile);
-        }
-      }
+  const simd = kernels();
+  simd.arena.call((call) => {
+    const product: Product = {
+      rows, n, k, accumulate,
+      a: call.input(a, rowStart * ars, (rows - 1) * ars + (k - 1) * acs + 1), ars: 4 * ars, acs: 4 * acs,
+      b: call.input(b, 0, (k - 1) * brs + (n - 1) * bcs + 1), brs: 4 * brs, bcs: 4 * bcs,
+      c: call.output(c, rowStart * ldc, (rows - 1) * ldc + n, accumulate || ldc !== n), ldc: 4 * ldc,
+    };
+    const shares = sharesFor(simd, 2 * rows * n * k, MIN_FLOPS_PER_SHARE);
+    if (shares === 1) {
+      blocked(simd.kernels, call, product);
+      return;
     }
+    const { program, kernels: recorder } = recordKernels<GemmKernels>(simd, GEMM_KERNELS);
+    for (const part of cut(product, shares)) {
+      program.beginChunk();
+      blocked(recorder, call, part);
+    }
+    runParallel(simd, call, program);
   });
 }
 

@@ -1,5 +1,6 @@
 import { currentBackend } from '../backend.ts';
 import { assembleModule } from '../../wasm/assembler.ts';
+import { exportedFunctions } from '../../wasm/kernel-program.ts';
 import { simdSupported, wasmApi, type WasmMemory } from '../../wasm/runtime.ts';
 import { TrainingArena } from './arena.ts';
 import { elementwiseKernels } from './elementwise-kernels.ts';
@@ -32,6 +33,11 @@ export interface TrainingKernels {
 export interface SimdInstance {
   readonly kernels: TrainingKernels;
   readonly arena: TrainingArena;
+  /** The compiled module (worker threads instantiate it on the same shared memory, see parallel.ts). */
+  readonly module: object;
+  /** The exported functions' names in export order, and each name's index (for KernelProgram). */
+  readonly exportNames: readonly string[];
+  readonly functionIndex: ReadonlyMap<string, number>;
 }
 
 /** 64 KiB pages: the initial size, and the maximum a shared memory must declare (4 GiB, the wasm32 limit). */
@@ -73,12 +79,15 @@ export function createSimdInstance(options: { shared?: boolean } = {}): SimdInst
   const memory = shared?.memory ?? new api.Memory({ initial: INITIAL_PAGES });
   const bytes = trainingModuleBytes(shared === null ? { shared: false } : { shared: true, maxPages: shared.maxPages });
   let exports: TrainingKernels;
+  let module: object;
   try {
-    exports = new api.Instance(new api.Module(bytes), { env: { memory } }).exports as unknown as TrainingKernels;
+    module = new api.Module(bytes);
+    exports = new api.Instance(module, { env: { memory } }).exports as unknown as TrainingKernels;
   } catch {
     return null; // e.g. an engine whose SIMD lacks an instruction used here: the TypeScript kernels run
   }
-  return { kernels: exports, arena: new TrainingArena(memory, shared !== null) };
+  const { names, index } = exportedFunctions(api.Module.exports(module));
+  return { kernels: exports, arena: new TrainingArena(memory, shared !== null), module, exportNames: names, functionIndex: index };
 }
 
 /** The realm's kernel instance, created on first use; null when this engine has no WebAssembly SIMD. */

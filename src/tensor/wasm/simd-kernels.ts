@@ -1,5 +1,6 @@
 import type { KernelCall } from './arena.ts';
-import type { SimdInstance } from './instance.ts';
+import type { SimdInstance, TrainingKernels } from './instance.ts';
+import { recordKernels, runParallel, sharesFor } from './parallel.ts';
 
 /*
  * The elementwise, reduction and optimizer kernels of the SIMD backend as plain functions over typed arrays
@@ -8,7 +9,38 @@ import type { SimdInstance } from './instance.ts';
  * for the call (arena.ts). Shapes and costs are in the kernel files' headers (elementwise-kernels.ts,
  * optimizer-kernels.ts). Outputs may alias inputs elementwise (out = x), as the kernels read each element
  * before writing it.
+ *
+ * The optimizer updates split a large parameter into one range of elements per thread (of withThreads / fit's
+ * `threads`): every element is updated by its own arithmetic, and the ranges are multiples of 4 elements, so
+ * each element takes the same vector or scalar path as on one thread — the same bits.
  */
+
+/**
+ * The smallest share of an optimizer update worth a thread: 32 768 elements (~20 µs of Adam; SGD is cheaper
+ * and uses the same threshold). Of LeNet-300-100 only the 784×300 weight is split.
+ */
+export const MIN_ELEMENTS_PER_SHARE = 32768;
+
+type UpdateKernels = Pick<TrainingKernels, 'adam' | 'sgd'>;
+
+/**
+ * Runs `update(kernels, start, count)` over [0, n): at once, or in one range per thread (multiples of 4
+ * elements) recorded and run on the threads of the current scope.
+ */
+function elementwise(simd: SimdInstance, call: KernelCall, n: number, update: (K: UpdateKernels, start: number, count: number) => void): void {
+  const shares = sharesFor(simd, n, MIN_ELEMENTS_PER_SHARE);
+  if (shares === 1) {
+    update(simd.kernels, 0, n);
+    return;
+  }
+  const { program, kernels } = recordKernels<UpdateKernels>(simd, ['adam', 'sgd']);
+  const step = 4 * Math.ceil(n / shares / 4);
+  for (let start = 0; start < n; start += step) {
+    program.beginChunk();
+    update(kernels, start, Math.min(step, n - start));
+  }
+  runParallel(simd, call, program);
+}
 
 /** out[i] = max(x[i], 0) for i < n (NaN stays NaN). */
 export function simdRelu(simd: SimdInstance, n: number, x: Float32Array, out: Float32Array): void {
@@ -61,10 +93,11 @@ export function simdAdam(simd: SimdInstance, n: number, w: Float32Array, g: Floa
   const correction2 = 1 - s.beta2 ** s.step;
   simd.arena.call((call) => {
     const maskAddress = mask === null ? 0 : call.input(mask, 0, n);
-    simd.kernels.adam(
-      n, call.output(w, 0, n, true), gradient(call, g, n, mask), call.output(m, 0, n, true), call.output(v, 0, n, true), maskAddress, s.decoupled ? 1 : 0,
+    const [wAt, gAt, mAt, vAt] = [call.output(w, 0, n, true), gradient(call, g, n, mask), call.output(m, 0, n, true), call.output(v, 0, n, true)];
+    elementwise(simd, call, n, (K, start, count) => K.adam(
+      count, wAt + 4 * start, gAt + 4 * start, mAt + 4 * start, vAt + 4 * start, mask === null ? 0 : maskAddress + start, s.decoupled ? 1 : 0,
       s.lr, (s.lr / correction1) * Math.sqrt(correction2), s.beta1, 1 - s.beta1, s.beta2, 1 - s.beta2, s.eps * Math.sqrt(correction2), s.weightDecay,
-    );
+    ));
   });
 }
 
@@ -81,6 +114,10 @@ export function simdSgd(simd: SimdInstance, n: number, w: Float32Array, g: Float
   simd.arena.call((call) => {
     const maskAddress = mask === null ? 0 : call.input(mask, 0, n);
     const velocityAddress = velocity === null ? 0 : call.output(velocity, 0, n, true);
-    simd.kernels.sgd(n, call.output(w, 0, n, true), gradient(call, g, n, mask), velocityAddress, maskAddress, s.nesterov ? 1 : 0, s.lr, s.momentum, s.weightDecay);
+    const [wAt, gAt] = [call.output(w, 0, n, true), gradient(call, g, n, mask)];
+    elementwise(simd, call, n, (K, start, count) => K.sgd(
+      count, wAt + 4 * start, gAt + 4 * start, velocity === null ? 0 : velocityAddress + 4 * start, mask === null ? 0 : maskAddress + start,
+      s.nesterov ? 1 : 0, s.lr, s.momentum, s.weightDecay,
+    ));
   });
 }

@@ -4,10 +4,12 @@ import { WasmArena } from './arena.ts';
 import { WASM_COST_MODEL } from './cost-model.ts';
 import { instantiateKernels, wasmSimdSupported } from './kernels.ts';
 import { placeLayers, WasmSparseModel } from './model.ts';
+import { instantiateSharedKernels } from './panel-threads.ts';
 
 /**
  * The WebAssembly SIMD backend: kernels the library assembles itself (kernels.ts), float32 weights and
- * accumulation in the model's own WebAssembly.Memory; needs an engine with WebAssembly SIMD.
+ * accumulation in the model's own WebAssembly.Memory (shared with worker threads when `threads` > 1); needs
+ * an engine with WebAssembly SIMD.
  */
 export const wasmSimdBackend: InferenceBackend<WasmSparseModel> = {
   name: 'wasm-simd',
@@ -16,11 +18,12 @@ export const wasmSimdBackend: InferenceBackend<WasmSparseModel> = {
   supported: wasmSimdSupported,
   strategies: ['auto', 'dense', 'csr'],
   costModel: WASM_COST_MODEL,
-  compile(layers, { strategy, maxPlans }) {
-    const instance = instantiateKernels();
+  compile(layers, { strategy, maxPlans, threads = 1 }) {
+    const shared = threads > 1 ? instantiateSharedKernels(threads) : null;
+    const instance = shared ?? instantiateKernels();
     // compileInference checks supported() first; this guards a direct call.
     if (instance === null) throw new UnsupportedError("backend 'wasm-simd' needs WebAssembly with SIMD, which this JavaScript engine does not provide");
     const arena = new WasmArena(instance.memory);
-    return new WasmSparseModel(placeLayers(arena, layers), strategy, arena, instance.kernels, maxPlans);
+    return new WasmSparseModel(placeLayers(arena, layers), strategy, arena, instance.kernels, maxPlans, shared?.setup ?? null);
   },
 };

@@ -1,7 +1,7 @@
 import { csrToDense, csrTranspose } from '../../convert.ts';
 import type { CSRMatrix } from '../../csr-matrix.ts';
 import type { InferenceStrategy } from '../../inference/backend.ts';
-import { chooseKernel, preferSkipZeros, type KernelName } from '../../inference/cost-model.ts';
+import { chooseKernel, estimateKernelNs, preferSkipZeros, type KernelName } from '../../inference/cost-model.ts';
 import type { CheckedLayer } from '../../inference/layers.ts';
 import { CompiledNetwork, type LayerFacts, type Plan, type PlanStep } from '../../inference/model.ts';
 import { applyActivationInPlace } from '../../kernels/activation.ts';
@@ -9,6 +9,7 @@ import { countNonZeros } from '../../kernels/csc-matvec.ts';
 import { placeCsr, WasmArena } from './arena.ts';
 import { cutBatch, WASM_COST_MODEL } from './cost-model.ts';
 import type { WasmKernels } from './kernels.ts';
+import { PanelThreads, type Buffers, type PanelKernels, type ThreadSetup } from './panel-threads.ts';
 
 /*
  * The WebAssembly SIMD backend's model: the same network, run by the kernels of kernels.ts on float32 data
@@ -22,6 +23,13 @@ import type { WasmKernels } from './kernels.ts';
  * Memory: the weights are placed once at compile time. Activations live in one scratch region that every
  * plan (batch size) shares — JavaScript runs one predict at a time — and that is replaced by a larger one
  * when a plan needs more, so memory stays bounded by ~2× the largest batch's needs.
+ *
+ * Order of work in a predict: the single vectors go through every layer first (their outputs straight to
+ * the output rows), then the panels (transposed in, every layer, transposed out). With `threads` > 1 the
+ * panels are split into ranges that the threads claim (panel-threads.ts): each thread runs every layer on
+ * its own samples, so no thread waits for another between layers, and every sample is computed by the same
+ * calls as on one thread — the same bits. Batches whose panels are estimated below MIN_NS_PER_SHARE per
+ * thread, and batches without panels (batch 1–3), run on one thread.
  */
 
 /** A layer placed in the arena (addresses are byte addresses). */
@@ -48,7 +56,16 @@ interface WasmStep extends PlanStep<WasmLayer> {
 interface WasmPlan extends Plan<WasmStep> {
   readonly panels: number;
   readonly vectors: number;
+  /** Threads the panels are split over (1: not split). */
+  readonly shares: number;
 }
+
+/**
+ * The smallest share of a batch's panels worth a thread, by the cost model's estimate: 25 µs (the hand-off
+ * costs ~5–15 µs; see `bench threads`). LeNet-300-100 dense or 90 % sparse (~35 µs a panel) splits from two
+ * panels (batch 20) on; at 98 % (~7 µs a panel) from eight (batch ~116).
+ */
+export const MIN_NS_PER_SHARE = 25_000;
 
 /** Places the validated layers' weights in the arena. */
 export function placeLayers(arena: WasmArena, layers: readonly CheckedLayer[]): WasmLayer[] {
@@ -81,6 +98,7 @@ export class WasmSparseModel extends CompiledNetwork<WasmPlan> {
   private readonly widest: number;
   private scratch = 0;
   private scratchBytes = 0;
+  private readonly panelThreads: PanelThreads<WasmPlan> | null;
 
   /** @internal use compileInference(layers, { backend: 'wasm-simd' }) */
   constructor(
@@ -89,9 +107,16 @@ export class WasmSparseModel extends CompiledNetwork<WasmPlan> {
     private readonly arena: WasmArena,
     private readonly k: WasmKernels,
     maxPlans: number,
+    threads: ThreadSetup | null = null,
   ) {
     super(layers[0]!.inFeatures, layers[layers.length - 1]!.outFeatures, strategy, WASM_COST_MODEL, maxPlans);
     this.widest = Math.max(...layers.map((l) => Math.max(l.inFeatures, l.outFeatures)));
+    this.panelThreads = threads === null ? null : new PanelThreads<WasmPlan>(threads, arena, this, k);
+  }
+
+  /** How many threads predict splits a batch's panels over (the model's memory is shared when > 1). */
+  override get threads(): number {
+    return this.panelThreads?.threads ?? 1;
   }
 
   /** Bytes of WebAssembly memory the model uses (weights and activation scratch). */
@@ -112,12 +137,14 @@ export class WasmSparseModel extends CompiledNetwork<WasmPlan> {
       }
       return { layer, kernel: panels > 0 ? panelKernel : vectorKernel, panelKernel, vectorKernel };
     });
+    const panelNs = steps.reduce((ns, step) => ns + estimateKernelNs(WASM_COST_MODEL, step.panelKernel, step.layer, 16), 0);
+    const shares = Math.max(1, Math.min(this.threads, panels, Math.floor((panels * panelNs) / MIN_NS_PER_SHARE)));
     const scratchBytes = 4 * (16 * panels + vectors) * (this.inFeatures + 2 * this.widest + this.outFeatures + 1); // see probeAt
     if (scratchBytes > this.scratchBytes) {
       this.scratch = this.arena.alloc(scratchBytes);
       this.scratchBytes = scratchBytes;
     }
-    return { batch, panels, vectors, steps, output: new Float32Array(batch * this.outFeatures), classes: new Int32Array(batch), nonFinite: new Uint8Array(batch) };
+    return { batch, panels, vectors, shares, steps, output: new Float32Array(batch * this.outFeatures), classes: new Int32Array(batch), nonFinite: new Uint8Array(batch) };
   }
 
   /** The kernel for one 16-sample panel (width 16) or one vector (width 1). */
@@ -135,35 +162,42 @@ export class WasmSparseModel extends CompiledNetwork<WasmPlan> {
     return this.scratch + 4 * samples * (this.inFeatures + 2 * this.widest + this.outFeatures);
   }
 
-  protected run(plan: WasmPlan, x: Float32Array | Float64Array): void {
-    const { batch, panels, vectors } = plan;
-    const k = this.k;
-    const samples = 16 * panels + vectors;
+  /** The scratch addresses for `samples` = 16·panels + vectors (see probeAt). */
+  private buffers(samples: number): Buffers {
     const rowsIn = this.scratch;
     const bufferA = rowsIn + 4 * samples * this.inFeatures;
     const bufferB = bufferA + 4 * samples * this.widest;
-    const rowsOut = bufferB + 4 * samples * this.widest;
+    return { rowsIn, bufferA, bufferB, rowsOut: bufferB + 4 * samples * this.widest };
+  }
 
-    // Input: copy (float64 is rounded to float32 here) and transpose the panels. The padding samples of a
-    // padded panel keep whatever an earlier call left there: every sample is its own lane, and their outputs
-    // are never read.
-    this.arena.f32().set(x, rowsIn / 4);
-    k.rowsToPanels16(panels, this.inFeatures, rowsIn, bufferA);
-    // Panels of layer l's input are at the start of its buffer; its vectors follow the panels (for the first
-    // layer they are still in rowsIn, right after the panel samples).
-    let panelIn = bufferA;
-    let vectorIn = rowsIn + 4 * 16 * panels * this.inFeatures;
+  protected run(plan: WasmPlan, x: Float32Array | Float64Array): void {
+    const { batch, panels, vectors } = plan;
+    const at = this.buffers(16 * panels + vectors);
+    // Input: copied (float64 is rounded to float32 here). The padding samples of a padded panel keep whatever
+    // an earlier call left there: every sample is its own lane, and their outputs are never read.
+    this.arena.f32().set(x, at.rowsIn / 4);
+    if (vectors > 0) this.runVectors(plan, at);
+    if (panels > 0) {
+      if (plan.shares > 1) this.panelThreads!.run(plan, at, this.scratch);
+      else this.runPanels(this.k, plan, at, 0, plan.steps.length, 0, panels);
+    }
+    plan.output.set(this.arena.f32().subarray(at.rowsOut / 4, at.rowsOut / 4 + batch * this.outFeatures));
+  }
+
+  /**
+   * The single vectors (samples after the panels) through every layer; their outputs go to their rows of
+   * rowsOut. They run before the panels, in the buffers' space past 16·panels samples of each layer's width,
+   * which the panels reuse afterwards: only the copy in rowsOut has to survive.
+   */
+  private runVectors(plan: WasmPlan, at: Buffers): void {
+    const { panels, vectors } = plan;
+    const k = this.k;
+    let vectorIn = at.rowsIn + 4 * 16 * panels * this.inFeatures;
+    let buffer = at.bufferB;
     for (const step of plan.steps) {
       const { layer } = step;
       const { inFeatures: fIn, outFeatures: fOut, bias, relu } = layer;
-      const panelOut = panelIn === bufferA ? bufferB : bufferA;
-      const vectorOut = panelOut + 4 * 16 * panels * fOut;
-      for (let p = 0; p < panels; p++) {
-        const xAt = panelIn + 4 * 16 * p * fIn;
-        const yAt = panelOut + 4 * 16 * p * fOut;
-        if (step.panelKernel === 'dense') k.densePanel16(fOut, fIn, layer.dense, bias, relu, xAt, yAt);
-        else k.spmmPanel16(fOut, layer.indptr, layer.panelOffsets, layer.values, bias, relu, xAt, yAt);
-      }
+      const vectorOut = buffer + 4 * 16 * panels * fOut;
       for (let t = 0; t < vectors; t++) {
         const xAt = vectorIn + 4 * t * fIn;
         const yAt = vectorOut + 4 * t * fOut;
@@ -175,19 +209,64 @@ export class WasmSparseModel extends CompiledNetwork<WasmPlan> {
         } else k.spmv(fOut, layer.indptr, layer.vectorOffsets, layer.values, bias, relu, xAt, yAt);
       }
       if (layer.activation === 'sigmoid' || layer.activation === 'tanh') {
-        applyActivationInPlace(layer.activation, this.arena.f32(), panelOut / 4, panelOut / 4 + samples * fOut);
+        applyActivationInPlace(layer.activation, this.arena.f32(), vectorOut / 4, vectorOut / 4 + vectors * fOut);
       }
-      panelIn = panelOut;
       vectorIn = vectorOut;
+      buffer = buffer === at.bufferA ? at.bufferB : at.bufferA;
     }
-
-    // Output: panels back to rows, the vectors' rows after them, then out of the module's memory.
-    const last = panelIn;
-    k.panelsToRows16(panels, this.outFeatures, last, rowsOut);
     const out = this.arena.f32();
-    const panelFloats = 16 * panels * this.outFeatures;
-    out.copyWithin(rowsOut / 4 + panelFloats, last / 4 + panelFloats, last / 4 + panelFloats + vectors * this.outFeatures);
-    plan.output.set(out.subarray(rowsOut / 4, rowsOut / 4 + batch * this.outFeatures));
+    const vectorFloats = vectors * this.outFeatures;
+    out.copyWithin(at.rowsOut / 4 + 16 * panels * this.outFeatures, vectorIn / 4, vectorIn / 4 + vectorFloats);
+  }
+
+  /**
+   * Layers [from, to) of the panels [p0, p1), with the kernels `K` (the instance's, or a recorder for a
+   * thread's share): layer 0 starts by transposing the input rows into panels, and the last layer ends by
+   * transposing its panels into rowsOut. Layer l reads buffer A when l is even, B when odd, and writes the
+   * other; panel p of every layer lives in its own slot of a buffer (64·widest bytes at 64·p·widest), so a
+   * thread that is a layer ahead never overwrites a panel another thread still reads. A sigmoid or tanh
+   * activation (not a kernel) is applied here on one thread, or left to the caller for a thread's share
+   * (the share then ends right after that layer; see PanelThreads).
+   */
+  runPanels(K: PanelKernels, plan: WasmPlan, at: Buffers, from: number, to: number, p0: number, p1: number): void {
+    const slot = 64 * this.widest;
+    if (from === 0) {
+      for (let p = p0; p < p1; p++) K.rowsToPanels16(1, this.inFeatures, at.rowsIn + 64 * p * this.inFeatures, at.bufferA + p * slot);
+    }
+    for (let l = from; l < to; l++) {
+      const step = plan.steps[l]!;
+      const { layer } = step;
+      const { inFeatures: fIn, outFeatures: fOut, bias, relu } = layer;
+      const [panelIn, panelOut] = l % 2 === 0 ? [at.bufferA, at.bufferB] : [at.bufferB, at.bufferA];
+      for (let p = p0; p < p1; p++) {
+        const [xAt, yAt] = [panelIn + p * slot, panelOut + p * slot];
+        if (step.panelKernel === 'dense') K.densePanel16(fOut, fIn, layer.dense, bias, relu, xAt, yAt);
+        else K.spmmPanel16(fOut, layer.indptr, layer.panelOffsets, layer.values, bias, relu, xAt, yAt);
+        if (K === this.k && (layer.activation === 'sigmoid' || layer.activation === 'tanh')) {
+          applyActivationInPlace(layer.activation, this.arena.f32(), yAt / 4, yAt / 4 + 16 * fOut);
+        }
+      }
+    }
+    if (to === plan.steps.length) {
+      const last = plan.steps.length % 2 === 1 ? at.bufferB : at.bufferA;
+      for (let p = p0; p < p1; p++) K.panelsToRows16(1, this.outFeatures, last + p * slot, at.rowsOut + 64 * p * this.outFeatures);
+    }
+  }
+
+  /** Layer l's sigmoid or tanh on every panel slot, or on the output rows after the last layer (elementwise: same bits). */
+  applyPanelActivation(plan: WasmPlan, at: Buffers, l: number): void {
+    const { activation, outFeatures } = plan.steps[l]!.layer;
+    if (activation !== 'sigmoid' && activation !== 'tanh') return;
+    const f32 = this.arena.f32();
+    if (l === plan.steps.length - 1) {
+      applyActivationInPlace(activation, f32, at.rowsOut / 4, at.rowsOut / 4 + 16 * plan.panels * outFeatures);
+      return;
+    }
+    const output = l % 2 === 0 ? at.bufferB : at.bufferA;
+    for (let p = 0; p < plan.panels; p++) {
+      const start = (output + 64 * p * this.widest) / 4;
+      applyActivationInPlace(activation, f32, start, start + 16 * outFeatures);
+    }
   }
 
   /** The probe kernel on the float32 copy of the input that run() left in the scratch. */

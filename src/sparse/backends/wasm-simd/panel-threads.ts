@@ -1,0 +1,172 @@
+import { withMemoryImport } from '../../../wasm/assembler.ts';
+import { exportedFunctions, KernelProgram, runChunk } from '../../../wasm/kernel-program.ts';
+import { wasmApi, type WasmMemory } from '../../../wasm/runtime.ts';
+import type { ThreadContext } from '../../../wasm/thread-pool.ts';
+import { threadPool } from '../../../wasm/threads.ts';
+import { MAX_CHUNKS } from '../../../wasm/worker-program.ts';
+import type { WasmArena } from './arena.ts';
+import { kernelModuleBytes, wasmSimdSupported, type WasmKernels } from './kernels.ts';
+
+/*
+ * A batch's panels split over threads, for the WebAssembly SIMD model (model.ts). The model's memory is a
+ * shared WebAssembly.Memory, and every worker of the realm's pool instantiates the same compiled module on
+ * it; a predict then runs one KernelProgram chunk per thread, each chunk being the calls one thread would
+ * make for a range of panels through every layer (model.runPanels with a recorder in place of the kernels).
+ *
+ * A sigmoid or tanh layer is not a kernel: the job stops after it, the caller applies the activation to all
+ * panels, and the next job goes on from the following layer (after the last layer, to the output rows —
+ * elementwise, so before or after the transposition gives the same bits).
+ *
+ * A plan's programs are recorded once (on the JavaScript heap, freed with the plan) and copied for each
+ * predict into one program region of the model's memory, which grows like the activation scratch does.
+ */
+
+/** What a model needs to run threads: how many, and the shared-memory module its workers instantiate. */
+export interface ThreadSetup {
+  readonly threads: number;
+  readonly module: object;
+  /** The module's exported functions, in export order. */
+  readonly names: readonly string[];
+  readonly functionIndex: ReadonlyMap<string, number>;
+}
+
+/** Chunks per thread a batch's panels are cut into (at most one panel each). */
+const CHUNKS_PER_SHARE = 4;
+
+/** The kernels of a panel range. */
+export type PanelKernels = Pick<WasmKernels, 'rowsToPanels16' | 'panelsToRows16' | 'densePanel16' | 'spmmPanel16'>;
+const PANEL_KERNELS: (keyof PanelKernels)[] = ['rowsToPanels16', 'panelsToRows16', 'densePanel16', 'spmmPanel16'];
+
+/** Byte addresses of a plan's buffers in the model's scratch region (model.ts, probeAt). */
+export interface Buffers {
+  readonly rowsIn: number;
+  readonly bufferA: number;
+  readonly bufferB: number;
+  readonly rowsOut: number;
+}
+
+/** What this file reads of a plan. */
+export interface PanelPlan {
+  readonly panels: number;
+  /** Threads the panels are split over. */
+  readonly shares: number;
+  readonly steps: readonly { readonly layer: { readonly activation: string } }[];
+}
+
+/** The model's side: the calls for layers [from, to) of panels [p0, p1) of a plan, made on `K`. */
+interface PanelModel<P extends PanelPlan> {
+  runPanels(K: PanelKernels, plan: P, at: Buffers, from: number, to: number, p0: number, p1: number): void;
+  /** Applies layer l's sigmoid or tanh to every panel (to the output rows when l is the last layer). */
+  applyPanelActivation(plan: P, at: Buffers, l: number): void;
+}
+
+/** One job: a program (float64 words) and the sigmoid/tanh layer whose activation the caller applies after it. */
+interface Segment {
+  readonly words: Float64Array;
+  readonly chunks: number;
+  readonly activationLayer: number | null;
+}
+
+/** Runs a model's panels on the realm's threads; see the comment at the top of this file. */
+export class PanelThreads<P extends PanelPlan> {
+  private readonly programs = new WeakMap<P, { scratch: number; segments: Segment[] }>();
+  private region = 0;
+  private regionBytes = 0;
+  private context: ThreadContext | null = null;
+
+  constructor(private readonly setup: ThreadSetup, private readonly arena: WasmArena, private readonly model: PanelModel<P>, private readonly kernels: WasmKernels) {}
+
+  /** Threads a batch may be split over. */
+  get threads(): number {
+    return this.setup.threads;
+  }
+
+  /** Runs the panels of `plan` (buffers `at` in the scratch region at `scratch`) in plan.shares parts. */
+  run(plan: P, at: Buffers, scratch: number): void {
+    let cached = this.programs.get(plan);
+    if (cached === undefined || cached.scratch !== scratch) {
+      cached = { scratch, segments: this.record(plan, at) };
+      this.programs.set(plan, cached);
+    }
+    const words = cached.segments.reduce((total, s) => total + s.words.length, 0);
+    if (8 * words > this.regionBytes) {
+      // At least doubling, so a run of ever larger batches allocates at most ~2× the largest program.
+      this.regionBytes = Math.max(8 * words, 2 * this.regionBytes);
+      this.region = this.arena.alloc(this.regionBytes);
+    }
+    const pool = threadPool(this.setup.threads);
+    let address = this.region;
+    for (const segment of cached.segments) {
+      const memory = new Float64Array(this.arena.memory.buffer);
+      memory.set(segment.words, address / 8);
+      if (pool === null) {
+        for (let chunk = 0; chunk < segment.chunks; chunk++) runChunk(this.callerFunctions(), memory, address / 8, chunk);
+      } else {
+        if (this.context === null || this.context.pool !== pool) {
+          this.context = pool.attach(this.setup.module, this.arena.memory, this.setup.names, this.callerFunctions(), this);
+        }
+        pool.run(this.context, address, segment.chunks);
+      }
+      if (segment.activationLayer !== null) this.model.applyPanelActivation(plan, at, segment.activationLayer);
+      address += 8 * segment.words.length;
+    }
+  }
+
+  /**
+   * The plan's jobs: layers cut after each sigmoid/tanh layer, panels cut into up to CHUNKS_PER_SHARE ranges
+   * per thread — smaller chunks cost nothing here (no operand is packed twice) and let a thread that is
+   * ahead take over the work of one that woke late.
+   */
+  private record(plan: P, at: Buffers): Segment[] {
+    const { panels, shares, steps } = plan;
+    const step = Math.ceil(panels / Math.min(panels, CHUNKS_PER_SHARE * shares, MAX_CHUNKS));
+    const segments: Segment[] = [];
+    for (let from = 0; from < steps.length;) {
+      let to = from;
+      while (to < steps.length && !isScalarActivation(steps[to]!.layer.activation)) to++;
+      to = Math.min(to + 1, steps.length); // the segment ends after the first sigmoid/tanh layer (or the last layer)
+      const program = new KernelProgram(this.setup.functionIndex);
+      const recorder = program.recorder<PanelKernels>(PANEL_KERNELS);
+      for (let p0 = 0; p0 < panels; p0 += step) {
+        program.beginChunk();
+        this.model.runPanels(recorder, plan, at, from, to, p0, Math.min(p0 + step, panels));
+      }
+      const words = new Float64Array(program.length);
+      program.write(words, 0);
+      segments.push({ words, chunks: program.chunks, activationLayer: isScalarActivation(steps[to - 1]!.layer.activation) ? to - 1 : null });
+      from = to;
+    }
+    return segments;
+  }
+
+  private callerFunctions(): ThreadContext['functions'] {
+    const exports = this.kernels as unknown as Record<string, (...args: number[]) => void>;
+    return this.setup.names.map((name) => exports[name]!);
+  }
+}
+
+function isScalarActivation(activation: string): boolean {
+  return activation === 'sigmoid' || activation === 'tanh';
+}
+
+/** Pages the model's shared memory may grow to (a shared memory must declare a maximum): 1 GiB. */
+const SHARED_MAX_PAGES = 16384;
+let sharedModule: object | null = null;
+
+/**
+ * A new instance of the kernels on a shared memory, with what the model needs to run `threads` threads on
+ * it; null when this engine has no WebAssembly SIMD or cannot share memory (the model then uses one thread).
+ */
+export function instantiateSharedKernels(threads: number): { memory: WasmMemory; kernels: WasmKernels; setup: ThreadSetup } | null {
+  const api = wasmApi();
+  if (api === undefined || !wasmSimdSupported()) return null;
+  try {
+    sharedModule ??= new api.Module(withMemoryImport(kernelModuleBytes(), 1, { shared: true, maxPages: SHARED_MAX_PAGES }));
+    const memory = new api.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true });
+    const kernels = new api.Instance(sharedModule, { env: { memory } }).exports as unknown as WasmKernels;
+    const { names, index } = exportedFunctions(api.Module.exports(sharedModule));
+    return { memory, kernels, setup: { threads, module: sharedModule, names, functionIndex: index } };
+  } catch {
+    return null;
+  }
+}

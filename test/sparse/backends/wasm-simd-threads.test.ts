@@ -1,0 +1,93 @@
+// The WebAssembly SIMD backend on threads: a model compiled with `threads` splits a batch's 16-sample
+// panels between the threads and gives exactly the bits of one thread at every batch size (vectors only,
+// padded panels, many panels), through sigmoid and tanh layers (applied between jobs), for non-finite
+// inputs, and while its memory grows; batch 1 never splits; `threads` that cannot run fall back to one.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../src/errors.ts';
+import { nodeThreadHost } from '../../../src/node/threads.ts';
+import { compileInference, wasmSimdSupported, type Activation, type InferenceModel } from '../../../src/sparse/index.ts';
+import { Rng } from '../../../src/tensor/index.ts';
+import { setThreadHost, threadPool } from '../../../src/tensor/threads.ts';
+import { forwardReference, makeLayers, maxRelativeError, randomVector } from '../../reference/sparse.ts';
+
+// Growing, then shrinking again (cached plans whose programs must follow the grown scratch region).
+const BATCHES = [1, 3, 4, 16, 17, 20, 33, 64, 100, 256, 20, 1, 64];
+
+beforeAll(() => setThreadHost(nodeThreadHost));
+afterAll(() => setThreadHost(null));
+
+function bits(x: Float32Array): Buffer {
+  return Buffer.from(x.buffer, x.byteOffset, x.byteLength);
+}
+
+describe.runIf(wasmSimdSupported())('wasm-simd inference on threads', () => {
+  const rng = new Rng(5);
+  // Big enough that a few panels are worth a thread (MIN_NS_PER_SHARE by the cost model).
+  const networks: { name: string; sizes: number[]; densities: number[]; activations: Activation[] }[] = [
+    { name: 'LeNet-300-100 dense', sizes: [784, 300, 100, 10], densities: [1, 1, 1], activations: ['relu', 'relu', 'none'] },
+    { name: 'LeNet-300-100 90 % sparse', sizes: [784, 300, 100, 10], densities: [0.1, 0.1, 0.2], activations: ['relu', 'relu', 'none'] },
+    { name: 'tanh and sigmoid layers, the last one too', sizes: [500, 300, 120, 7], densities: [1, 0.4, 1], activations: ['tanh', 'sigmoid', 'sigmoid'] },
+  ];
+  for (const net of networks) {
+    it(`${net.name}: 2 and 3 threads give the bits of one at every batch size`, () => {
+      const layers = makeLayers(net.sizes, net.densities, net.activations, rng);
+      const models: InferenceModel[] = [1, 2, 3].map((threads) => compileInference(layers, { backend: 'wasm-simd', threads }));
+      expect(models.map((m) => m.threads)).toEqual([1, 2, 3]);
+      for (const batch of BATCHES) {
+        const x = randomVector(batch * net.sizes[0]!, rng).map((v) => Math.max(0, v)); // some zeros, like images
+        const [one, two, three] = models.map((m) => m.predict(x, batch).slice());
+        expect(bits(two!).equals(bits(one!)), `batch ${batch}, 2 threads`).toBe(true);
+        expect(bits(three!).equals(bits(one!)), `batch ${batch}, 3 threads`).toBe(true);
+        expect(maxRelativeError(three!, forwardReference(layers, x, batch))).toBeLessThan(1e-5);
+      }
+    });
+  }
+
+  it('puts the workers to work at batch 64, never at batch 1, and gives NaN rows for non-finite inputs as one thread does', () => {
+    const layers = makeLayers([784, 300, 100, 10], [1, 1, 1], ['relu', 'relu', 'none'], rng);
+    const one = compileInference(layers, { backend: 'wasm-simd' });
+    const two = compileInference(layers, { backend: 'wasm-simd', threads: 2 });
+    const pool = threadPool(2)!;
+    const x1 = randomVector(784, rng);
+    let before = pool.workerChunks;
+    for (let i = 0; i < 20; i++) two.predict(x1, 1);
+    expect(pool.workerChunks).toBe(before);
+    const x = randomVector(64 * 784, rng);
+    x[5 * 784 + 3] = Number.NaN;
+    x[40 * 784] = Number.POSITIVE_INFINITY;
+    before = pool.workerChunks;
+    for (let i = 0; i < 30 && pool.workerChunks === before; i++) expect(bits(two.predict(x, 64)).equals(bits(one.predict(x, 64)))).toBe(true);
+    expect(pool.workerChunks).toBeGreaterThan(before);
+    const logits = two.predict(x, 64);
+    expect(Number.isNaN(logits[5 * 10])).toBe(true);
+    expect(Number.isNaN(logits[40 * 10 + 9])).toBe(true);
+    expect(Number.isFinite(logits[6 * 10])).toBe(true);
+    expect(Array.from(two.predictClasses(x, 64))).toEqual(Array.from(one.predictClasses(x, 64)));
+  });
+
+  it('checks threads, ignores them on the js backend, and falls back to one thread without shared memory', () => {
+    const layers = makeLayers([30, 20, 5], [1, 1], ['relu', 'none'], rng);
+    for (const bad of [0, -1, 1.5, 65]) expect(() => compileInference(layers, { backend: 'wasm-simd', threads: bad })).toThrow(ConfigError);
+    expect(compileInference(layers, { backend: 'js', threads: 2 }).threads).toBe(1);
+    expect(compileInference(layers, { backend: 'wasm-simd' }).threads).toBe(1);
+    const g = globalThis as { crossOriginIsolated?: boolean };
+    g.crossOriginIsolated = false; // a browser page that is not cross-origin isolated
+    try {
+      expect(compileInference(layers, { backend: 'wasm-simd', threads: 2 }).threads).toBe(1);
+    } finally {
+      delete g.crossOriginIsolated;
+    }
+    const big = makeLayers([784, 300, 10], [1, 1], ['relu', 'none'], rng); // big enough to be split
+    const threaded = compileInference(big, { backend: 'wasm-simd', threads: 2 });
+    const reference = compileInference(big, { backend: 'wasm-simd' });
+    const x = randomVector(64 * 784, rng);
+    setThreadHost(null); // no way to start workers any more
+    try {
+      expect(compileInference(layers, { backend: 'wasm-simd', threads: 2 }).threads).toBe(1);
+      // A model compiled for threads runs its chunks on the caller: the same calls, the same bits.
+      expect(bits(threaded.predict(x, 64)).equals(bits(reference.predict(x, 64)))).toBe(true);
+    } finally {
+      setThreadHost(nodeThreadHost);
+    }
+  });
+});
