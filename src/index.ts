@@ -16,6 +16,9 @@ export type { Shape } from './tensor/shape.ts';
 /** Tensor ops without autograd (`ops.matmul(a, b, { transB: true })`, `ops.softmax(x)`, ...): Tensor in, Tensor out. */
 export * as ops from './tensor/public-ops.ts';
 export { BACKENDS, DEFAULT_BACKEND, currentBackend, resolveBackend, withBackend, type Backend } from './tensor/backend.ts';
+export { withThreads, currentThreads, resolveThreads, setThreadHost, closeThreads, MAX_THREADS } from './tensor/threads.ts';
+export type { PoolOptions } from './wasm/thread-pool.ts';
+export type { ThreadHost, ThreadWorker } from './wasm/thread-host.ts';
 
 // autograd: reverse-mode differentiation, differentiable ops, gradient checks, and `record` for defining new ops
 export {

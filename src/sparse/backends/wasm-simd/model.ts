@@ -227,6 +227,8 @@ export class WasmSparseModel extends CompiledNetwork<WasmPlan> {
    * thread that is a layer ahead never overwrites a panel another thread still reads. A sigmoid or tanh
    * activation (not a kernel) is applied here on one thread, or left to the caller for a thread's share
    * (the share then ends right after that layer; see PanelThreads).
+   *
+   * @internal Called by this backend's thread shares (panel-threads.ts); not part of the public model.
    */
   runPanels(K: PanelKernels, plan: WasmPlan, at: Buffers, from: number, to: number, p0: number, p1: number): void {
     const slot = 64 * this.widest;
@@ -253,7 +255,11 @@ export class WasmSparseModel extends CompiledNetwork<WasmPlan> {
     }
   }
 
-  /** Layer l's sigmoid or tanh on every panel slot, or on the output rows after the last layer (elementwise: same bits). */
+  /**
+   * Layer l's sigmoid or tanh on every panel slot, or on the output rows after the last layer (elementwise: same bits).
+   *
+   * @internal Called by this backend's thread shares (panel-threads.ts); not part of the public model.
+   */
   applyPanelActivation(plan: WasmPlan, at: Buffers, l: number): void {
     const { activation, outFeatures } = plan.steps[l]!.layer;
     if (activation !== 'sigmoid' && activation !== 'tanh') return;
