@@ -3,6 +3,7 @@ import { backward, noGrad } from '../autograd/graph.ts';
 import { crossEntropy, type Labels } from '../autograd/ops/losses.ts';
 import { constant, type Var } from '../autograd/var.ts';
 import { validateDataset, type Dataset } from '../data/dataset.ts';
+import { holdoutSplit } from '../data/split.ts';
 import { currentBackend, resolveBackend, withBackend, type Backend } from '../tensor/backend.ts';
 import { Rng } from '../tensor/rng.ts';
 import { allocateOverwritten, assertFinite, Tensor } from '../tensor/tensor.ts';
@@ -35,6 +36,8 @@ export interface StepContext {
   readonly loss: number;
   readonly model: Module;
   readonly optimizer: Optimizer;
+  /** The batch's inputs [batch, features], valid until the next step (hooks copy what they keep). */
+  readonly inputs: Tensor;
 }
 
 export interface EpochStats {
@@ -86,6 +89,24 @@ export interface FitOptions {
    * which one ran. Same seed and backend give bit-identical weights.
    */
   backend?: Backend;
+  /**
+   * Keep a seeded, stratified part of `data` out of training (see `holdoutSplit`): fit trains on the rest,
+   * validates on the held-out part after every epoch (unless `validation` is given) and returns the split in
+   * `history.holdout`, so the model can be judged — and its pruning settings chosen — on data it never saw.
+   */
+  holdout?: { readonly fraction: number; readonly seed: number };
+}
+
+/** The part of the training data `fit` held out (FitOptions.holdout). */
+export interface HoldoutInfo {
+  readonly fraction: number;
+  readonly seed: number;
+  /** Indices (ascending) into the data passed to fit of the samples trained on. */
+  readonly trainIndices: Int32Array;
+  /** Indices (ascending) of the samples held out; disjoint from `trainIndices`. */
+  readonly validationIndices: Int32Array;
+  /** The held-out samples, as a data set. */
+  readonly validation: Dataset;
 }
 
 /** A training loss: from the model's logits, the integer labels and the batch inputs [batch, features]. */
@@ -97,6 +118,8 @@ export interface TrainingHistory {
   readonly backend: Backend;
   /** Why it differs from the one requested, if it does. */
   readonly backendNote?: string;
+  /** The held-out part of the data, when FitOptions.holdout was given. */
+  readonly holdout?: HoldoutInfo;
 }
 
 function checkPositiveInt(name: string, value: number): void {
@@ -115,8 +138,19 @@ export function fit(model: Module, data: Dataset, options: FitOptions): Training
     backend = 'js';
     note = 'the WebAssembly SIMD training kernels could not be instantiated here: running on the TypeScript kernels (js)';
   }
-  const epochs = withBackend(backend, () => trainEpochs(model, data, options));
-  return { epochs, backend, ...(note === undefined ? {} : { backendNote: note }) };
+  let holdout: HoldoutInfo | undefined;
+  let trainOn = data;
+  if (options.holdout !== undefined) {
+    validateDataset(data);
+    const { fraction, seed } = options.holdout;
+    const split = holdoutSplit(data, fraction, seed);
+    holdout = { fraction, seed, trainIndices: split.trainIndices, validationIndices: split.validationIndices, validation: split.validation };
+    trainOn = split.train;
+  }
+  const validation = options.validation ?? holdout?.validation;
+  const trainOptions = validation === undefined ? options : { ...options, validation };
+  const epochs = withBackend(backend, () => trainEpochs(model, trainOn, trainOptions));
+  return { epochs, backend, ...(note === undefined ? {} : { backendNote: note }), ...(holdout === undefined ? {} : { holdout }) };
 }
 
 function trainEpochs(model: Module, data: Dataset, options: FitOptions): EpochStats[] {
@@ -151,7 +185,7 @@ function trainEpochs(model: Module, data: Dataset, options: FitOptions): EpochSt
     optimizer.zeroGrad();
     backward(loss);
     step++;
-    const ctx: StepContext = { epoch, batch, batchesPerEpoch, step, totalSteps, loss: lossValue, model, optimizer };
+    const ctx: StepContext = { epoch, batch, batchesPerEpoch, step, totalSteps, loss: lossValue, model, optimizer, inputs: x };
     for (const h of hooks) h.afterBackward?.(ctx);
     optimizer.step();
     for (const h of hooks) h.afterStep?.(ctx);
