@@ -89,6 +89,8 @@ export function planSweep(plan: ValidationPlan, config: PruneConfig, grid: Sweep
   if (values.length === 0) throw new ConfigError(`a sweep of method '${method.name}' needs at least one candidate`);
   if (epochsList.length === 0 || lrs.length === 0) throw new ConfigError('a sweep needs at least one epochs value and one learning rate');
   checkObjective(objective);
+  const tooFew = epochsList.find((e) => e < (method.minEpochs ?? 0));
+  if (tooFew !== undefined) throw new ConfigError(`method '${method.name}' prunes while training, so every setting needs at least ${method.minEpochs} epoch${method.minEpochs === 1 ? '' : 's'} (the grid has ${tooFew})`);
   if (plan.folds.length === 0) throw new ConfigError('a sweep needs a validation plan with at least one fold');
 
   const settings = values.flatMap((value) => epochsList.flatMap((epochs) => lrs.map((lr) => {
