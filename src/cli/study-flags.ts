@@ -7,7 +7,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { checksum, datasetChecksum } from '../data/checksum.ts';
-import type { DataSplit, Dataset } from '../data/dataset.ts';
+import { subset, type DataSplit, type Dataset } from '../data/dataset.ts';
 import { idxToDataset } from '../data/idx.ts';
 import { DataFormatError } from '../errors.ts';
 import { modelFromRecord } from '../io/model-adapter.ts';
@@ -94,19 +94,9 @@ export function noValidationError(command: string, data: DataSplit): UsageError 
 
 /** The training data a final run trains on: what the given model was trained on (all of it without a plan or holdout). */
 export function finalTrainingData(train: Dataset, plan: ValidationPlan | null, holdout: HoldoutRecord | null): Dataset {
-  if (plan !== null) return plan.finalIndices.length === train.count ? train : subsetOf(train, plan.finalIndices);
+  if (plan !== null) return plan.finalIndices.length === train.count ? train : subset(train, plan.finalIndices, `${train.name}/fit`);
   if (holdout !== null) return rebuildHoldout(train, holdout).train;
   return train;
-}
-
-function subsetOf(train: Dataset, indices: Int32Array): Dataset {
-  const x = new Float32Array(indices.length * train.features);
-  const y = new Uint8Array(indices.length);
-  indices.forEach((src, i) => {
-    x.set(train.x.subarray(src * train.features, (src + 1) * train.features), i * train.features);
-    y[i] = train.y[src]!;
-  });
-  return { ...train, x, y, count: indices.length, name: `${train.name}/fit` };
 }
 
 /** Tells what the plan is, in one note. */

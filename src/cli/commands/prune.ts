@@ -1,4 +1,4 @@
-import { subset, type Dataset } from '../../data/dataset.ts';
+import { subset } from '../../data/dataset.ts';
 import { evaluate } from '../../nn/train.ts';
 import { OPTIMIZERS, type OptimizerName } from '../../nn/optim/make.ts';
 import {
@@ -129,7 +129,7 @@ export async function pruneCommand(argv: string[]): Promise<void> {
   }));
   out.endProgress();
   const after = evaluate(result.model, data.test);
-  const validated = plan === null || plan.recipe !== null ? null : evaluate(result.model, plan.external ?? subsetForValidation(data.train, plan.folds[0]!.validationIndices!));
+  const validated = plan === null || plan.recipe !== null ? null : evaluate(result.model, plan.external ?? subset(data.train, plan.folds[0]!.validationIndices!, `${data.train.name}/validation`));
   const report = sparsityReport(result.model);
   const summary: Record<string, unknown> = {
     testAccuracy: after.accuracy,
@@ -205,6 +205,3 @@ export function pruneConfigFromFlags(values: Record<string, unknown>, method: st
   };
 }
 
-function subsetForValidation(train: Dataset, indices: Int32Array): Dataset {
-  return subset(train, indices, `${train.name}/validation`);
-}
