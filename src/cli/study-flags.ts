@@ -46,7 +46,8 @@ export function jobsHelp(column: number, journal: string): string {
   const line = (flag: string, text: string): string => `  ${flag.padEnd(column - 2)}${text}`;
   return [
     line('--jobs N', 'runs in N parallel worker threads (default 1: in this thread); same results for every N'),
-    line('--runs FILE', `journal of finished runs, one NDJSON line each as it ends (default ${journal})`),
+    line('--runs FILE', 'journal of finished runs, one NDJSON line each as it ends'),
+    line('', `(default: ${journal})`),
     line('--resume', 'continue an interrupted study from its journal: only missing runs are run'),
   ].join('\n');
 }

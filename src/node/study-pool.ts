@@ -167,8 +167,12 @@ class WorkerPool {
             const task = current.get(worker)!;
             current.delete(worker);
             running--;
-            hooks.record(task, message.result as TaskResult);
-            next(worker);
+            try {
+              hooks.record(task, message.result as TaskResult); // journals it: a failing write ends the study, not the process
+              next(worker);
+            } catch (error) {
+              fail(error instanceof Error ? error : new Error(String(error)));
+            }
           }
         };
         const onError = (error: Error): void => {
