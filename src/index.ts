@@ -34,13 +34,13 @@ export {
   Optimizer, SGD, Adam, AdamW, constantLR, stepLR, cosineLR, fit, evaluate, predict, predictClasses, distillationLoss,
   type LayerSpec, type ModelSpec, type InitScheme, type LinearOptions, type SGDOptions, type AdamOptions, type LRSchedule,
   type FitOptions, type LossFn, type TrainingHistory, type EpochStats, type StepContext, type TrainingHooks, type ProgressEvent,
-  type Evaluation, type DistillationOptions,
+  type Evaluation, type HoldoutInfo, type DistillationOptions,
 } from './nn/index.ts';
 
 // data: the Dataset contract, IDX parsing, validation splits
 export { validateDataset, subset, type Dataset, type DataSplit } from './data/dataset.ts';
 export { parseIdx, idxToDataset, encodeIdx, type IdxArray, type IdxDatasetOptions } from './data/idx.ts';
-export { splitValidation, type ValidationSplit } from './data/split.ts';
+export { splitValidation, type ValidationSplit, type IndexedSplit } from './data/split.ts';
 
 // prune: targets, criteria (a registry), granularity, scope and masks, schedules, methods (a registry), reports
 export {

@@ -125,6 +125,14 @@ export function threadsHelp(column: number): string {
 }
 
 /**
+ * Threads for each of `jobs` parallel runs out of `threads` in all, so a study with several jobs does not
+ * run more kernel threads than it was given (at least one each).
+ */
+export function threadsPerJob(threads: number, jobs: number): number {
+  return Math.max(1, Math.floor(threads / jobs));
+}
+
+/**
  * `--threads N` of a command that computes: the threads that will run (worker_threads, started on first
  * use; `threads: 1` for anything but the wasm-simd backend), with a note when that is fewer than asked.
  * Throws UsageError for anything but an integer from 1 to MAX_THREADS (0, -1, abc).

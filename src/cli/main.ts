@@ -1,5 +1,5 @@
 /**
- * The sparsegrad command line: train, prune, compare, compile, bench, inspect, predict, demo.
+ * The sparsegrad command line: train, prune, compare, sweep, compile, bench, inspect, predict, demo.
  * Exit codes: 0 success, 1 runtime failure, 2 usage error (including an output path the rules refuse),
  * 3 invalid input file (model or data), 4 a benchmark check failed.
  */
@@ -15,6 +15,7 @@ import { EXPORT_HELP, exportCommand } from './commands/export.ts';
 import { INSPECT_HELP, inspectCommand } from './commands/inspect.ts';
 import { PREDICT_HELP, predictCommand } from './commands/predict.ts';
 import { pruneCommand, pruneHelp } from './commands/prune.ts';
+import { sweepCommand, sweepHelp } from './commands/sweep.ts';
 import { TRAIN_HELP, trainCommand } from './commands/train.ts';
 
 interface Command {
@@ -29,6 +30,7 @@ const COMMANDS: Record<string, Command> = {
   train: { summary: 'train an MLP on digits, Fashion-MNIST or IDX data', help: TRAIN_HELP, run: trainCommand },
   prune: { summary: 'prune a trained model with any criterion and method, retrain, save it sparse', help: pruneHelp, run: pruneCommand },
   compare: { summary: 'grid of methods × criteria × sparsities: JSON table and SVG chart', help: compareHelp, run: compareCommand },
+  sweep: { summary: 'grid search for a pruning setting on held-out validation data (or K folds)', help: sweepHelp, run: sweepCommand },
   compile: { summary: 'compile a model for sparse inference; per-layer kernels, sizes, FLOPs; check vs dense', help: COMPILE_HELP, run: compileCommand },
   bench: { summary: 'benchmarks: dense, sparse, train, onnx (needs a source checkout)', help: BENCH_HELP, run: benchCommand },
   export: { summary: 'export a model to ONNX for other runtimes', help: EXPORT_HELP, run: exportCommand },

@@ -4,7 +4,7 @@
  * training samples instead. Browser-safe.
  */
 import { ConfigError } from '../errors.ts';
-import type { Rng } from '../tensor/rng.ts';
+import { Rng } from '../tensor/rng.ts';
 import { subset, type Dataset } from './dataset.ts';
 
 /** The two parts of a training set after `splitValidation`. */
@@ -51,5 +51,95 @@ export function splitValidation(train: Dataset, fraction: number, rng: Rng): Val
   return {
     train: subset(train, fitIndices, `${train.name}/fit`),
     validation: subset(train, validationIndices, `${train.name}/validation`),
+  };
+}
+
+/** A seeded, stratified split of a data set into the part a model trains on and the part held out from it. */
+export interface IndexedSplit extends ValidationSplit {
+  /** Indices (ascending) into the original data of the samples in `train`. */
+  readonly trainIndices: Int32Array;
+  /** Indices (ascending) into the original data of the samples in `validation`; disjoint from `trainIndices`. */
+  readonly validationIndices: Int32Array;
+}
+
+/**
+ * Holds out `fraction` of `data`, stratified by label: from each class, the first round(fraction × n_class)
+ * of its samples in a permutation drawn from `new Rng(seed)` are held out, the rest are for training. The same
+ * data, fraction and seed always give the same split (the model file records them to rebuild it). Throws
+ * ConfigError unless `fraction` is in (0, 1) and both parts end up non-empty.
+ *
+ * @example const { train, validation } = holdoutSplit(digits.train, 0.1, 0); // 7200 + 800, every class 10 %
+ */
+export function holdoutSplit(data: Dataset, fraction: number, seed: number): IndexedSplit {
+  if (!(fraction > 0 && fraction < 1)) throw new ConfigError(`holdout: the fraction must be in (0, 1), got ${fraction}`);
+  const classCounts = countClasses(data);
+  const quota = classCounts.map((n) => Math.round(n * fraction));
+  const taken = new Int32Array(data.numClasses);
+  const heldOut = new Uint8Array(data.count);
+  for (const i of new Rng(seed).permutation(data.count)) {
+    const label = data.y[i]!;
+    if (taken[label]! < quota[label]!) {
+      taken[label]!++;
+      heldOut[i] = 1;
+    }
+  }
+  const split = splitByMark(data, heldOut, 1);
+  if (split.validation.count === 0 || split.train.count === 0) {
+    throw new ConfigError(
+      `holdout: a fraction of ${fraction} of ${data.count} samples (per class, rounded) leaves ${split.validation.count} to hold out ` +
+        `and ${split.train.count} to train on; both parts need at least one sample`,
+    );
+  }
+  return split;
+}
+
+/**
+ * K-fold cross-validation splits, stratified by label and seeded: the samples of each class, taken in the
+ * order of a permutation drawn from `new Rng(seed)`, are dealt to the folds in turn (each class starting where
+ * the previous one stopped, so fold sizes differ by at most one). Split f holds out fold f and trains on the
+ * other K−1. Throws ConfigError unless K is an integer in [2, count].
+ */
+export function kFoldSplits(data: Dataset, k: number, seed: number): IndexedSplit[] {
+  if (!Number.isSafeInteger(k) || k < 2) throw new ConfigError(`cross-validation needs K ≥ 2 folds, got ${k}`);
+  if (k > data.count) throw new ConfigError(`cross-validation: ${k} folds of ${data.count} samples would leave a fold empty`);
+  const fold = new Uint8Array(data.count);
+  const dealt = new Int32Array(data.numClasses);
+  const start = new Int32Array(data.numClasses);
+  const classCounts = countClasses(data);
+  for (let c = 1; c < data.numClasses; c++) start[c] = (start[c - 1]! + classCounts[c - 1]!) % k;
+  for (const i of new Rng(seed).permutation(data.count)) {
+    const label = data.y[i]!;
+    fold[i] = (start[label]! + dealt[label]!++) % k;
+  }
+  return Array.from({ length: k }, (_, f) => splitByMark(data, fold, f));
+}
+
+function countClasses(data: Dataset): number[] {
+  const counts = new Array<number>(data.numClasses).fill(0);
+  for (let i = 0; i < data.count; i++) {
+    const label = data.y[i]!;
+    if (label >= data.numClasses) throw new ConfigError(`${data.name}: label ${label} of sample ${i} is out of range for ${data.numClasses} classes`);
+    counts[label]!++;
+  }
+  return counts;
+}
+
+/** Samples whose mark equals `heldOutMark` go to validation, the others to training; both keep their order. */
+function splitByMark(data: Dataset, marks: Uint8Array, heldOutMark: number): IndexedSplit {
+  let held = 0;
+  for (let i = 0; i < data.count; i++) if (marks[i] === heldOutMark) held++;
+  const trainIndices = new Int32Array(data.count - held);
+  const validationIndices = new Int32Array(held);
+  let t = 0;
+  let v = 0;
+  for (let i = 0; i < data.count; i++) {
+    if (marks[i] === heldOutMark) validationIndices[v++] = i;
+    else trainIndices[t++] = i;
+  }
+  return {
+    train: subset(data, trainIndices, `${data.name}/fit`),
+    validation: subset(data, validationIndices, `${data.name}/validation`),
+    trainIndices,
+    validationIndices,
   };
 }

@@ -14,7 +14,7 @@ export { constantLR, stepLR, cosineLR, type LRSchedule } from './optim/schedule.
 export { crossEntropy, mse } from '../autograd/ops/losses.ts';
 export {
   fit, evaluate, predict, predictClasses, type LossFn,
-  type FitOptions, type TrainingHistory, type EpochStats, type StepContext, type TrainingHooks, type ProgressEvent, type Evaluation,
+  type FitOptions, type TrainingHistory, type EpochStats, type StepContext, type TrainingHooks, type ProgressEvent, type Evaluation, type HoldoutInfo,
 } from './train.ts';
 export { cloneModel } from './clone.ts';
 export { distillationLoss, type DistillationOptions } from './distillation.ts';

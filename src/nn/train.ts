@@ -3,6 +3,7 @@ import { backward, noGrad } from '../autograd/graph.ts';
 import { crossEntropy, type Labels } from '../autograd/ops/losses.ts';
 import { constant, type Var } from '../autograd/var.ts';
 import { validateDataset, type Dataset } from '../data/dataset.ts';
+import { holdoutSplit } from '../data/split.ts';
 import { currentBackend, resolveBackend, withBackend, type Backend } from '../tensor/backend.ts';
 import { Rng } from '../tensor/rng.ts';
 import { currentThreads, resolveThreads, threadPool, withThreads } from '../tensor/threads.ts';
@@ -37,6 +38,8 @@ export interface StepContext {
   readonly loss: number;
   readonly model: Module;
   readonly optimizer: Optimizer;
+  /** The batch's inputs [batch, features], valid until the next step (hooks copy what they keep). */
+  readonly inputs: Tensor;
 }
 
 /** The statistics of one training epoch (in `TrainingHistory.epochs` and `onEpoch`). */
@@ -113,6 +116,24 @@ export interface FitOptions {
    * that is not cross-origin isolated; Node without setThreadHost). ConfigError outside 1…MAX_THREADS.
    */
   threads?: number;
+  /**
+   * Keep a seeded, stratified part of `data` out of training (see `holdoutSplit`): fit trains on the rest,
+   * validates on the held-out part after every epoch (unless `validation` is given) and returns the split in
+   * `history.holdout`, so the model can be judged — and its pruning settings chosen — on data it never saw.
+   */
+  holdout?: { readonly fraction: number; readonly seed: number };
+}
+
+/** The part of the training data `fit` held out (FitOptions.holdout). */
+export interface HoldoutInfo {
+  readonly fraction: number;
+  readonly seed: number;
+  /** Indices (ascending) into the data passed to fit of the samples trained on. */
+  readonly trainIndices: Int32Array;
+  /** Indices (ascending) of the samples held out; disjoint from `trainIndices`. */
+  readonly validationIndices: Int32Array;
+  /** The held-out samples, as a data set. */
+  readonly validation: Dataset;
 }
 
 /** A training loss: from the model's logits, the integer labels and the batch inputs [batch, features]. */
@@ -130,6 +151,8 @@ export interface TrainingHistory {
   readonly threads: number;
   /** Why that is fewer than requested, if it is. */
   readonly threadsNote?: string;
+  /** The held-out part of the data, when FitOptions.holdout was given. */
+  readonly holdout?: HoldoutInfo;
 }
 
 function checkPositiveInt(name: string, value: number): void {
@@ -161,8 +184,22 @@ export function fit(model: Module, data: Dataset, options: FitOptions): Training
   }
   const { threads, note: threadsNote } = trainingThreads(options.threads ?? currentThreads(), backend);
   if (threads > 1) threadPool(threads); // started before the first epoch: a failure to start ends fit here
-  const epochs = withBackend(backend, () => withThreads(threads, () => trainEpochs(model, data, options)));
-  return { epochs, backend, ...(note === undefined ? {} : { backendNote: note }), threads, ...(threadsNote === undefined ? {} : { threadsNote }) };
+  let holdout: HoldoutInfo | undefined;
+  let trainOn = data;
+  if (options.holdout !== undefined) {
+    validateDataset(data);
+    const { fraction, seed } = options.holdout;
+    const split = holdoutSplit(data, fraction, seed);
+    holdout = { fraction, seed, trainIndices: split.trainIndices, validationIndices: split.validationIndices, validation: split.validation };
+    trainOn = split.train;
+  }
+  const validation = options.validation ?? holdout?.validation;
+  const trainOptions = validation === undefined ? options : { ...options, validation };
+  const epochs = withBackend(backend, () => withThreads(threads, () => trainEpochs(model, trainOn, trainOptions)));
+  return {
+    epochs, backend, ...(note === undefined ? {} : { backendNote: note }), threads, ...(threadsNote === undefined ? {} : { threadsNote }),
+    ...(holdout === undefined ? {} : { holdout }),
+  };
 }
 
 /** The threads a training run gets: only the 'wasm-simd' kernels on a shared memory use more than one. */
@@ -206,7 +243,7 @@ function trainEpochs(model: Module, data: Dataset, options: FitOptions): EpochSt
     optimizer.zeroGrad();
     backward(loss);
     step++;
-    const ctx: StepContext = { epoch, batch, batchesPerEpoch, step, totalSteps, loss: lossValue, model, optimizer };
+    const ctx: StepContext = { epoch, batch, batchesPerEpoch, step, totalSteps, loss: lossValue, model, optimizer, inputs: x };
     for (const h of hooks) h.afterBackward?.(ctx);
     optimizer.step();
     for (const h of hooks) h.afterStep?.(ctx);

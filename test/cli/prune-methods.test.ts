@@ -65,7 +65,7 @@ describe('sparsegrad prune: methods from the registry', () => {
       '--out-json', join(dir, 'c.json'), '--out-svg', join(dir, 'c.svg'), '--json', '--quiet']);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.json).toMatchObject({ methodOptions: { iterative: { rounds: 2 } }, rows: [{ method: 'iterative', options: { rounds: 2 } }] });
-    const bad = await runCli(['compare', '--model', model, '--methods', 'oneshot,gradual', '--rounds', '2', '--quiet']);
+    const bad = await runCli(['compare', '--model', model, '--methods', 'oneshot,gradual', '--rounds', '2', '--out-json', join(dir, 'bad.json'), '--out-svg', join(dir, 'bad.svg'), '--quiet']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--rounds is not an option of method 'oneshot', 'gradual' \(options: --frequency, --end-fraction\)/);
   });

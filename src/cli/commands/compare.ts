@@ -1,9 +1,15 @@
+import { evaluate } from '../../nn/train.ts';
+import { runStudyTasks } from '../../node/study-pool.ts';
 import { parseCriterion, parseGranularity, parseScope, pruningMethod, pruningMethods, type OptionValue } from '../../prune/index.ts';
-import { comparisonChart, runComparison } from '../../study/index.ts';
+import { comparisonChart } from '../../study/compare-chart.ts';
+import { planComparison } from '../../study/compare.ts';
+import { modelState } from '../../study/model-state.ts';
 import { listFlag, numberFlag, numberListFlag, optionalString, parseCommand, stringFlag, type OptionSpec } from '../args.ts';
-import { FOLLOW_SYMLINKS_HELP, FOLLOW_SYMLINKS_OPTION, loadData, loadModel, outputFlag, outputOptions, threadsFlag, threadsHelp } from '../common.ts';
-import { resolveBackend } from '../../tensor/backend.ts';
-import { withThreads } from '../../tensor/threads.ts';
+import { FOLLOW_SYMLINKS_HELP, FOLLOW_SYMLINKS_OPTION, loadData, outputFlag, outputOptions, threadsFlag, threadsHelp, threadsPerJob, trainingBackend, trainingBackendHelp } from '../common.ts';
+import {
+  JOB_FLAGS, jobsFlag, jobsHelp, journalFlag, journalPathFor, loadModelWithTraining, noteValidation, noValidationError, openJournal, studyIdentity, validationHelp,
+  validationPlanFromFlags, VALIDATION_FLAGS,
+} from '../study-flags.ts';
 import { methodFlagSpecs, methodOptionsFromFlags } from '../method-flags.ts';
 import { createOutput, bar, percent, table } from '../output.ts';
 import { writeFileAtomically } from '../../node/files.ts';
@@ -13,7 +19,7 @@ const COMMON_FLAGS: OptionSpec = {
   model: { type: 'string' }, data: { type: 'string' }, methods: { type: 'string' }, criteria: { type: 'string' }, sparsities: { type: 'string' },
   epochs: { type: 'string' }, scope: { type: 'string' }, granularity: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
   seed: { type: 'string' }, 'out-json': { type: 'string' }, 'out-svg': { type: 'string' }, title: { type: 'string' },
-  threads: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' }, ...FOLLOW_SYMLINKS_OPTION,
+  json: { type: 'boolean' }, quiet: { type: 'boolean' }, backend: { type: 'string' }, threads: { type: 'string' }, ...FOLLOW_SYMLINKS_OPTION, ...VALIDATION_FLAGS, ...JOB_FLAGS,
 };
 
 /** `sparsegrad compare --help`, listing the registered methods that can be put on a sparsity grid. */
@@ -22,7 +28,8 @@ export function compareHelp(): string {
   return `usage: sparsegrad compare --model FILE [options]
 
 Runs a grid of methods × criteria × sparsities from the same trained model, each on its own copy, and
-writes a JSON table and an SVG chart of test accuracy vs sparsity.
+writes a JSON table and an SVG chart of test accuracy vs sparsity. Every row also gets its validation
+accuracy on data the model never saw (the number to choose a method by; the test number is for reporting).
 
   --model FILE       trained model (from sparsegrad train)
   --data SPEC        digits (default), fashion-mnist, or a directory of IDX files
@@ -34,6 +41,9 @@ writes a JSON table and an SVG chart of test accuracy vs sparsity.
   --scope, --granularity, --batch, --lr, --seed   as for sparsegrad prune
   method options     as for sparsegrad prune (e.g. --rounds N for iterative); each applies to every
                      listed method that has it
+${validationHelp(21)}
+${jobsHelp(21, 'the --out-json path with .runs.ndjson')}
+${trainingBackendHelp(21)}
 ${threadsHelp(21)}
   --out-json FILE    default compare.json;  --out-svg FILE  default compare.svg (both checked before the runs)
 ${FOLLOW_SYMLINKS_HELP}  --title TEXT       chart title
@@ -52,36 +62,64 @@ export async function compareCommand(argv: string[]): Promise<void> {
   for (const [name, options] of methodOptionsFromFlags(values, methods, methodFlags)) if (Object.keys(options).length > 0) methodOptions[name] = options;
   const criteria = listFlag(values, 'criteria', ['magnitude', 'gradient', 'taylor']).map(parseCriterion);
   const sparsities = numberListFlag(values, 'sparsities', [0.5, 0.8, 0.9, 0.95, 0.98, 0.99]);
-  const granularity = parseGranularity(stringFlag(values, 'granularity', 'weight'));
   const base = {
-    granularity,
-    // N:M is a per-layer rule, so its default scope is 'layer'
-    scope: parseScope(stringFlag(values, 'scope', granularity.kind === 'nm' ? 'layer' : 'global')),
+    scope: parseScope(stringFlag(values, 'scope', 'global')),
+    granularity: parseGranularity(stringFlag(values, 'granularity', 'weight')),
     epochs: numberFlag(values, 'epochs', 4, { min: 0, integer: true }),
     batchSize: numberFlag(values, 'batch', 128, { min: 1, integer: true }),
     lr: numberFlag(values, 'lr', 0.001, { min: 0, exclusiveMin: true }),
     seed: numberFlag(values, 'seed', 0, { min: 0, integer: true }),
   };
-  const threads = threadsFlag(values, out, resolveBackend().backend);
   const dataSpec = stringFlag(values, 'data', 'digits');
-  const model = await loadModel(stringFlag(values, 'model'));
+  const jobs = jobsFlag(values);
+  const backend = trainingBackend(values, out);
+  const threads = threadsFlag(values, out, backend);
   const jsonPath = outputFlag(values, 'out-json', 'compare.json')!;
   const svgPath = outputFlag(values, 'out-svg', 'compare.svg')!;
+  const runsPath = journalFlag(values, journalPathFor(jsonPath));
+  const { model, training } = await loadModelWithTraining(stringFlag(values, 'model'));
   const data = loadData(dataSpec, out);
+  const plan = validationPlanFromFlags(values, training, data, base.seed);
+  if (plan === null) throw noValidationError('compare', data);
+  noteValidation(out, plan);
+  const study = planComparison(plan, { methods: methods.map((m) => m.name), criteria, sparsities, base, methodOptions });
+  const state = modelState(model);
+  const journal = openJournal(values, runsPath, studyIdentity('compare', state, data, plan, backend), out);
   const started = Date.now();
-  const comparison = withThreads(threads, () => runComparison(model, data, {
-    methods: methods.map((m) => m.name), criteria, sparsities, base, methodOptions,
-    onRun: (label, i, n) => out.note(`[${i + 1}/${n}] ${label}`),
-    onProgress: (e, label) => out.progress(`${label} epoch ${e.epoch}/${e.epochs} ${bar(e.batch / e.batches)}`),
-    onRow: (row) => out.note(`  → test ${percent(row.testAccuracy)} at ${percent(row.sparsity)} sparsity (${row.seconds.toFixed(1)} s)`),
-  }));
+  let resumed = 0;
+  let results;
+  try {
+    results = await runStudyTasks({ model: state, train: data.train, test: data.test, plan, backend, threads: threadsPerJob(threads, jobs) }, study.tasks, {
+      jobs,
+      journal,
+      onStart: (task, i, n) => out.note(`[${i + 1}/${n}] ${task.label}`),
+      onNote: (text) => out.note(text),
+      onProgress: (e, task) => out.progress(`${task.label} epoch ${e.epoch}/${e.epochs} ${bar(e.batch / e.batches)}`),
+      onResult: (task, result, fromJournal) => {
+        if (fromJournal) resumed++;
+        else if (result.kind === 'trial') {
+          const scores = [result.validation === undefined ? '' : `validation ${percent(result.validation.accuracy)}`, result.test === undefined ? '' : `test ${percent(result.test.accuracy)}`].filter(Boolean);
+          out.note(`  → ${task.label}: ${scores.join(', ')} at ${percent(result.sparsity)} sparsity (${result.seconds.toFixed(1)} s)`);
+        }
+      },
+    });
+  } finally {
+    journal.close();
+  }
   out.endProgress();
+  const denseTest = evaluate(model, data.test);
+  const comparison = study.assemble(results, { accuracy: denseTest.accuracy, loss: denseTest.loss });
   const title = optionalString(values, 'title') ?? `Accuracy vs sparsity (${data.train.name.split('/')[0]}, ${base.epochs} epochs per run)`;
-  const document = { data: dataSpec, threads, base, methodOptions, methods: methods.map((m) => m.name), criteria, sparsities, seconds: (Date.now() - started) / 1000, ...comparison };
+  const runs = { total: study.tasks.length, resumed, jobs, journal: runsPath };
+  const document = { data: dataSpec, base, methodOptions, methods: methods.map((m) => m.name), criteria, sparsities, backend, threads: threadsPerJob(threads, jobs), runs, seconds: (Date.now() - started) / 1000, ...comparison };
   await writeFileAtomically(jsonPath, JSON.stringify(document, null, 2) + '\n', outputOptions(values));
   await writeFileAtomically(svgPath, comparisonChart(comparison, title), outputOptions(values));
   out.note(`wrote ${jsonPath} and ${svgPath}`);
-  out.result(table(comparison.rows.map((r) => ({ method: r.method, criterion: r.criterion, target: r.targetSparsity, sparsity: percent(r.sparsity), 'test acc': percent(r.testAccuracy) })), ['method', 'criterion', 'target', 'sparsity', 'test acc']));
-  out.result(`dense: ${percent(comparison.dense.testAccuracy)}`);
+  const spread = (std: number | undefined): string => (plan.folds.length > 1 && std !== undefined ? ` ± ${percent(std)}` : '');
+  out.result(table(comparison.rows.map((r) => ({
+    method: r.method, criterion: r.criterion, target: r.targetSparsity, sparsity: percent(r.sparsity),
+    'validation acc': r.validationAccuracy === undefined ? '' : `${percent(r.validationAccuracy)}${spread(r.validationStd)}`, 'test acc': percent(r.testAccuracy),
+  })), ['method', 'criterion', 'target', 'sparsity', 'validation acc', 'test acc']));
+  out.result(`dense: validation ${percent(comparison.dense.validationAccuracy ?? NaN)}${spread(comparison.dense.validationStd)}, test ${percent(comparison.dense.testAccuracy)}`);
   out.emitJson(document);
 }

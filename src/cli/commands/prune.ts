@@ -1,13 +1,18 @@
+import { subset } from '../../data/dataset.ts';
 import { evaluate } from '../../nn/train.ts';
 import { OPTIMIZERS, type OptimizerName } from '../../nn/optim/make.ts';
 import {
-  LR_SCHEDULES, parseCriterion, parseGranularity, parseScope, pruningMethod, runPruning, sparsityReport, type LrScheduleName, type PruneConfig,
+  LR_SCHEDULES, parseCriterion, parseGranularity, parseScope, pruningMethod, runPruning, sparsityReport, type LrScheduleName, type OptionValue, type PruneConfig,
 } from '../../prune/index.ts';
-import { sweepPruning } from '../../study/index.ts';
-import { listFlag, numberFlag, numberListFlag, optionalString, parseCommand, stringFlag, UsageError, type OptionSpec } from '../args.ts';
+import { runStudyTasks } from '../../node/study-pool.ts';
+import { modelState } from '../../study/model-state.ts';
+import { readHoldoutRecord } from '../../study/recipe.ts';
+import { planSweep, type SweepResult } from '../../study/sweep.ts';
+import { listFlag, numberFlag, numberListFlag, parseCommand, stringFlag, UsageError, type OptionSpec } from '../args.ts';
 import { withBackend } from '../../tensor/backend.ts';
 import { withThreads } from '../../tensor/threads.ts';
-import { FOLLOW_SYMLINKS_HELP, FOLLOW_SYMLINKS_OPTION, loadData, loadModel, outputFlag, outputOptions, parseEncoding, saveModelTo, threadsFlag, threadsHelp, trainingBackend, trainingBackendHelp, trainingReporter } from '../common.ts';
+import { FOLLOW_SYMLINKS_HELP, FOLLOW_SYMLINKS_OPTION, loadData, outputFlag, outputOptions, parseEncoding, saveModelTo, threadsFlag, threadsHelp, threadsPerJob, trainingBackend, trainingBackendHelp, trainingReporter } from '../common.ts';
+import { finalTrainingData, jobsFlag, loadModelWithTraining, noteValidation, noValidationError, sweepSummary, validationHelp, validationPlanFromFlags, VALIDATION_FLAGS } from '../study-flags.ts';
 import { criteriaHelp, methodFlagSpecs, methodOptionsFromFlags, methodsHelp } from '../method-flags.ts';
 import { createOutput, kib, percent, table } from '../output.ts';
 
@@ -18,7 +23,8 @@ const COMMON_FLAGS: OptionSpec = {
   candidates: { type: 'string' }, tolerance: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
   optimizer: { type: 'string' }, 'lr-schedule': { type: 'string' }, 'gradient-batches': { type: 'string' }, seed: { type: 'string' },
   out: { type: 'string' }, encoding: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' }, ...FOLLOW_SYMLINKS_OPTION,
-  distill: { type: 'boolean' }, 'distill-alpha': { type: 'string' }, 'distill-temperature': { type: 'string' }, backend: { type: 'string' },
+  distill: { type: 'boolean' }, 'distill-alpha': { type: 'string' }, 'distill-temperature': { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' },
+  ...VALIDATION_FLAGS, jobs: { type: 'string' },
 };
 
 /** `sparsegrad prune --help`, with the methods, their options and the criteria read from the registries. */
@@ -39,6 +45,9 @@ Prunes a trained model, retrains it, and saves the result (CSR-encoded when that
   --exclude LIST       comma-separated layers to keep dense, e.g. layers.4
   --candidates LIST    sweep candidates for a method option that can be chosen by a sweep (defaults below)
   --tolerance T        sweep: allowed validation-accuracy drop, default 0.01 (one point)
+${validationHelp(23)}
+  --jobs N             sweep runs in N parallel worker threads (default 1); same results for every N
+                       (for grids over epochs and learning rates too, see sparsegrad sweep)
   --batch B            default 128;  --lr X  default 0.001;  --optimizer ${OPTIMIZERS.join('|')}  default adam
   --lr-schedule NAME   constant (default), cosine, or hold-cosine (full rate while masks change, then cosine)
   --distill            retrain with knowledge distillation from the unpruned model
@@ -67,73 +76,63 @@ export async function pruneCommand(argv: string[]): Promise<void> {
   const out = createOutput({ json: values['json'] === true, quiet: values['quiet'] === true });
   const method = pruningMethod(stringFlag(values, 'method', 'gradual'));
   const options = methodOptionsFromFlags(values, [method], methodFlags).get(method.name)!;
-  const optimizer = stringFlag(values, 'optimizer', 'adam');
-  if (!(OPTIMIZERS as readonly string[]).includes(optimizer)) throw new UsageError(`--optimizer must be ${OPTIMIZERS.join(', ')}, got '${optimizer}'`);
-  const lrSchedule = stringFlag(values, 'lr-schedule', 'constant');
-  if (!(LR_SCHEDULES as readonly string[]).includes(lrSchedule)) throw new UsageError(`--lr-schedule must be one of ${LR_SCHEDULES.join(', ')}, got '${lrSchedule}'`);
-  const criterion = parseCriterion(stringFlag(values, 'criterion', 'magnitude'));
   if (values['criterion'] !== undefined && !method.usesCriterion) out.note(`method '${method.name}' has its own rule and does not use --criterion`);
-  const granularity = parseGranularity(stringFlag(values, 'granularity', 'weight'));
-  const config: PruneConfig = {
-    method: method.name,
-    criterion,
-    sparsity: numberFlag(values, 'sparsity', 0.9, { min: 0, max: 1, exclusiveMax: true }),
-    granularity,
-    // N:M is a per-layer rule, so its default scope is 'layer'
-    scope: parseScope(stringFlag(values, 'scope', granularity.kind === 'nm' ? 'layer' : 'global')),
-    exclude: listFlag(values, 'exclude', []),
+  const config = pruneConfigFromFlags(values, method.name, options, {
     epochs: numberFlag(values, 'epochs', 4, { min: 0, integer: true }),
-    batchSize: numberFlag(values, 'batch', 128, { min: 1, integer: true }),
     lr: numberFlag(values, 'lr', 0.001, { min: 0, exclusiveMin: true }),
-    optimizer: optimizer as OptimizerName,
-    lrSchedule: lrSchedule as LrScheduleName,
-    seed: numberFlag(values, 'seed', 0, { min: 0, integer: true }),
-    gradientBatches: numberFlag(values, 'gradient-batches', 10, { min: 1, integer: true }),
-    options,
-    ...(values['distill'] === true
-      ? {
-          distill: {
-            alpha: numberFlag(values, 'distill-alpha', 0.5, { min: 0, max: 1 }),
-            temperature: numberFlag(values, 'distill-temperature', 4, { min: 0, exclusiveMin: true }),
-          },
-        }
-      : {}),
-  };
+  });
   const encoding = parseEncoding(stringFlag(values, 'encoding', 'auto'));
   const outPath = outputFlag(values, 'out');
   const backend = trainingBackend(values, out);
+  const jobs = jobsFlag(values);
   const threads = threadsFlag(values, out, backend);
-  const model = await loadModel(stringFlag(values, 'model'));
+  const { model, training } = await loadModelWithTraining(stringFlag(values, 'model'));
   const data = loadData(stringFlag(values, 'data', 'digits'), out);
   const before = evaluate(model, data.test);
   out.note(`loaded model: test accuracy ${percent(before.accuracy)} before pruning`);
 
-  let sweep: ReturnType<typeof sweepPruning> | null = null;
+  // Validation comes from data the model never saw: its recorded holdout, --validation DIR or --cv K.
   const swept = method.sweep?.option;
-  if (swept !== undefined && options[swept] === undefined) {
+  const needsSweep = swept !== undefined && options[swept] === undefined;
+  if (!needsSweep && values['cv'] !== undefined) throw new UsageError(`--cv K chooses a swept setting, and method '${method.name}' with the options given has nothing to sweep`);
+  const plan = validationPlanFromFlags(values, training, data, config.seed);
+  if (needsSweep && plan === null) throw noValidationError(`prune --method ${method.name} without --${swept}`, data);
+  if (plan !== null) noteValidation(out, plan);
+  const holdout = readHoldoutRecord(training);
+  const train = finalTrainingData(data.train, plan, holdout);
+  if (train !== data.train) out.note(`training on the ${train.count} samples the model was trained on (its holdout stays unseen)`);
+
+  let sweep: SweepResult | null = null;
+  if (needsSweep) {
     const candidates = numberListFlag(values, 'candidates', method.sweep!.candidates);
     const tolerance = numberFlag(values, 'tolerance', 0.01, { min: 0, max: 1, exclusiveMax: true });
-    out.note(`no --${swept} given: sweeping ${candidates.length} candidates on a validation split (tolerance ${percent(tolerance, 1)})`);
-    sweep = withBackend(backend, () => withThreads(threads, () => sweepPruning(model, data.train, config, {
-      candidates,
-      tolerance,
-      onRow: (row) => out.note(`  candidate ${row.value}: sparsity ${percent(row.sparsity)}, validation ${percent(row.accuracy)}`),
-    })));
+    out.note(`no --${swept} given: sweeping ${candidates.length} candidates on ${plan!.folds.length > 1 ? `${plan!.folds.length} folds` : 'the validation data'} (tolerance ${percent(tolerance, 1)})`);
+    const study = planSweep(plan!, config, { values: candidates }, { kind: 'sparsest', tolerance });
+    const results = await runStudyTasks({ model: modelState(model), train: data.train, test: null, plan, backend, threads: threadsPerJob(threads, jobs) }, study.tasks, {
+      jobs,
+      onNote: (text) => out.note(text),
+      onResult: (task, result) => {
+        if (task.kind === 'trial' && result.kind === 'trial') out.note(`  ${task.label}: sparsity ${percent(result.sparsity)}, validation ${percent(result.validation!.accuracy)}`);
+      },
+    });
+    sweep = study.assemble(results);
     const chosen = sweep.chosen ?? sweep.rows[0]!;
+    const spread = (std: number): string => (sweep!.validation.folds > 1 ? ` ± ${percent(std)}` : '');
     if (sweep.chosen === null) out.note(`no candidate kept validation accuracy within tolerance; using the mildest (${chosen.value})`);
-    else out.note(`chosen ${swept} ${chosen.value} (validation ${percent(chosen.accuracy)} vs dense ${percent(sweep.baseline)})`);
-    options[swept] = chosen.value;
+    else out.note(`chosen ${swept} ${chosen.value} (validation ${percent(chosen.accuracy)}${spread(chosen.accuracyStd)} vs dense ${percent(sweep.baseline)}${spread(sweep.baselineStd)})`);
+    options[swept!] = chosen.value;
   }
 
   const reporter = trainingReporter(out, method.name);
   const started = Date.now();
-  const result = withBackend(backend, () => withThreads(threads, () => runPruning(model, { train: data.train }, config, {
+  const result = withBackend(backend, () => withThreads(threads, () => runPruning(model, { train }, config, {
     onNote: (text) => out.note(text),
     onProgress: (e) => reporter.onProgress(e),
     onEpoch: (s) => reporter.onEpoch(s),
   })));
   out.endProgress();
   const after = evaluate(result.model, data.test);
+  const validated = plan === null || plan.recipe !== null ? null : evaluate(result.model, plan.external ?? subset(data.train, plan.folds[0]!.validationIndices!, `${data.train.name}/validation`));
   const report = sparsityReport(result.model);
   const summary: Record<string, unknown> = {
     testAccuracy: after.accuracy,
@@ -152,11 +151,17 @@ export async function pruneCommand(argv: string[]): Promise<void> {
     total: report.total,
     options,
     ...(typeof options['threshold'] === 'number' ? { threshold: options['threshold'] } : {}),
-    ...(sweep === null ? {} : { sweep: { baseline: sweep.baseline, tolerance: sweep.tolerance, rows: sweep.rows } }),
+    ...(validated === null ? {} : { validationAccuracy: validated.accuracy }),
+    ...(plan === null ? {} : { validation: { source: plan.source, folds: plan.folds.length, description: plan.description } }),
+    ...(sweep === null ? {} : { sweep: sweepSummary(sweep) }),
   };
   if (outPath !== undefined) {
     const bytes = await saveModelTo(outPath, result.model, encoding, {
-      training: { command: 'prune', method: method.name, criterion: config.criterion, sparsity: result.sparsity, epochs: config.epochs, seed: config.seed, backend, testAccuracy: after.accuracy },
+      training: {
+        command: 'prune', method: method.name, criterion: config.criterion, sparsity: result.sparsity, epochs: config.epochs, seed: config.seed, backend, testAccuracy: after.accuracy,
+        // Pruned and retrained without the holdout: it is still held out for this model (to prune it further).
+        ...(holdout === null || train === data.train ? {} : { holdout }),
+      },
       ...outputOptions(values),
     });
     summary['out'] = outPath;
@@ -164,6 +169,45 @@ export async function pruneCommand(argv: string[]): Promise<void> {
     out.note(`saved ${outPath} (${kib(bytes)})`);
   }
   out.result(table(report.layers.map((l) => ({ layer: l.name, shape: l.shape.join('x'), nnz: l.nnz, sparsity: percent(l.sparsity), 'KiB dense': (l.bytesDense / 1024).toFixed(1), 'KiB CSR': (l.bytesSparse / 1024).toFixed(1) })), ['layer', 'shape', 'nnz', 'sparsity', 'KiB dense', 'KiB CSR']));
+  if (validated !== null) out.result(`validation accuracy ${percent(validated.accuracy)} (${plan!.description})`);
   out.result(`test accuracy ${percent(after.accuracy)} at ${percent(result.sparsity)} sparsity (dense: ${percent(before.accuracy)})`);
   out.emitJson(summary);
 }
+
+/**
+ * The pruning settings every method shares, from the flags of prune and sweep (`epochs` and `lr` are
+ * passed in: sweep takes lists of them). Throws UsageError naming a bad flag.
+ */
+export function pruneConfigFromFlags(values: Record<string, unknown>, method: string, options: Record<string, OptionValue>, given: { epochs: number; lr: number }): PruneConfig {
+  const optimizer = stringFlag(values, 'optimizer', 'adam');
+  if (!(OPTIMIZERS as readonly string[]).includes(optimizer)) throw new UsageError(`--optimizer must be ${OPTIMIZERS.join(', ')}, got '${optimizer}'`);
+  const lrSchedule = stringFlag(values, 'lr-schedule', 'constant');
+  if (!(LR_SCHEDULES as readonly string[]).includes(lrSchedule)) throw new UsageError(`--lr-schedule must be one of ${LR_SCHEDULES.join(', ')}, got '${lrSchedule}'`);
+  const granularity = parseGranularity(stringFlag(values, 'granularity', 'weight'));
+  return {
+    method,
+    criterion: parseCriterion(stringFlag(values, 'criterion', 'magnitude')),
+    sparsity: numberFlag(values, 'sparsity', 0.9, { min: 0, max: 1, exclusiveMax: true }),
+    granularity,
+    // N:M is a per-layer rule, so its default scope is 'layer'
+    scope: parseScope(stringFlag(values, 'scope', granularity.kind === 'nm' ? 'layer' : 'global')),
+    exclude: listFlag(values, 'exclude', []),
+    epochs: given.epochs,
+    batchSize: numberFlag(values, 'batch', 128, { min: 1, integer: true }),
+    lr: given.lr,
+    optimizer: optimizer as OptimizerName,
+    lrSchedule: lrSchedule as LrScheduleName,
+    seed: numberFlag(values, 'seed', 0, { min: 0, integer: true }),
+    gradientBatches: numberFlag(values, 'gradient-batches', 10, { min: 1, integer: true }),
+    options,
+    ...(values['distill'] === true
+      ? {
+          distill: {
+            alpha: numberFlag(values, 'distill-alpha', 0.5, { min: 0, max: 1 }),
+            temperature: numberFlag(values, 'distill-temperature', 4, { min: 0, exclusiveMin: true }),
+          },
+        }
+      : {}),
+  };
+}
+
