@@ -1,7 +1,11 @@
 /**
  * Sparse benchmark: CSR/BSR kernels and compiled sparse inference against the dense kernel of the same backend,
- * and scipy's CSR, on Linear-layer shapes.  `npx tsx bench/run.ts sparse [--json] [--quick] [rounds=N] [cpu]`
- * (`cpu`: time by CPU time instead of wall time, for a machine shared with other jobs; see bench/rounds.ts).
+ * and scipy's CSR, on Linear-layer shapes.
+ *
+ *   npx tsx bench/run.ts sparse [--json] [--quick] [rounds=N] [cpu] [shapes=300x784,…] [sparsities=0.9,…] [batches=1,…]
+ *
+ * `cpu` times by CPU time instead of wall time, for a machine shared with other jobs (bench/rounds.ts); the
+ * list arguments restrict the grid (the sections after it run as usual).
  *
  * Each row times y = x·Wᵀ for W [rows × cols] with an exact number of uniformly random nonzeros
  * (nnz = round((1 − sparsity)·rows·cols)), at batch 1, 64 and 256:
@@ -125,9 +129,19 @@ const sameSparsity = (a: number, b: number): boolean => Math.abs(a - b) < 1e-9;
 
 export async function run(options: BenchOptions): Promise<Record<string, unknown>> {
   const quick = options.quick;
-  const shapes: [number, number][] = quick ? [[300, 784]] : [[300, 784], [100, 300], [10, 100], [1024, 1024]];
-  const sparsities = quick ? [0, 0.5, 0.9, 0.98] : [0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99];
-  const batches = [1, 64, 256];
+  const list = (name: string): number[] | null => {
+    const arg = options.args.find((a) => a.startsWith(`${name}=`));
+    return arg === undefined ? null : arg.slice(name.length + 1).split(',').map(Number);
+  };
+  const shapeArg = options.args.find((a) => a.startsWith('shapes='));
+  const shapes: [number, number][] = shapeArg !== undefined
+    ? shapeArg.slice('shapes='.length).split(',').map((s) => s.split('x').map(Number) as [number, number])
+    : quick ? [[300, 784]] : [[300, 784], [100, 300], [10, 100], [1024, 1024]];
+  const sparsities = list('sparsities') ?? (quick ? [0, 0.5, 0.9, 0.98] : [0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99]);
+  const batches = list('batches') ?? [1, 64, 256];
+  for (const v of [...shapes.flat(), ...batches]) if (!Number.isInteger(v) || v <= 0) throw new Error(`shapes and batches must be positive integers, got ${v}`);
+  for (const b of batches) if (b !== 1 && b % 16 !== 0) throw new Error(`batches must be 1 or multiples of 16 (the SIMD panels), got ${b}`);
+  for (const s of sparsities) if (!(s >= 0 && s < 1)) throw new Error(`sparsities must lie in [0, 1), got ${s}`);
   const clock = options.args.includes('cpu') ? 'cpu' : 'wall';
   const timer: Timer = quick ? { minMs: 3, reps: 1, clock } : { minMs: 6, reps: 2, clock };
   const roundsArg = options.args.find((a) => a.startsWith('rounds='));
@@ -418,6 +432,7 @@ function fitCostModel(rows: Row[], blocks: Record<string, unknown>[], alternativ
   const perRow = (batch: number): { mac: number; row: number } => {
     const series = rows.filter((r) => r.rows === 300 && r.cols === 784 && r.batch === batch && r.sparsity >= 0.9 && r.wasmSparseUs !== undefined);
     const calls = batch === 1 ? 1 : batch / 16;
+    if (series.length < 2) return { mac: NaN, row: NaN };
     const [mac, intercept] = leastSquares(series.map((r) => [r.batch * r.nnz, 300 * calls]), series.map((r) => r.wasmSparseUs! * 1e3));
     return { mac: mac!, row: intercept! };
   };
