@@ -3,7 +3,8 @@
 // (vectors, padded panel), all activations, forced and automatic kernels, and its errors.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, ShapeError, UnsupportedError } from '../../../src/errors.ts';
-import { compileInference, preferSkipZeros, TAIL_PANEL_MIN, WASM_COST_MODEL, wasmSimdSupported, WasmSparseModel, type Activation } from '../../../src/sparse/index.ts';
+import { compileInference, csrFromDense, preferSkipZeros, TAIL_PANEL_MIN, WASM_COST_MODEL, wasmSimdSupported, WasmSparseModel, type Activation } from '../../../src/sparse/index.ts';
+import { sellFromCsr, SELL_MAX_INPUTS } from '../../../src/sparse/backends/wasm-simd/sell.ts';
 import { Rng } from '../../../src/tensor/index.ts';
 import { forwardReference, makeLayers, maxRelativeError, randomVector } from '../../reference/sparse.ts';
 
@@ -54,6 +55,18 @@ describe.runIf(wasmSimdSupported())("compileInference, backend 'wasm-simd'", () 
     expect(model.kernels(16)[0]).toBe('bsr4x1');
     for (const batch of BATCHES) {
       const x = randomVector(batch * 160, rng);
+      expect(maxRelativeError(model.predict(x, batch), forwardReference(layers, x, batch))).toBeLessThan(1e-5);
+    }
+  });
+
+  it('runs vectors of a layer wider than SELL-4 can address (16-bit column offsets) on the scalar CSR gather', () => {
+    const inFeatures = SELL_MAX_INPUTS + 17;
+    const layers = makeLayers([inFeatures, 3], [0.01], ['relu'], rng);
+    expect(() => sellFromCsr(csrFromDense(layers[0]!.weight, 3, inFeatures))).toThrow(ShapeError);
+    const model = compileInference(layers, { backend: 'wasm-simd' });
+    expect(model.kernels(1)).toEqual(['csr']);
+    for (const batch of [1, 3, 16]) {
+      const x = randomVector(batch * inFeatures, rng);
       expect(maxRelativeError(model.predict(x, batch), forwardReference(layers, x, batch))).toBeLessThan(1e-5);
     }
   });
