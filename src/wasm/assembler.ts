@@ -107,6 +107,17 @@ export const op = {
   f32x4Sqrt: simd(0xe3),
   f32x4Sub: simd(0xe5),
   f32x4Div: simd(0xe7),
+  // Added for the sparse inference kernels' gathers, lane-wise stores and input scan (src/sparse/backends/wasm-simd).
+  i32Load16U: (offset = 0) => [0x2f, ...memarg(1, offset)], // [addr] → [i32], two bytes zero-extended
+  v128Load32Zero: (offset = 0) => [...simd(0x5c), ...memarg(2, offset)], // [addr] → [f32 in lane 0, zeros]
+  v128Load32Lane: (offset: number, lane: number) => [...simd(0x56), ...memarg(2, offset), lane], // [addr, v128] → [v128 with lane replaced]
+  v128Store32Lane: (offset: number, lane: number) => [...simd(0x5a), ...memarg(2, offset), lane], // [addr, v128] → [], stores one lane
+  i32x4ExtractLane: (lane: number) => [...simd(0x1b), lane], // [v128] → [i32]
+  f32x4ReplaceLane: (lane: number) => [...simd(0x20), lane], // [v128, f32] → [v128]
+  f32x4Ne: simd(0x42), // lanes all ones where a ≠ b (true for NaN)
+  i32x4Add: simd(0xae),
+  i32x4Sub: simd(0xb1),
+  f32x4Pmax: simd(0xeb), // [a, b] → a < b ? b : a per lane (pseudo-maximum: a NaN in a stays; one maxps on x64)
 };
 
 /** The four little-endian bytes of a float32 (for f32.const). */

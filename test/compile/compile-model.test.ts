@@ -49,7 +49,7 @@ describe('pruned model → sparse inference', () => {
       x[0] = NaN;
       x[2 * 20 + 7] = Infinity;
       const dense = predict(model, x, 5).data;
-      for (const strategy of ['auto', 'dense', 'csr'] as const) {
+      for (const strategy of ['auto', 'dense', 'csr', 'bsr4x1'] as const) {
         const compiled = compileModel(model, { backend, strategy });
         for (const [batch, samples] of [[5, x], [1, x.subarray(0, 20)]] as const) {
           const logits = compiled.predict(samples, batch);

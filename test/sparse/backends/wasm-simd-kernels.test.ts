@@ -1,18 +1,26 @@
 // The WebAssembly SIMD kernels against a float64 reference, over the shapes and sparsity patterns every
-// kernel in the project is checked on (0 rows, 1×1, 1×N, N×1, primes, unroll sizes ± 1, 0 % and 100 %
-// density, empty rows, a full row, a single nonzero, the last column only), with and without bias and ReLU
-// (each of the four combinations). Every kernel call writes into its own fresh output buffer filled with NaN,
-// so a kernel that skips an output (the last rows, a lane) fails instead of passing on an earlier answer.
+// kernel in the project is checked on (0 rows, 1×1, 1×N, N×1, primes, unroll sizes ± 1, rows not a multiple
+// of the 4-row slices and blocks, 0 % and 100 % density, empty rows, a full row, a single nonzero, the last
+// column only, 4×1 blocks with a partial last block row), with and without bias and ReLU (each of the four
+// combinations). Every kernel call writes into its own fresh output buffer filled with NaN, so a kernel that
+// skips an output (the last rows, a lane) fails instead of passing on an earlier answer.
 import { describe, expect, it } from 'vitest';
-import { csrFromDense, csrTranspose } from '../../../src/sparse/index.ts';
-import { WasmArena } from '../../../src/sparse/backends/wasm-simd/arena.ts';
+import { bsrFromDense, csrFromDense, csrTranspose } from '../../../src/sparse/index.ts';
+import { placeBsr, placeSell, WasmArena } from '../../../src/sparse/backends/wasm-simd/arena.ts';
 import { instantiateKernels, wasmSimdSupported } from '../../../src/sparse/backends/wasm-simd/kernels.ts';
+import { sellFromCsr, SELL_SLOT_BYTES } from '../../../src/sparse/backends/wasm-simd/sell.ts';
 import { Rng } from '../../../src/tensor/index.ts';
 
-type Pattern = 'random' | 'dense' | 'empty' | 'fullRow' | 'single' | 'lastColumn';
+type Pattern = 'random' | 'dense' | 'empty' | 'fullRow' | 'single' | 'lastColumn' | 'blocks';
 
 function weight(rows: number, cols: number, pattern: Pattern, density: number, rng: Rng): Float32Array {
   const w = new Float32Array(rows * cols);
+  if (pattern === 'blocks') { // 4×1 blocks kept with probability `density`; block row 1 (rows 4–7) empty
+    for (let r = 0; 4 * r < rows; r++) for (let j = 0; j < cols; j++) {
+      if (r !== 1 && rng.uniform() < density) for (let t = 0; t < 4 && 4 * r + t < rows; t++) w[(4 * r + t) * cols + j] = rng.normal();
+    }
+    return w;
+  }
   for (let i = 0; i < rows; i++) {
     for (let j = 0; j < cols; j++) {
       const keep = pattern === 'dense' ? true
@@ -46,8 +54,8 @@ function reference(w: Float32Array, bias: Float32Array, relu: boolean, rows: num
   return { y, bound };
 }
 
-const SHAPES: [number, number][] = [[0, 5], [1, 1], [1, 37], [7, 1], [3, 4], [5, 5], [13, 31], [15, 16], [17, 17], [64, 100], [30, 257]];
-const PATTERNS: [Pattern, number][] = [['random', 0.02], ['random', 0.3], ['dense', 1], ['empty', 0], ['fullRow', 0], ['single', 0], ['lastColumn', 0]];
+const SHAPES: [number, number][] = [[0, 5], [1, 1], [1, 37], [7, 1], [3, 4], [5, 5], [9, 19], [13, 31], [15, 16], [17, 17], [64, 100], [30, 257]];
+const PATTERNS: [Pattern, number][] = [['random', 0.02], ['random', 0.3], ['dense', 1], ['empty', 0], ['fullRow', 0], ['single', 0], ['lastColumn', 0], ['blocks', 0.3]];
 
 describe.runIf(wasmSimdSupported())('WebAssembly SIMD kernels', () => {
   const instance = instantiateKernels()!;
@@ -107,6 +115,11 @@ describe.runIf(wasmSimdSupported())('WebAssembly SIMD kernels', () => {
           panelKernel('densePanel16', (y) => k.densePanel16(rows, cols, wAddress, biasAddress, flag, xPanel, y));
           vectorKernel('spmv', (y) => k.spmv(rows, indptr, vectorOffsets, values, biasAddress, flag, xRows, y));
           vectorKernel('denseMatvec', (y) => k.denseMatvec(rows, cols, wAddress, biasAddress, flag, xRows, y));
+          const sell = placeSell(arena, sellFromCsr(csr));
+          vectorKernel('sellMatvec', (y) => k.sellMatvec(sell.nSlices, sell.slicePtr, sell.rowOffsets, sell.slots, biasAddress, flag, xRows, y));
+          const bsr = placeBsr(arena, bsrFromDense(w, rows, cols));
+          panelKernel('bsrPanel16', (y) => k.bsrPanel16(rows, bsr.indptr, bsr.panelOffsets, bsr.values, biasAddress, flag, xPanel, y));
+          vectorKernel('bsrMatvec', (y) => k.bsrMatvec(rows, bsr.indptr, bsr.vectorOffsets, bsr.values, biasAddress, flag, xRows, y));
 
           // Skip-zeros (CSC scatter): on an input with every third feature zero, against its own reference.
           const sparseInput = x.slice(0, cols).map((v, j) => (j % 3 === 0 ? 0 : v));
@@ -129,8 +142,9 @@ describe.runIf(wasmSimdSupported())('WebAssembly SIMD kernels', () => {
 
   it('propagate a NaN input through ReLU on every kernel (max(NaN, 0) is NaN in WebAssembly)', () => {
     // W [2 × 3] = [[1, 0, 0], [0, 2, 0]]: a NaN in input 0 reaches row 0 through its weight; ReLU must not turn
-    // it into 0. Row 1 is NaN too on the dense kernels (0·NaN = NaN) and 2·x1 on the sparse ones, which never
-    // read the zero weight (the model's non-finite rule makes the two agree, see inference/model.ts).
+    // it into 0. Row 1 is NaN too on the dense kernels (0·NaN = NaN) and on the 4×1 BSR ones (the block of
+    // column 0 stores row 1's zero), and 2·x1 on the CSR and SELL ones, which never read the zero weight (the
+    // model's non-finite rule makes them all agree, see inference/model.ts).
     const w = Float32Array.from([1, 0, 0, 0, 2, 0]);
     const csr = csrFromDense(w, 2, 3);
     const csc = csrTranspose(csr);
@@ -142,6 +156,8 @@ describe.runIf(wasmSimdSupported())('WebAssembly SIMD kernels', () => {
     const bias = arena.alloc(4 * 2);
     const [indptr, panelOffsets, vectorOffsets, values] = [arena.allocI32(csr.indptr), arena.allocI32(Array.from(csr.indices, (c) => c * 64)), arena.allocI32(Array.from(csr.indices, (c) => c * 4)), arena.allocF32(csr.values)];
     const wAddress = arena.allocF32(w);
+    const sell = placeSell(arena, sellFromCsr(csr));
+    const bsr = placeBsr(arena, bsrFromDense(w, 2, 3));
     const expectVector = (y: Float32Array, second: number): void => {
       expect(Number.isNaN(y[0]!)).toBe(true);
       expect(y[1]).toBe(second);
@@ -149,6 +165,8 @@ describe.runIf(wasmSimdSupported())('WebAssembly SIMD kernels', () => {
     for (const [dense, call] of [
       [false, (y: number) => k.spmv(2, indptr, vectorOffsets, values, bias, 1, xRows, y)],
       [true, (y: number) => k.denseMatvec(2, 3, wAddress, bias, 1, xRows, y)],
+      [false, (y: number) => k.sellMatvec(sell.nSlices, sell.slicePtr, sell.rowOffsets, sell.slots, bias, 1, xRows, y)],
+      [true, (y: number) => k.bsrMatvec(2, bsr.indptr, bsr.vectorOffsets, bsr.values, bias, 1, xRows, y)],
       [false, (y: number) => k.cscMatvecSkipZeros(2, 3, arena.allocI32(csc.indptr), arena.allocI32(Array.from(csc.indices, (r) => r * 4)), arena.allocF32(csc.values), bias, 1, xRows, y)],
     ] as const) {
       const y = nanBuffer(2);
@@ -158,6 +176,7 @@ describe.runIf(wasmSimdSupported())('WebAssembly SIMD kernels', () => {
     for (const [dense, call] of [
       [false, (y: number) => k.spmmPanel16(2, indptr, panelOffsets, values, bias, 1, xPanel, y)],
       [true, (y: number) => k.densePanel16(2, 3, wAddress, bias, 1, xPanel, y)],
+      [true, (y: number) => k.bsrPanel16(2, bsr.indptr, bsr.panelOffsets, bsr.values, bias, 1, xPanel, y)],
     ] as const) {
       const yPanel = nanBuffer(32);
       const yRows = nanBuffer(32);
@@ -165,6 +184,45 @@ describe.runIf(wasmSimdSupported())('WebAssembly SIMD kernels', () => {
       k.panelsToRows16(1, 2, yPanel, yRows);
       const y = read(yRows, 32);
       for (let t = 0; t < 16; t++) expectVector(y.subarray(2 * t, 2 * t + 2), dense ? NaN : t === 5 ? 0 : 2);
+    }
+  });
+
+  it('SELL-4 pads a short row with its own last column, and keeps empty rows in slices of their own', () => {
+    // Rows 0 and 2 hold 3 and 1 nonzeros, rows 1 and 3 none; x[0] is NaN and only row 0 reads it. Row 2 is padded
+    // to row 0's length with weight 0 at its own column 4, so it stays finite; rows 1 and 3 get their bias.
+    const w = new Float32Array(4 * 5);
+    w.set([1, 2, 3], 0); // row 0: columns 0, 1, 2
+    w[2 * 5 + 4] = 4; // row 2: column 4
+    const csr = csrFromDense(w, 4, 5);
+    const form = sellFromCsr(csr);
+    expect(form.nSlices).toBe(2);
+    expect(Array.from(form.rowOffsets, (o) => o / 4)).toEqual([0, 2, 2, 2, 1, 3, 3, 3]); // ghosts repeat the last row
+    expect(Array.from(form.slicePtr)).toEqual([0, 3 * SELL_SLOT_BYTES, 3 * SELL_SLOT_BYTES]);
+    const columnsOfLane1 = [0, 1, 2].map((k) => new DataView(form.slots.buffer).getUint16(k * SELL_SLOT_BYTES + 2, true) / 4);
+    expect(columnsOfLane1).toEqual([4, 4, 4]);
+    const sell = placeSell(arena, form);
+    const bias = arena.allocF32([0.5, -1, 0.25, 2]);
+    const x = arena.allocF32([NaN, 1, 1, 1, 3]);
+    const y = nanBuffer(4);
+    k.sellMatvec(sell.nSlices, sell.slicePtr, sell.rowOffsets, sell.slots, bias, 0, x, y);
+    const got = read(y, 4);
+    expect(Number.isNaN(got[0]!)).toBe(true);
+    expect(Array.from(got.subarray(1))).toEqual([-1, 12.25, 2]);
+  });
+
+  it('scanVector counts the entries that are not 0 (−0 is 0, NaN is not) and flags NaN or ±Infinity (every tail length)', () => {
+    for (const n of [0, 1, 7, 8, 9, 15, 16, 17, 33, 784]) {
+      const values = Float32Array.from({ length: n }, (_, j) => (j % 3 === 0 ? 0 : j % 7 === 0 ? -0 : rng.normal() * 1e30));
+      for (const [position, value] of [[-1, 0], [0, NaN], [n - 1, Infinity], [Math.floor(n / 2), -Infinity]] as const) {
+        if (position >= n) continue;
+        const x = values.slice();
+        if (position >= 0) x[position] = value;
+        const out = nanBuffer(2);
+        k.scanVector(n, arena.allocF32(x), out);
+        expect(arena.i32()[out / 4]).toBe(x.reduce((c, v) => c + (v !== 0 ? 1 : 0), 0));
+        const probe = arena.f32()[out / 4 + 1]!;
+        expect(position < 0 ? probe === 0 : Number.isNaN(probe)).toBe(true);
+      }
     }
   });
 

@@ -3,12 +3,14 @@
 // (vectors, padded panel), all activations, forced and automatic kernels, and its errors.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, ShapeError, UnsupportedError } from '../../../src/errors.ts';
-import { compileInference, preferSkipZeros, TAIL_PANEL_MIN, WASM_COST_MODEL, wasmSimdSupported, WasmSparseModel, type Activation } from '../../../src/sparse/index.ts';
+import { compileInference, csrFromDense, preferSkipZeros, TAIL_PANEL_MIN, WASM_COST_MODEL, wasmSimdSupported, WasmSparseModel, type Activation } from '../../../src/sparse/index.ts';
+import { sellFromCsr, SELL_MAX_INPUTS } from '../../../src/sparse/backends/wasm-simd/sell.ts';
 import { Rng } from '../../../src/tensor/index.ts';
 import { forwardReference, makeLayers, maxRelativeError, randomVector } from '../../reference/sparse.ts';
 
-// 1–3: vectors only; 4, 5, 15: one padded panel; 16: one panel; 17–19: a panel and vectors; 20, 37: padded.
-const BATCHES = [1, 2, 3, 4, 5, 15, 16, 17, 19, 20, 37, 64];
+// 1–5: vectors only; 6, 7, 15: one padded panel; 16: one panel; 17–21: a panel and vectors; 22, 37: padded
+// (TAIL_PANEL_MIN = 6).
+const BATCHES = [1, 2, 3, 5, 6, 7, 15, 16, 17, 21, 22, 37, 64];
 
 describe.runIf(wasmSimdSupported())("compileInference, backend 'wasm-simd'", () => {
   const rng = new Rng(47);
@@ -20,7 +22,7 @@ describe.runIf(wasmSimdSupported())("compileInference, backend 'wasm-simd'", () 
     { name: 'one input, one output', sizes: [1, 1], densities: [1], activations: ['none'] },
   ];
   for (const net of networks) {
-    for (const strategy of ['auto', 'dense', 'csr'] as const) {
+    for (const strategy of ['auto', 'dense', 'csr', 'bsr4x1'] as const) {
       it(`${net.name}, strategy ${strategy}: equals the float64 network within 1e-5 at every batch-tail case`, () => {
         const layers = makeLayers(net.sizes, net.densities, net.activations, rng);
         const model = compileInference(layers, { backend: 'wasm-simd', strategy });
@@ -41,13 +43,42 @@ describe.runIf(wasmSimdSupported())("compileInference, backend 'wasm-simd'", () 
     }
   }
 
+  it('runs 4×1-block-pruned layers on the BSR kernels (auto), panels and vectors, every batch-tail case', () => {
+    // 90 % of the 4×1 blocks pruned; 301 outputs, so the last block row has one real row.
+    const layers = makeLayers([160, 301, 10], [1, 1], ['relu', 'none'], rng);
+    const w = layers[0]!.weight;
+    for (let r = 0; 4 * r < 301; r++) for (let j = 0; j < 160; j++) {
+      if (rng.uniform() < 0.9) for (let t = 0; t < 4 && 4 * r + t < 301; t++) w[(4 * r + t) * 160 + j] = 0;
+    }
+    const model = compileInference(layers, { backend: 'wasm-simd' });
+    expect(model.kernels(1)[0]).toBe('bsr4x1');
+    expect(model.kernels(16)[0]).toBe('bsr4x1');
+    for (const batch of BATCHES) {
+      const x = randomVector(batch * 160, rng);
+      expect(maxRelativeError(model.predict(x, batch), forwardReference(layers, x, batch))).toBeLessThan(1e-5);
+    }
+  });
+
+  it('runs vectors of a layer wider than SELL-4 can address (16-bit column offsets) on the scalar CSR gather', () => {
+    const inFeatures = SELL_MAX_INPUTS + 17;
+    const layers = makeLayers([inFeatures, 3], [0.01], ['relu'], rng);
+    expect(() => sellFromCsr(csrFromDense(layers[0]!.weight, 3, inFeatures))).toThrow(ShapeError);
+    const model = compileInference(layers, { backend: 'wasm-simd' });
+    expect(model.kernels(1)).toEqual(['csr']);
+    for (const batch of [1, 3, 16]) {
+      const x = randomVector(batch * inFeatures, rng);
+      expect(maxRelativeError(model.predict(x, batch), forwardReference(layers, x, batch))).toBeLessThan(1e-5);
+    }
+  });
+
   it('skips zero inputs at batch 1 when that is cheaper, with the same result', () => {
-    const layers = makeLayers([200, 60, 10], [0.05, 0.3], ['relu', 'none'], rng);
+    const layers = makeLayers([200, 60, 10], [0.2, 0.3], ['relu', 'none'], rng);
     const model = compileInference(layers, { backend: 'wasm-simd' });
     const x = randomVector(200, rng).map((v, j) => (j % 5 === 0 ? v : 0)); // 80 % zeros, like image background
     const nnz = layers[0]!.weight.reduce((n, v) => n + (v !== 0 ? 1 : 0), 0);
     expect(preferSkipZeros(WASM_COST_MODEL, nnz, 200, 40)).toBe(true);
     expect(preferSkipZeros(WASM_COST_MODEL, nnz, 200, 200)).toBe(false);
+    expect(model.kernels(1)[0]).toBe('csr');
     expect(maxRelativeError(model.predict(x, 1), forwardReference(layers, x, 1))).toBeLessThan(1e-5);
     const dense = randomVector(200, rng);
     expect(maxRelativeError(model.predict(dense, 1), forwardReference(layers, dense, 1))).toBeLessThan(1e-5);
@@ -100,7 +131,7 @@ describe.runIf(wasmSimdSupported())("compileInference, backend 'wasm-simd'", () 
     const good = makeLayers([4, 3, 2], [1, 1], ['relu', 'none'], rng);
     expect(() => compileInference([], { backend: 'wasm-simd' })).toThrow(ConfigError);
     expect(() => compileInference([{ ...good[0]!, weight: new Float32Array(11) }], { backend: 'wasm-simd' })).toThrow(/weight has 11 elements, expected \[3, 4\] = 12/);
-    expect(() => compileInference(good, { backend: 'wasm-simd', strategy: 'bsr4x1' })).toThrow(/strategy 'bsr4x1' is not available with backend 'wasm-simd'/);
+    expect(() => compileInference(good, { backend: 'wasm-simd', strategy: 'autotune' })).toThrow(/strategy 'autotune' is not available with backend 'wasm-simd'/);
     expect(() => compileInference(good, { backend: 'gpu' as 'js' })).toThrow(/unknown backend 'gpu'/);
     const model = compileInference(good, { backend: 'wasm-simd' });
     expect(() => model.predict(new Float32Array(7), 2)).toThrow(ShapeError);

@@ -43,6 +43,27 @@ describe.runIf(wasmSimdSupported())('wasm-simd inference on threads', () => {
     });
   }
 
+  it('4×1 BSR panels (block-pruned weights) on 2 and 3 threads give the bits of one', () => {
+    const layers = makeLayers([784, 300, 100, 10], [1, 1, 1], ['relu', 'relu', 'none'], rng);
+    // Zero whole 4×1 blocks (4 consecutive rows of one column) so the 4×1 BSR form is kept and chosen.
+    for (const layer of layers.slice(0, 2)) {
+      for (let r0 = 0; r0 < layer.outFeatures; r0 += 4) {
+        for (let c = 0; c < layer.inFeatures; c++) {
+          if (rng.uniform() < 0.9) for (let r = r0; r < Math.min(r0 + 4, layer.outFeatures); r++) layer.weight[r * layer.inFeatures + c] = 0;
+        }
+      }
+    }
+    const models = [1, 2, 3].map((threads) => compileInference(layers, { backend: 'wasm-simd', strategy: 'bsr4x1', threads }));
+    expect(models[0]!.kernels(64).slice(0, 2)).toEqual(['bsr4x1', 'bsr4x1']);
+    for (const batch of [64, 100, 256]) {
+      const x = randomVector(batch * 784, rng).map((v) => Math.max(0, v));
+      const [one, two, three] = models.map((m) => m.predict(x, batch).slice());
+      expect(bits(two!).equals(bits(one!)), `batch ${batch}, 2 threads`).toBe(true);
+      expect(bits(three!).equals(bits(one!)), `batch ${batch}, 3 threads`).toBe(true);
+      expect(maxRelativeError(one!, forwardReference(layers, x, batch))).toBeLessThan(1e-5);
+    }
+  });
+
   it('puts the workers to work at batch 64, never at batch 1, and gives NaN rows for non-finite inputs as one thread does', () => {
     const layers = makeLayers([784, 300, 100, 10], [1, 1, 1], ['relu', 'relu', 'none'], rng);
     const one = compileInference(layers, { backend: 'wasm-simd' });

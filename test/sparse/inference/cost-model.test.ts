@@ -1,6 +1,6 @@
 // The cost model's kernel choices pinned at their break-even points, for both backends' constants: each pin
-// is the last nnz (or non-zero input count) on one side and the first on the other, worked out by hand from
-// the formulas in src/sparse/inference/cost-model.ts and the constants of each backend's cost-model.ts. A
+// is the last nnz (stored entries, non-zero input count) on one side and the first on the other, worked out
+// from the formulas in src/sparse/inference/cost-model.ts and the constants of each backend's cost-model.ts. A
 // change to a constant, to the per-width lookup, to the row term or to preferSkipZeros moves a pin; when a
 // re-measured constant moves one on purpose, recompute the pins (the comments show the arithmetic).
 import { describe, expect, it } from 'vitest';
@@ -65,32 +65,44 @@ describe('TypeScript cost model (JS_COST_MODEL), 300×784', () => {
 });
 
 describe('WebAssembly SIMD cost model (WASM_COST_MODEL), 300×784', () => {
-  it('a 16-sample panel: dense 16·0.066·235200 = 248371.2 ns against CSR 16·0.08·nnz + 0.5·300 — CSR up to nnz 193922', () => {
-    expect(chooseKernel(WASM_COST_MODEL, layer(193922), 16)).toBe('csr');
-    expect(chooseKernel(WASM_COST_MODEL, layer(193923), 16)).toBe('dense');
+  // Row term per output row: 1.2 + 0.1·width ns, i.e. 1.3 for a vector call and 2.8 for a 16-sample panel call.
+  it('a 16-sample panel: dense 16·0.047·235200 = 176870.4 ns against CSR 16·0.075·nnz + 2.8·300 — CSR up to nnz 146691 (37.6 % sparse)', () => {
+    expect(chooseKernel(WASM_COST_MODEL, layer(146691), 16)).toBe('csr');
+    expect(chooseKernel(WASM_COST_MODEL, layer(146692), 16)).toBe('dense'); // a tie goes to dense
+    expect(chooseKernel(WASM_COST_MODEL, layer(146691), 64)).toBe('csr'); // four panels: both sides ×4
+    expect(chooseKernel(WASM_COST_MODEL, layer(146692), 64)).toBe('dense');
   });
 
-  it('a vector: dense 0.11·235200 = 25872 ns against CSR 0.6·nnz + 0.5·300 — CSR up to nnz 42869 (81.8 % sparse)', () => {
-    expect(chooseKernel(WASM_COST_MODEL, layer(42869), 1)).toBe('csr');
-    expect(chooseKernel(WASM_COST_MODEL, layer(42871), 1)).toBe('dense');
+  it('a vector: dense 0.077·235200 = 18110.4 ns against SELL-4 0.24·nnz + 1.3·300 — CSR up to nnz 73835 (68.6 % sparse)', () => {
+    expect(chooseKernel(WASM_COST_MODEL, layer(73835), 1)).toBe('csr');
+    expect(chooseKernel(WASM_COST_MODEL, layer(73836), 1)).toBe('dense');
+    expect(chooseKernel(WASM_COST_MODEL, layer(73835), 3)).toBe('csr'); // three vectors
+    expect(chooseKernel(WASM_COST_MODEL, layer(73836), 3)).toBe('dense');
   });
 
-  it('has no BSR kernel', () => {
-    expect(chooseKernel(WASM_COST_MODEL, layer(12000, 12000), 16)).toBe('csr');
-    expect(estimateKernelNs(WASM_COST_MODEL, 'bsr4x1', layer(12000, 12000), 16)).toBe(Infinity);
+  it('4×1 BSR wins while 0.14·stored < 0.24·nnz for a vector (stored ≤ 20571 at nnz 12000) and 0.058·16·stored < 0.075·16·nnz in panels (≤ 15517)', () => {
+    expect(chooseKernel(WASM_COST_MODEL, layer(12000, 20571), 1)).toBe('bsr4x1');
+    expect(chooseKernel(WASM_COST_MODEL, layer(12000, 20572), 1)).toBe('csr');
+    expect(chooseKernel(WASM_COST_MODEL, layer(12000, 15517), 16)).toBe('bsr4x1');
+    expect(chooseKernel(WASM_COST_MODEL, layer(12000, 15518), 16)).toBe('csr');
+    // Against dense (a vector): 0.14·stored + 390 < 18110.4 up to stored 126574.
+    expect(chooseKernel(WASM_COST_MODEL, layer(200000, 126574), 1)).toBe('bsr4x1');
+    expect(chooseKernel(WASM_COST_MODEL, layer(200000, 126575), 1)).toBe('dense');
+    expect(estimateKernelNs(WASM_COST_MODEL, 'bsr4x1', layer(12000), 16)).toBe(Infinity); // no BSR form kept
   });
 
-  it('counts a tail of 4–15 samples as a padded panel and a shorter tail as vectors', () => {
-    const panel = 16 * 0.08 * 1000 + 0.5 * 300;
-    const vector = 0.6 * 1000 + 0.5 * 300;
-    expect(estimateKernelNs(WASM_COST_MODEL, 'csr', layer(1000), 19)).toBeCloseTo(panel + 3 * vector, 6);
-    expect(estimateKernelNs(WASM_COST_MODEL, 'csr', layer(1000), 20)).toBeCloseTo(2 * panel, 6);
-    expect(estimateKernelNs(WASM_COST_MODEL, 'csr', layer(1000), 4)).toBeCloseTo(panel, 6);
+  it('counts a tail of 6–15 samples as a padded panel and a shorter tail as vectors', () => {
+    const panel = 16 * 0.075 * 1000 + 2.8 * 300;
+    const vector = 0.24 * 1000 + 1.3 * 300;
+    expect(estimateKernelNs(WASM_COST_MODEL, 'csr', layer(1000), 21)).toBeCloseTo(panel + 5 * vector, 6);
+    expect(estimateKernelNs(WASM_COST_MODEL, 'csr', layer(1000), 22)).toBeCloseTo(2 * panel, 6);
+    expect(estimateKernelNs(WASM_COST_MODEL, 'csr', layer(1000), 6)).toBeCloseTo(panel, 6);
+    expect(estimateKernelNs(WASM_COST_MODEL, 'csr', layer(1000), 5)).toBeCloseTo(5 * vector, 6);
   });
 
-  it('batch 1 skips zero inputs while 1.2·23520·nz/784 + 1.0·nz + 0.3·784 < 0.6·23520: up to 375 non-zero inputs', () => {
-    expect(preferSkipZeros(WASM_COST_MODEL, 23520, 784, 375)).toBe(true);
-    expect(preferSkipZeros(WASM_COST_MODEL, 23520, 784, 376)).toBe(false);
+  it('batch 1 skips zero inputs while 0.6·23520·nz/784 + 0.5·nz + 0.95·784 < 0.24·23520: up to 264 non-zero inputs', () => {
+    expect(preferSkipZeros(WASM_COST_MODEL, 23520, 784, 264)).toBe(true);
+    expect(preferSkipZeros(WASM_COST_MODEL, 23520, 784, 265)).toBe(false);
   });
 });
 
@@ -118,13 +130,26 @@ describe('compileInference follows its backend\'s cost model', () => {
     expect(compileInference([exactSparseLayer(169367, rng)], { backend: 'js' }).kernels(16)).toEqual(['dense']);
   });
 
-  it.runIf(wasmSimdSupported())('WebAssembly SIMD backend: panels and vectors choose apart; a tail of 4 is a panel', () => {
+  it.runIf(wasmSimdSupported())('WebAssembly SIMD backend: panels and vectors choose apart; a tail of 6 is a panel', () => {
     const half = compileInference([exactSparseLayer(117600, rng)], { backend: 'wasm-simd' }); // 50 % sparse
     expect(half.kernels(1)).toEqual(['dense']);
-    expect(half.kernels(3)).toEqual(['dense']);
-    expect(half.kernels(4)).toEqual(['csr']);
+    expect(half.kernels(5)).toEqual(['dense']);
+    expect(half.kernels(6)).toEqual(['csr']);
     expect(half.kernels(16)).toEqual(['csr']);
-    expect(compileInference([exactSparseLayer(42869, rng)], { backend: 'wasm-simd' }).kernels(1)).toEqual(['csr']);
-    expect(compileInference([exactSparseLayer(193923, rng)], { backend: 'wasm-simd' }).kernels(16)).toEqual(['dense']);
+    expect(compileInference([exactSparseLayer(73835, rng)], { backend: 'wasm-simd' }).kernels(1)).toEqual(['csr']);
+    expect(compileInference([exactSparseLayer(73836, rng)], { backend: 'wasm-simd' }).kernels(1)).toEqual(['dense']);
+    expect(compileInference([exactSparseLayer(146692, rng)], { backend: 'wasm-simd' }).kernels(16)).toEqual(['dense']);
+  });
+
+  it.runIf(wasmSimdSupported())('WebAssembly SIMD backend: 4×1-block weights run BSR, unstructured ones keep no BSR form', () => {
+    const weight = new Float32Array(300 * 784);
+    for (let b = 0; b < 75 * 784; b += 10) for (let t = 0; t < 4; t++) weight[(4 * Math.floor(b / 784) + t) * 784 + (b % 784)] = 0.5; // 90 % block-sparse
+    const blocks = compileInference([{ weight, inFeatures: 784, outFeatures: 300, bias: null, activation: 'relu' }], { backend: 'wasm-simd' });
+    expect(blocks.kernels(1)).toEqual(['bsr4x1']);
+    expect(blocks.kernels(64)).toEqual(['bsr4x1']);
+    expect(blocks.report(1)[0]!.bsrBytes).not.toBeNull();
+    const random = compileInference([exactSparseLayer(23520, rng)], { backend: 'wasm-simd' });
+    expect(random.kernels(1)).toEqual(['csr']);
+    expect(random.report(1)[0]!.bsrBytes).toBeNull();
   });
 });

@@ -10,10 +10,12 @@ export class WasmArena {
   private top = 64; // address 0 stays unused, so a forgotten address shows up as wrong output, not as data
   private f32View: Float32Array;
   private i32View: Int32Array;
+  private u8View: Uint8Array;
 
   constructor(readonly memory: WasmMemory) {
     this.f32View = new Float32Array(memory.buffer);
     this.i32View = new Int32Array(memory.buffer);
+    this.u8View = new Uint8Array(memory.buffer);
   }
 
   /** Bytes in use. */
@@ -50,6 +52,12 @@ export class WasmArena {
     return this.f32View;
   }
 
+  /** A byte view of the whole memory, current after any growth. */
+  u8(): Uint8Array {
+    if (this.u8View.buffer !== this.memory.buffer) this.u8View = new Uint8Array(this.memory.buffer);
+    return this.u8View;
+  }
+
   /** An int32 view of the whole memory, current after any growth. */
   i32(): Int32Array {
     if (this.i32View.buffer !== this.memory.buffer) this.i32View = new Int32Array(this.memory.buffer);
@@ -76,5 +84,41 @@ export function placeCsr(arena: WasmArena, csr: { indptr: Int32Array; indices: I
     panelOffsets: arena.allocI32(csr.indices.map((c) => c * 64)),
     vectorOffsets: arena.allocI32(csr.indices.map((c) => c * 4)),
     values: arena.allocF32(csr.values),
+  };
+}
+
+/** A SELL-4 matrix (sell.ts) placed in the arena: the byte addresses sellMatvec takes. */
+export interface PlacedSell {
+  nSlices: number;
+  slicePtr: number;
+  rowOffsets: number;
+  slots: number;
+}
+
+/** Copies a SELL-4 matrix into the arena; returns the addresses. */
+export function placeSell(arena: WasmArena, sell: { nSlices: number; slicePtr: Int32Array; rowOffsets: Int32Array; slots: Uint8Array }): PlacedSell {
+  const slots = arena.alloc(sell.slots.length);
+  arena.u8().set(sell.slots, slots);
+  return { nSlices: sell.nSlices, slicePtr: arena.allocI32(sell.slicePtr), rowOffsets: arena.allocI32(sell.rowOffsets), slots };
+}
+
+/**
+ * A 4×1 BSR matrix placed in the arena, in the form the BSR kernels read (kernels-bsr.ts): block-row
+ * pointers, column indices pre-scaled for bsrPanel16 (col·64) and for bsrMatvec (col·4), and the values.
+ */
+export interface PlacedBsr {
+  indptr: number;
+  panelOffsets: number;
+  vectorOffsets: number;
+  values: number;
+}
+
+/** Copies `bsr` into the arena in the form of PlacedBsr; returns the addresses. */
+export function placeBsr(arena: WasmArena, bsr: { indptr: Int32Array; indices: Int32Array; values: Float32Array }): PlacedBsr {
+  return {
+    indptr: arena.allocI32(bsr.indptr),
+    panelOffsets: arena.allocI32(bsr.indices.map((c) => c * 64)),
+    vectorOffsets: arena.allocI32(bsr.indices.map((c) => c * 4)),
+    values: arena.allocF32(bsr.values),
   };
 }

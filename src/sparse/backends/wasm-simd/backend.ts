@@ -16,7 +16,7 @@ export const wasmSimdBackend: InferenceBackend<WasmSparseModel> = {
   description: 'WebAssembly SIMD kernels (float32; Node ≥ 16.4 and current browsers)',
   requirement: 'WebAssembly with SIMD',
   supported: wasmSimdSupported,
-  strategies: ['auto', 'dense', 'csr'],
+  strategies: ['auto', 'dense', 'csr', 'bsr4x1'],
   costModel: WASM_COST_MODEL,
   compile(layers, { strategy, maxPlans, threads = 1 }) {
     const shared = threads > 1 ? instantiateSharedKernels(threads) : null;
@@ -24,6 +24,6 @@ export const wasmSimdBackend: InferenceBackend<WasmSparseModel> = {
     // compileInference checks supported() first; this guards a direct call.
     if (instance === null) throw new UnsupportedError("backend 'wasm-simd' needs WebAssembly with SIMD, which this JavaScript engine does not provide");
     const arena = new WasmArena(instance.memory);
-    return new WasmSparseModel(placeLayers(arena, layers), strategy, arena, instance.kernels, maxPlans, shared?.setup ?? null);
+    return new WasmSparseModel(placeLayers(arena, layers, strategy === 'bsr4x1'), strategy, arena, instance.kernels, maxPlans, shared?.setup ?? null);
   },
 };

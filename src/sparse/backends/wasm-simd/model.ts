@@ -1,3 +1,4 @@
+import { bsrFromDense } from '../../bsr-matrix.ts';
 import { csrToDense, csrTranspose } from '../../convert.ts';
 import type { CSRMatrix } from '../../csr-matrix.ts';
 import type { InferenceStrategy } from '../../inference/backend.ts';
@@ -5,20 +6,22 @@ import { chooseKernel, estimateKernelNs, preferSkipZeros, type KernelName } from
 import type { CheckedLayer } from '../../inference/layers.ts';
 import { CompiledNetwork, type LayerFacts, type Plan, type PlanStep } from '../../inference/model.ts';
 import { applyActivationInPlace } from '../../kernels/activation.ts';
-import { countNonZeros } from '../../kernels/csc-matvec.ts';
-import { placeCsr, WasmArena } from './arena.ts';
+import { placeBsr, placeSell, WasmArena, type PlacedBsr, type PlacedSell } from './arena.ts';
 import { cutBatch, WASM_COST_MODEL } from './cost-model.ts';
 import type { WasmKernels } from './kernels.ts';
 import { PanelThreads, type Buffers, type PanelKernels, type ThreadSetup } from './panel-threads.ts';
+import { sellFromCsr, SELL_MAX_INPUTS } from './sell.ts';
 
 /*
  * The WebAssembly SIMD backend's model: the same network, run by the kernels of kernels.ts on float32 data
  * in the model's own WebAssembly.Memory.
  *
  * A batch is cut into 16-sample panels plus a few single samples (cutBatch in cost-model.ts). Each layer
- * picks its kernel for the panel part and for the vector part separately, by the cost model; a sparse
- * vector additionally skips zero inputs when that is cheaper for the input at hand (decided per call, like
- * the TypeScript backend).
+ * picks its kernel for the panel part and for the vector part separately, by the cost model: dense, CSR
+ * (spmmPanel16 for panels; for vectors sellMatvec on the SELL-4 form, or spmv for layers wider than
+ * SELL_MAX_INPUTS) or 4×1 BSR (kept for weights that are 4×1-block structured). A CSR vector additionally
+ * skips zero inputs when that is cheaper for the input at hand (decided per call from scanVector's count,
+ * like the TypeScript backend).
  *
  * Memory: the weights are placed once at compile time. Activations live in one scratch region that every
  * plan (batch size) shares — JavaScript runs one predict at a time — and that is replaced by a larger one
@@ -36,16 +39,17 @@ import { PanelThreads, type Buffers, type PanelKernels, type ThreadSetup } from 
 interface WasmLayer extends LayerFacts {
   readonly relu: number;
   readonly bias: number;
+  readonly csr: CSRMatrix;
   readonly indptr: number;
   readonly panelOffsets: number;
-  readonly vectorOffsets: number;
   readonly values: number;
+  /** The 4×1 BSR form, kept when the weights are (close to) 4×1-block structured or BSR is forced. */
+  readonly bsr: PlacedBsr | null;
   /** The dense weight [out, in]: placed when a plan first runs the layer dense (0 = not yet). */
   dense: number;
-  readonly denseSource: () => Float32Array;
-  /** W by columns for the skip-zeros kernel: placed when a plan first runs single vectors sparse. */
-  csc: { colptr: number; rowOffsets: number; values: number } | null;
-  readonly cscSource: () => CSRMatrix;
+  /** The forms single vectors read, placed when a plan first runs vectors as CSR: W by columns for the
+   * skip-zeros kernel, and SELL-4 (or, past SELL_MAX_INPUTS inputs, column·4 offsets for spmv). */
+  vectorForms: { colptr: number; rowOffsets: number; cscValues: number; sell: PlacedSell | null; spmvOffsets: number } | null;
 }
 
 interface WasmStep extends PlanStep<WasmLayer> {
@@ -67,10 +71,15 @@ interface WasmPlan extends Plan<WasmStep> {
  */
 export const MIN_NS_PER_SHARE = 25_000;
 
-/** Places the validated layers' weights in the arena. */
-export function placeLayers(arena: WasmArena, layers: readonly CheckedLayer[]): WasmLayer[] {
+/**
+ * Places the validated layers' weights in the arena: bias and CSR always, 4×1 BSR when it stores at most 1.5×
+ * CSR's entries (as the TypeScript backend decides) or `forceBsr`; the other forms on first use.
+ */
+export function placeLayers(arena: WasmArena, layers: readonly CheckedLayer[], forceBsr = false): WasmLayer[] {
   return layers.map((layer): WasmLayer => {
     const { csr } = layer;
+    const bsr = bsrFromDense(layer.masked, layer.outFeatures, layer.inFeatures);
+    const keepBsr = forceBsr || bsr.storedEntries <= 1.5 * csr.nnz;
     return {
       inFeatures: layer.inFeatures,
       outFeatures: layer.outFeatures,
@@ -79,16 +88,32 @@ export function placeLayers(arena: WasmArena, layers: readonly CheckedLayer[]): 
       nnz: csr.nnz,
       density: csr.density,
       csrBytes: csr.bytes,
-      bsrStored: null,
-      bsrBytes: null,
+      bsrStored: keepBsr ? bsr.storedEntries : null,
+      bsrBytes: keepBsr ? bsr.bytes : null,
       bias: layer.bias === null ? arena.alloc(4 * layer.outFeatures) : arena.allocF32(layer.bias),
-      ...placeCsr(arena, csr),
+      csr,
+      indptr: arena.allocI32(csr.indptr),
+      panelOffsets: arena.allocI32(csr.indices.map((c) => c * 64)),
+      values: arena.allocF32(csr.values),
+      bsr: keepBsr ? placeBsr(arena, bsr) : null,
       dense: 0,
-      denseSource: () => csrToDense(csr),
-      csc: null,
-      cscSource: () => csrTranspose(csr),
+      vectorForms: null,
     };
   });
+}
+
+/** Places what single vectors read for a CSR layer (once). */
+function placeVectorForms(arena: WasmArena, layer: WasmLayer): void {
+  if (layer.vectorForms !== null) return;
+  const csc = csrTranspose(layer.csr);
+  const wide = layer.inFeatures > SELL_MAX_INPUTS;
+  layer.vectorForms = {
+    colptr: arena.allocI32(csc.indptr),
+    rowOffsets: arena.allocI32(csc.indices.map((r) => r * 4)),
+    cscValues: arena.allocF32(csc.values),
+    sell: wide ? null : placeSell(arena, sellFromCsr(layer.csr)),
+    spmvOffsets: wide ? arena.allocI32(layer.csr.indices.map((c) => c * 4)) : 0,
+  };
 }
 
 /** A compiled network run by the WebAssembly SIMD kernels; see compileInference. */
@@ -99,6 +124,13 @@ export class WasmSparseModel extends CompiledNetwork<WasmPlan> {
   private scratch = 0;
   private scratchBytes = 0;
   private readonly panelThreads: PanelThreads<WasmPlan> | null;
+  /**
+   * 8 bytes where scanVector writes its count and non-finite probe. Only the calling thread runs single
+   * vectors (runVectors), so one slot per model is enough.
+   */
+  private readonly scanAt: number;
+  /** At batch 1: the input's non-finite probe when the first layer's scanVector read it this call, else null. */
+  private inputProbe: number | null = null;
 
   /** @internal use compileInference(layers, { backend: 'wasm-simd' }) */
   constructor(
@@ -112,6 +144,7 @@ export class WasmSparseModel extends CompiledNetwork<WasmPlan> {
     super(layers[0]!.inFeatures, layers[layers.length - 1]!.outFeatures, strategy, WASM_COST_MODEL, maxPlans);
     this.widest = Math.max(...layers.map((l) => Math.max(l.inFeatures, l.outFeatures)));
     this.panelThreads = threads === null ? null : new PanelThreads<WasmPlan>(threads, arena, this, k);
+    this.scanAt = arena.alloc(8);
   }
 
   /** How many threads predict splits a batch's panels over (the model's memory is shared when > 1). */
@@ -130,11 +163,8 @@ export class WasmSparseModel extends CompiledNetwork<WasmPlan> {
       const panelKernel = this.pick(layer, 16);
       const vectorKernel = this.pick(layer, 1);
       const runsDense = (panels > 0 && panelKernel === 'dense') || (vectors > 0 && vectorKernel === 'dense');
-      if (runsDense && layer.dense === 0) layer.dense = this.arena.allocF32(layer.denseSource());
-      if (vectors > 0 && vectorKernel === 'csr' && layer.csc === null) {
-        const csc = layer.cscSource();
-        layer.csc = { colptr: this.arena.allocI32(csc.indptr), rowOffsets: this.arena.allocI32(csc.indices.map((r) => r * 4)), values: this.arena.allocF32(csc.values) };
-      }
+      if (runsDense && layer.dense === 0) layer.dense = this.arena.allocF32(csrToDense(layer.csr));
+      if (vectors > 0 && vectorKernel === 'csr') placeVectorForms(this.arena, layer);
       return { layer, kernel: panels > 0 ? panelKernel : vectorKernel, panelKernel, vectorKernel };
     });
     const panelNs = steps.reduce((ns, step) => ns + estimateKernelNs(WASM_COST_MODEL, step.panelKernel, step.layer, 16), 0);
@@ -151,6 +181,7 @@ export class WasmSparseModel extends CompiledNetwork<WasmPlan> {
   private pick(layer: WasmLayer, width: 16 | 1): KernelName {
     // 'autotune' is not among this backend's strategies; compileInference refuses it before a model exists.
     if (this.strategy === 'auto' || this.strategy === 'autotune') return chooseKernel(WASM_COST_MODEL, layer, width);
+    if (this.strategy === 'bsr4x1' && layer.bsr === null) return 'csr';
     return this.strategy;
   }
 
@@ -176,6 +207,7 @@ export class WasmSparseModel extends CompiledNetwork<WasmPlan> {
     // Input: copied (float64 is rounded to float32 here). The padding samples of a padded panel keep whatever
     // an earlier call left there: every sample is its own lane, and their outputs are never read.
     this.arena.f32().set(x, at.rowsIn / 4);
+    this.inputProbe = null;
     if (vectors > 0) this.runVectors(plan, at);
     if (panels > 0) {
       if (plan.shares > 1) this.panelThreads!.run(plan, at, this.scratch);
@@ -202,11 +234,8 @@ export class WasmSparseModel extends CompiledNetwork<WasmPlan> {
         const xAt = vectorIn + 4 * t * fIn;
         const yAt = vectorOut + 4 * t * fOut;
         if (step.vectorKernel === 'dense') k.denseMatvec(fOut, fIn, layer.dense, bias, relu, xAt, yAt);
-        else if (preferSkipZeros(WASM_COST_MODEL, layer.nnz, fIn, countNonZeros(fIn, this.arena.f32(), xAt / 4))) {
-          // A mostly-zero input (ReLU activations, image background): touch only its non-zero columns.
-          const csc = layer.csc!;
-          k.cscMatvecSkipZeros(fOut, fIn, csc.colptr, csc.rowOffsets, csc.values, bias, relu, xAt, yAt);
-        } else k.spmv(fOut, layer.indptr, layer.vectorOffsets, layer.values, bias, relu, xAt, yAt);
+        else if (step.vectorKernel === 'bsr4x1') k.bsrMatvec(fOut, layer.bsr!.indptr, layer.bsr!.vectorOffsets, layer.bsr!.values, bias, relu, xAt, yAt);
+        else this.csrVector(layer, xAt, yAt, plan.batch === 1 && step === plan.steps[0]);
       }
       if (layer.activation === 'sigmoid' || layer.activation === 'tanh') {
         applyActivationInPlace(layer.activation, this.arena.f32(), vectorOut / 4, vectorOut / 4 + vectors * fOut);
@@ -243,6 +272,7 @@ export class WasmSparseModel extends CompiledNetwork<WasmPlan> {
       for (let p = p0; p < p1; p++) {
         const [xAt, yAt] = [panelIn + p * slot, panelOut + p * slot];
         if (step.panelKernel === 'dense') K.densePanel16(fOut, fIn, layer.dense, bias, relu, xAt, yAt);
+        else if (step.panelKernel === 'bsr4x1') K.bsrPanel16(fOut, layer.bsr!.indptr, layer.bsr!.panelOffsets, layer.bsr!.values, bias, relu, xAt, yAt);
         else K.spmmPanel16(fOut, layer.indptr, layer.panelOffsets, layer.values, bias, relu, xAt, yAt);
         if (K === this.k && (layer.activation === 'sigmoid' || layer.activation === 'tanh')) {
           applyActivationInPlace(layer.activation, this.arena.f32(), yAt / 4, yAt / 4 + 16 * fOut);
@@ -275,8 +305,34 @@ export class WasmSparseModel extends CompiledNetwork<WasmPlan> {
     }
   }
 
-  /** The probe kernel on the float32 copy of the input that run() left in the scratch. */
+  /**
+   * One vector through a CSR layer: skipping zero inputs when the cost model says so for this input. When the
+   * vector is the model's input (`isInput`), the same scan's non-finite probe is kept for flagNonFinite.
+   */
+  private csrVector(layer: WasmLayer, xAt: number, yAt: number, isInput: boolean): void {
+    const { inFeatures: fIn, outFeatures: fOut, bias, relu } = layer;
+    const k = this.k;
+    const forms = layer.vectorForms!;
+    k.scanVector(fIn, xAt, this.scanAt);
+    if (isInput) this.inputProbe = this.arena.f32()[this.scanAt / 4 + 1]!;
+    if (preferSkipZeros(WASM_COST_MODEL, layer.nnz, fIn, this.arena.i32()[this.scanAt / 4]!)) {
+      // A mostly-zero input (ReLU activations, image background): touch only its non-zero columns.
+      k.cscMatvecSkipZeros(fOut, fIn, forms.colptr, forms.rowOffsets, forms.cscValues, bias, relu, xAt, yAt);
+    } else if (forms.sell !== null) {
+      const { nSlices, slicePtr, rowOffsets, slots } = forms.sell;
+      k.sellMatvec(nSlices, slicePtr, rowOffsets, slots, bias, relu, xAt, yAt);
+    } else k.spmv(fOut, layer.indptr, forms.spmvOffsets, layer.values, bias, relu, xAt, yAt);
+  }
+
+  /**
+   * The probe kernel on the float32 copy of the input that run() left in the scratch; at batch 1 the first
+   * layer's scanVector has usually read it already.
+   */
   protected override flagNonFinite(plan: WasmPlan): number {
+    if (plan.batch === 1 && this.inputProbe !== null) { // ±0 for a finite input, NaN otherwise
+      plan.nonFinite[0] = this.inputProbe !== 0 ? 1 : 0;
+      return plan.nonFinite[0];
+    }
     const probe = this.probeAt(16 * plan.panels + plan.vectors);
     this.k.nonFiniteProbe(plan.batch, this.inFeatures, this.scratch, probe);
     const f32 = this.arena.f32();

@@ -34,8 +34,8 @@ export interface ThreadSetup {
 const CHUNKS_PER_SHARE = 4;
 
 /** The kernels of a panel range. */
-export type PanelKernels = Pick<WasmKernels, 'rowsToPanels16' | 'panelsToRows16' | 'densePanel16' | 'spmmPanel16'>;
-const PANEL_KERNELS: (keyof PanelKernels)[] = ['rowsToPanels16', 'panelsToRows16', 'densePanel16', 'spmmPanel16'];
+export type PanelKernels = Pick<WasmKernels, 'rowsToPanels16' | 'panelsToRows16' | 'densePanel16' | 'spmmPanel16' | 'bsrPanel16'>;
+const PANEL_KERNELS: (keyof PanelKernels)[] = ['rowsToPanels16', 'panelsToRows16', 'densePanel16', 'spmmPanel16', 'bsrPanel16'];
 
 /** Byte addresses of a plan's buffers in the model's scratch region (model.ts, probeAt). */
 export interface Buffers {
