@@ -8,6 +8,7 @@
  */
 
 import { ModelFormatError } from '../errors.ts';
+import { isUint8Array } from '../tensor/typed-array.ts';
 import { describeArray } from '../tensor/tensor.ts';
 import { JsonNumber, jsonKind, jsonText, parseStrictJson, type JsonValue } from './strict-json.ts';
 import {
@@ -59,7 +60,7 @@ export function readSafetensorsHeader(
   const maxHeaderBytes = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const maxRank = options.maxRank ?? DEFAULT_MAX_RANK;
-  if (!(bytes instanceof Uint8Array)) throw new ModelFormatError('E_MODEL_TRUNCATED', `safetensors: expected a Uint8Array, got ${describeArray(bytes)}`);
+  if (!isUint8Array(bytes)) throw new ModelFormatError('E_MODEL_TRUNCATED', `safetensors: expected a Uint8Array, got ${describeArray(bytes)}`);
   const fileSize = options.fileSize ?? bytes.length;
   if (!Number.isSafeInteger(fileSize) || fileSize < bytes.length) {
     throw new ModelFormatError('E_MODEL_TRUNCATED', `safetensors: fileSize ${fileSize} is smaller than the ${bytes.length} bytes given`);

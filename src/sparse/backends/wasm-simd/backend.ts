@@ -4,6 +4,7 @@ import { WasmArena } from './arena.ts';
 import { WASM_COST_MODEL } from './cost-model.ts';
 import { instantiateKernels, wasmSimdSupported } from './kernels.ts';
 import { placeLayers, WasmSparseModel } from './model.ts';
+import { takePreparedInstance } from './prepared.ts';
 
 /**
  * The WebAssembly SIMD backend: kernels the library assembles itself (kernels.ts), float32 weights and
@@ -17,7 +18,9 @@ export const wasmSimdBackend: InferenceBackend<WasmSparseModel> = {
   strategies: ['auto', 'dense', 'csr'],
   costModel: WASM_COST_MODEL,
   compile(layers, { strategy, maxPlans }) {
-    const instance = instantiateKernels();
+    // An instance prepared asynchronously (prepareWasmSimd: the way browsers' main threads allow), else the
+    // synchronous path (Node, workers, small modules).
+    const instance = takePreparedInstance() ?? instantiateKernels();
     // compileInference checks supported() first; this guards a direct call.
     if (instance === null) throw new UnsupportedError("backend 'wasm-simd' needs WebAssembly with SIMD, which this JavaScript engine does not provide");
     const arena = new WasmArena(instance.memory);
