@@ -1,5 +1,5 @@
 /**
- * The sparsegrad command line: train, prune, compare, compile, bench, inspect, predict, demo.
+ * The sparsegrad command line: train, prune, compare, compile, bench, export, import, inspect, predict, demo.
  * Exit codes: 0 success, 1 runtime failure, 2 usage error (including an output path the rules refuse),
  * 3 invalid input file (model or data), 4 a benchmark check failed.
  */
@@ -11,6 +11,7 @@ import { COMPILE_HELP, compileCommand } from './commands/compile.ts';
 import { compareCommand, compareHelp } from './commands/compare.ts';
 import { DEMO_HELP, demoCommand } from './commands/demo.ts';
 import { EXPORT_HELP, exportCommand } from './commands/export.ts';
+import { IMPORT_HELP, importCommand } from './commands/import.ts';
 import { INSPECT_HELP, inspectCommand } from './commands/inspect.ts';
 import { PREDICT_HELP, predictCommand } from './commands/predict.ts';
 import { pruneCommand, pruneHelp } from './commands/prune.ts';
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, Command> = {
   compile: { summary: 'compile a model for sparse inference; per-layer kernels, sizes, FLOPs; check vs dense', help: COMPILE_HELP, run: compileCommand },
   bench: { summary: 'benchmarks: dense, sparse, train, onnx (needs a source checkout)', help: BENCH_HELP, run: benchCommand },
   export: { summary: 'export a model to ONNX for other runtimes', help: EXPORT_HELP, run: exportCommand },
+  import: { summary: 'import an MLP from a PyTorch state_dict (safetensors) or an ONNX file', help: IMPORT_HELP, run: importCommand },
   inspect: { summary: 'show a model file: layers, shapes, encodings, sparsity, sizes', help: INSPECT_HELP, run: inspectCommand },
   predict: { summary: 'classify an image, or a whole IDX file of images', help: PREDICT_HELP, run: predictCommand },
 };
