@@ -6,6 +6,7 @@ export default defineConfig({
     // The examples import the package by name, as users do; in tests that name means the sources.
     alias: [
       { find: /^sparsegrad\/node$/, replacement: fileURLToPath(new URL('./src/node/index.ts', import.meta.url)) },
+      { find: /^sparsegrad\/infer$/, replacement: fileURLToPath(new URL('./src/infer/index.ts', import.meta.url)) },
       { find: /^sparsegrad$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
     ],
   },

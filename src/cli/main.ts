@@ -30,7 +30,7 @@ const COMMANDS: Record<string, Command> = {
   prune: { summary: 'prune a trained model with any criterion and method, retrain, save it sparse', help: pruneHelp, run: pruneCommand },
   compare: { summary: 'grid of methods × criteria × sparsities: JSON table and SVG chart', help: compareHelp, run: compareCommand },
   compile: { summary: 'compile a model for sparse inference; per-layer kernels, sizes, FLOPs; check vs dense', help: COMPILE_HELP, run: compileCommand },
-  bench: { summary: 'benchmarks: dense, sparse, train, onnx (needs a source checkout)', help: BENCH_HELP, run: benchCommand },
+  bench: { summary: 'time your model (bench model), or run a benchmark suite: dense, sparse, train, onnx (source checkout)', help: BENCH_HELP, run: benchCommand },
   export: { summary: 'export a model to ONNX for other runtimes', help: EXPORT_HELP, run: exportCommand },
   import: { summary: 'import an MLP from a PyTorch state_dict (safetensors) or an ONNX file', help: IMPORT_HELP, run: importCommand },
   inspect: { summary: 'show a model file: layers, shapes, encodings, sparsity, sizes', help: INSPECT_HELP, run: inspectCommand },
@@ -89,7 +89,10 @@ export async function main(argv: string[]): Promise<number> {
   const json = rest.includes('--json');
   try {
     await command.run(rest);
-    return EXIT.ok;
+    // A command that finished but reports a failed check sets process.exitCode (compile's mismatches: 1, a
+    // benchmark check: 4); returning it keeps run.ts from overwriting it with 0.
+    const reported = Number(process.exitCode ?? 0);
+    return Number.isInteger(reported) && reported !== 0 ? reported : EXIT.ok;
   } catch (error) {
     const code = exitCodeFor(error);
     const message = error instanceof Error ? error.message : String(error);

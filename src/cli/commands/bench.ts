@@ -2,21 +2,25 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../args.ts';
+import { BENCH_MODEL_HELP, benchModelCommand } from './bench-model.ts';
 
-export const BENCH_HELP = `usage: sparsegrad bench <dense|gemm|sparse|train|onnx> [--json] [--quick] [--max-time S]
+export const BENCH_HELP = `${BENCH_MODEL_HELP}
+usage: sparsegrad bench <dense|gemm|sparse|train|onnx> [--json] [--quick] [--max-time S]
+
 
 Runs a benchmark suite (benchmark.js underneath): dense matmul vs tfjs-cpu and a naive loop; the SIMD GEMM
 vs the f32x4 peak; sparse kernels vs the dense kernel and scipy; training speed (TypeScript and SIMD kernels,
 PyTorch, tfjs-layers); sparse inference vs onnxruntime-node.
 Ratios are measured in one run. With --json the last stdout line is one JSON object {"rows": [...]}.
-Needs a source checkout with dev dependencies installed (npm ci): the suites live in bench/.
+The suites need a source checkout with dev dependencies installed (npm ci): they live in bench/.
 `;
 
 const SUITES = ['dense', 'gemm', 'sparse', 'train', 'onnx'];
 
 export async function benchCommand(argv: string[]): Promise<void> {
   const suite = argv[0];
-  if (suite === undefined || !SUITES.includes(suite)) throw new UsageError(`bench needs a suite: ${SUITES.join(', ')}`);
+  if (suite === 'model') return benchModelCommand(argv.slice(1));
+  if (suite === undefined || !SUITES.includes(suite)) throw new UsageError(`bench needs a suite: model, ${SUITES.join(', ')}`);
   const root = fileURLToPath(new URL('../../../', import.meta.url));
   const runner = `${root}bench/run.ts`;
   const tsx = `${root}node_modules/tsx/dist/cli.mjs`;
