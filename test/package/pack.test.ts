@@ -8,7 +8,7 @@
  *
  * Everything happens in one temporary directory (npm's cache included). About half a minute, most of it tsc.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,6 +54,11 @@ describe('the packed package', () => {
     const result = JSON.parse(bench.trim().split('\n').pop()!) as { speedups: { backend: string; median: number }[] };
     expect(result.speedups.map((s) => s.backend)).toEqual(['js']);
     expect(result.speedups[0]!.median).toBeGreaterThan(0);
+
+    // Without data/, only what needs the digits fails, and says why (exit 3).
+    const noDigits = spawnSync(bin, ['bench', 'model', '--model', model, '--data', 'digits'], { cwd: app, encoding: 'utf8', timeout: 60_000 });
+    expect(noDigits.status).toBe(3);
+    expect(noDigits.stderr).toMatch(/the built-in digits are missing/);
 
     const imported = join(work, 'imported.safetensors');
     execFileSync(bin, ['import', '--from', 'onnx', join(ROOT, 'test/fixtures/import/matmul-add.onnx'), '--out', imported], { cwd: app, encoding: 'utf8', timeout: 60_000 });
