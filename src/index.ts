@@ -51,6 +51,7 @@ export { serializeModel, deserializeModel, readModelHeader, type ModelRecord, ty
 export { modelToRecord, modelFromRecord, type ToRecordOptions } from './io/model-adapter.ts';
 export { encodeSafetensors, decodeSafetensors } from './io/safetensors.ts';
 export { exportOnnx, type OnnxExportOptions } from './io/onnx/export.ts';
+export { importModel, detectImportFormat, IMPORT_FORMATS, type ImportOptions, type ImportFormat, type ImportActivation } from './io/import/index.ts';
 
 // report: SVG charts and the HTML report, as strings
 export { lineChart, barChart, renderReport, type Report, type LineChartOptions } from './report/index.ts';

@@ -12,7 +12,7 @@ import { deserializeModel, serializeModel } from '../../src/io/model-file.ts';
 import { modelFromRecord } from '../../src/io/model-adapter.ts';
 import { predictClasses } from '../../src/nn/train.ts';
 import { loadDigits } from '../../src/node/data.ts';
-import { WasmSparseModel, wasmSimdSupported } from '../../src/sparse/index.ts';
+import { csrFromDense, WasmSparseModel, wasmSimdSupported } from '../../src/sparse/index.ts';
 import { SMALL_SPEC, sampleRecord } from '../fixtures/model-files.ts';
 
 const SPARSE_MODEL = readFileSync(new URL('../../examples/browser/models/sparse.safetensors', import.meta.url));
@@ -102,6 +102,20 @@ describe('compileInference with CSR layers', () => {
       const y = model.predict(Float32Array.of(1, 2, 3, -1, 0, 1), 2);
       // row 0: 2·x2 + 0.5; row 1: −x0 + 4·x1, then ReLU
       expect(Array.from(y)).toEqual([6.5, 7, 2.5, 1]);
+    }
+  });
+
+  it('plans a CSR layer exactly as its dense twin, 4×1 blocks included (counted without a dense copy)', () => {
+    // 8×6 with 4×1 blocks: rows 0–3 use columns 1 and 4, rows 4–7 column 2; plus an unstructured 5×7 layer.
+    const blocky = new Float32Array(48);
+    for (let r = 0; r < 8; r++) for (const c of r < 4 ? [1, 4] : [2]) blocky[r * 6 + c] = r + c + 1;
+    const scattered = Float32Array.from({ length: 35 }, (_, i) => (i % 4 === 0 ? i + 1 : 0));
+    for (const [weight, outFeatures, inFeatures] of [[blocky, 8, 6], [scattered, 5, 7]] as const) {
+      const dense = compileInference([{ weight, outFeatures, inFeatures, bias: null, activation: 'none' }], { backend: 'js' });
+      const csrLayer = { csr: csrFromDense(weight, outFeatures, inFeatures), bias: null, activation: 'none' as const };
+      const sparse = compileInference([csrLayer], { backend: 'js' });
+      expect(sparse.report(1)).toEqual(dense.report(1));
+      expect(sparse.report(64)).toEqual(dense.report(64));
     }
   });
 

@@ -18,6 +18,7 @@ import { loadDigits } from '../../src/node/data.ts';
 import { runCli } from '../cli/run-cli.ts';
 
 const SCRIPT = new URL('../fixtures/import/torch_roundtrip.py', import.meta.url).pathname;
+const HELPER = new URL('../../tools/sparsegrad_torch.py', import.meta.url).pathname;
 
 /** A python3 that imports torch: the one on PATH, else the system one (bench/ resolves it the same way). */
 function torchPython(): string | null {
@@ -67,9 +68,14 @@ describe.runIf(python !== null)('PyTorch round trip', () => {
     counts['pruned'] = differences((await importedClasses('pruned.safetensors', 'safetensors')).classes, torch.pruned);
     counts['pruned-csr'] = differences((await importedClasses('pruned-csr.safetensors', 'safetensors')).classes, torch.pruned);
     counts['f16'] = differences((await importedClasses('f16.safetensors', 'safetensors')).classes, torch.f32);
+    // The helper's command line: a torch.save'd state_dict → half-precision CSR safetensors.
+    const cli = spawnSync(python!, [HELPER, 'export', join(work, 'model.pt'), join(work, 'cli-f16-csr.safetensors'), '--half', '--csr'], { encoding: 'utf8', timeout: 120_000 });
+    expect(cli.status, cli.stderr).toBe(0);
+    counts['cli-f16-csr'] = differences((await importedClasses('cli-f16-csr.safetensors', 'safetensors')).classes, torch.f32);
     console.log(`PyTorch round trip, class differences on 2,000 digits: ${JSON.stringify(counts)}`);
-    expect({ ...counts, f16: 0 }).toEqual({ f32: 0, onnx: 0, pruned: 0, 'pruned-csr': 0, f16: 0 });
+    expect({ ...counts, f16: 0, 'cli-f16-csr': 0 }).toEqual({ f32: 0, onnx: 0, pruned: 0, 'pruned-csr': 0, f16: 0, 'cli-f16-csr': 0 });
     expect(counts['f16']).toBeLessThanOrEqual(2000 / 500);
+    expect(counts['cli-f16-csr']).toBeLessThanOrEqual(2000 / 500);
   });
 
   it('loads a sparsegrad file into torch (dense and torch.sparse_csr_tensor) with the same classes', () => {

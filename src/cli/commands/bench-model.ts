@@ -10,6 +10,7 @@ import { loadData } from '../common.ts';
 import { interleavedRounds, spread, type Contender } from '../interleaved.ts';
 import { createOutput, table, type Output } from '../output.ts';
 
+/** `sparsegrad bench model --help`. */
 export const BENCH_MODEL_HELP = `usage: sparsegrad bench model --model FILE [options]
 
 Times your own model: the same weights on dense kernels against the compiled sparse model (the kernels the
@@ -36,6 +37,7 @@ const MEASUREMENT_MS = 25;
 interface Row { backend: string; batch: number; engine: string; medianUs: number; minUs: number; maxUs: number }
 interface Speedup { backend: string; batch: number; kernels: string[]; median: number; min: number; max: number; overOnnxruntime?: number }
 
+/** `sparsegrad bench model`: times a model file (see BENCH_MODEL_HELP); sets exit code 4 for a failed --min-speedup. */
 export async function benchModelCommand(argv: string[]): Promise<void> {
   const { values } = parseCommand(argv, {
     model: { type: 'string' }, batch: { type: 'string' }, backend: { type: 'string' }, onnx: { type: 'boolean' }, rounds: { type: 'string' },

@@ -8,6 +8,7 @@ import { listFlag, optionalString, parseCommand, stringFlag, UsageError } from '
 import { FOLLOW_SYMLINKS_HELP, FOLLOW_SYMLINKS_OPTION, outputFlag, outputOptions, parseEncoding } from '../common.ts';
 import { createOutput, kib, percent } from '../output.ts';
 
+/** `sparsegrad import --help`. */
 export const IMPORT_HELP = `usage: sparsegrad import --from safetensors|onnx FILE --out OUT [options]
 
 Imports an MLP trained elsewhere into a sparsegrad model file, checked like any model file (exit 3 for a
@@ -32,6 +33,7 @@ ${FOLLOW_SYMLINKS_HELP}  --json              print one JSON object as the last s
 
 const ACTIVATIONS = ['relu', 'sigmoid', 'tanh', 'none'];
 
+/** `sparsegrad import`: another framework's MLP → a sparsegrad model file (see IMPORT_HELP). */
 export async function importCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseCommand(argv, {
     from: { type: 'string' }, out: { type: 'string' }, layers: { type: 'string' }, activation: { type: 'string' }, encoding: { type: 'string' },

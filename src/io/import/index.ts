@@ -14,6 +14,7 @@ export type { ImportActivation } from './record.ts';
 
 /** The formats importModel reads. */
 export const IMPORT_FORMATS = ['safetensors', 'onnx'] as const;
+/** One of IMPORT_FORMATS. */
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
 /** Options of importModel. */

@@ -71,8 +71,9 @@ export interface OnnxLimits {
   readonly maxNodes?: number;
 }
 
-/** Oldest and newest default-domain opsets whose Gemm, MatMul, Add, Relu, Sigmoid, Tanh, Flatten and Reshape mean what the importer assumes. */
+/** Oldest default-domain opset whose Gemm, MatMul, Add, Relu, Sigmoid, Tanh, Flatten and Reshape mean what the importer assumes. */
 export const ONNX_IMPORT_MIN_OPSET = 7;
+/** Newest default-domain opset the importer was checked against (those operators unchanged up to it). */
 export const ONNX_IMPORT_MAX_OPSET = 22;
 
 const DEFAULT_DOMAINS = ['', 'ai.onnx'];

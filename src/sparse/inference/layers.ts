@@ -54,7 +54,8 @@ export interface CheckedLayer {
  * Validates every layer and the chain (each layer's inputs = the previous layer's outputs) and copies the
  * data, so later changes to the caller's arrays do not reach the model. `who` prefixes the messages.
  * Throws ConfigError (no layers, unknown activation), ShapeError (sizes), NonFiniteError (a NaN or ±Infinity
- * weight that is not masked out, or bias: a pruned format would silently drop it, so no backend accepts it).
+ * weight that is not masked out, or bias: a pruned format would silently drop it, so no backend accepts it),
+ * SparseFormatError (a CSR layer whose structure is broken).
  */
 export function checkLayers(layers: readonly (InferenceLayer | CsrInferenceLayer)[], who: string): CheckedLayer[] {
   if (layers.length === 0) throw new ConfigError(`${who}: a model needs at least one layer`);
