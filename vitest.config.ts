@@ -7,6 +7,7 @@ export default defineConfig({
     alias: [
       { find: /^sparsegrad\/node$/, replacement: fileURLToPath(new URL('./src/node/index.ts', import.meta.url)) },
       { find: /^sparsegrad\/kernels$/, replacement: fileURLToPath(new URL('./src/kernels.ts', import.meta.url)) },
+      { find: /^sparsegrad\/infer$/, replacement: fileURLToPath(new URL('./src/infer/index.ts', import.meta.url)) },
       { find: /^sparsegrad$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
     ],
   },

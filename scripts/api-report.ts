@@ -21,6 +21,7 @@ export const ENTRIES = [
   { entry: 'sparsegrad', file: 'src/index.ts' },
   { entry: 'sparsegrad/kernels', file: 'src/kernels.ts' },
   { entry: 'sparsegrad/node', file: 'src/node/index.ts' },
+  { entry: 'sparsegrad/infer', file: 'src/infer/index.ts' },
 ] as const;
 
 /** Where the committed report lives, relative to the repository root. */

@@ -69,7 +69,7 @@ export * from './study/index.ts';
 export {
   CSRMatrix, validateCsr, csrFromDense, csrToDense, csrTranspose, BSRMatrix, bsrFromDense, bsrToDense, type CsrFromDenseOptions,
   compileInference, STRATEGIES, SparseModel, WasmSparseModel, wasmSimdSupported,
-  type CompileOptions, type InferenceLayer, type InferenceModel, type InferenceStrategy, type LayerReport,
+  type CompileOptions, type InferenceLayer, type CsrInferenceLayer, type InferenceModel, type InferenceStrategy, type LayerReport,
   registerInferenceBackend, inferenceBackends, BACKEND_NAMES, CompiledNetwork,
   type InferenceBackend, type BackendCompileOptions, type BackendName, type CheckedLayer, type Plan, type PlanStep, type LayerFacts,
   type CostModel, type BatchPart, type KernelName,
@@ -89,6 +89,7 @@ export {
   type DecodedSafetensors, type SafetensorsTensor, type SafetensorsLimits, type SafetensorsHeader, type SafetensorsTensorInfo,
 } from './io/safetensors.ts';
 export { exportOnnx, type OnnxExportOptions } from './io/onnx/export.ts';
+export { importModel, detectImportFormat, IMPORT_FORMATS, type ImportOptions, type ImportFormat, type ImportActivation } from './io/import/index.ts';
 
 // report: SVG charts and the self-contained HTML report, as strings
 export {

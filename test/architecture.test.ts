@@ -22,6 +22,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   // The study harness (comparison grids, sweeps, sensitivity, their charts) sits above prune.
   study: ['prune', 'nn', 'autograd', 'tensor', 'data', 'report'],
   io: ['nn', 'sparse', 'tensor'],
+  // The inference-only entry (sparsegrad/infer): model files in, compiled models out; no nn, autograd or prune.
+  infer: ['io', 'sparse', 'tensor'],
   report: [],
   node: ['*'],
   cli: ['*'],

@@ -1,5 +1,5 @@
 /**
- * The sparsegrad command line: train, prune, compare, sweep, compile, bench, inspect, predict, demo.
+ * The sparsegrad command line: train, prune, compare, sweep, compile, bench, export, import, inspect, predict, demo.
  * Exit codes: 0 success, 1 runtime failure, 2 usage error (including an output path the rules refuse),
  * 3 invalid input file (model or data), 4 a benchmark check failed.
  */
@@ -12,6 +12,7 @@ import { COMPILE_HELP, compileCommand } from './commands/compile.ts';
 import { compareCommand, compareHelp } from './commands/compare.ts';
 import { DEMO_HELP, demoCommand } from './commands/demo.ts';
 import { EXPORT_HELP, exportCommand } from './commands/export.ts';
+import { IMPORT_HELP, importCommand } from './commands/import.ts';
 import { INSPECT_HELP, inspectCommand } from './commands/inspect.ts';
 import { PREDICT_HELP, predictCommand } from './commands/predict.ts';
 import { pruneCommand, pruneHelp } from './commands/prune.ts';
@@ -32,8 +33,9 @@ const COMMANDS: Record<string, Command> = {
   compare: { summary: 'grid of methods × criteria × sparsities: JSON table and SVG chart', help: compareHelp, run: compareCommand },
   sweep: { summary: 'grid search for a pruning setting on held-out validation data (or K folds)', help: sweepHelp, run: sweepCommand },
   compile: { summary: 'compile a model for sparse inference; per-layer kernels, sizes, FLOPs; check vs dense', help: COMPILE_HELP, run: compileCommand },
-  bench: { summary: 'benchmarks: dense, sparse, train, onnx (needs a source checkout)', help: BENCH_HELP, run: benchCommand },
+  bench: { summary: 'time your model (bench model), or run a benchmark suite: dense, sparse, train, onnx (source checkout)', help: BENCH_HELP, run: benchCommand },
   export: { summary: 'export a model to ONNX for other runtimes', help: EXPORT_HELP, run: exportCommand },
+  import: { summary: 'import an MLP from a PyTorch state_dict (safetensors) or an ONNX file', help: IMPORT_HELP, run: importCommand },
   inspect: { summary: 'show a model file: layers, shapes, encodings, sparsity, sizes', help: INSPECT_HELP, run: inspectCommand },
   predict: { summary: 'classify an image, or a whole IDX file of images', help: PREDICT_HELP, run: predictCommand },
 };
@@ -90,7 +92,10 @@ export async function main(argv: string[]): Promise<number> {
   const json = rest.includes('--json');
   try {
     await command.run(rest);
-    return EXIT.ok;
+    // A command that finished but reports a failed check sets process.exitCode (compile's mismatches: 1, a
+    // benchmark check: 4); returning it keeps run.ts from overwriting it with 0.
+    const reported = Number(process.exitCode ?? 0);
+    return Number.isInteger(reported) && reported !== 0 ? reported : EXIT.ok;
   } catch (error) {
     const code = exitCodeFor(error);
     const message = error instanceof Error ? error.message : String(error);

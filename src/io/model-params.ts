@@ -8,6 +8,7 @@
 import { ModelFormatError, SparseFormatError } from '../errors.ts';
 import { CSRMatrix } from '../sparse/csr-matrix.ts';
 import { formatShape, shapesEqual } from '../tensor/shape.ts';
+import { isFloat32Array, isInt32Array, isUint8Array } from '../tensor/typed-array.ts';
 import { describeArray } from '../tensor/tensor.ts';
 import type { CsrRecord, ParamEncoding, ParamRecord } from './model-file.ts';
 import type { ProfileMetadata } from './model-metadata.ts';
@@ -112,7 +113,7 @@ export function checkParamValues(name: string, param: ParamRecord, allowNonFinit
     throw new ModelFormatError('E_BAD_PARAM', `parameter "${name}" must have exactly one of dense or csr data`);
   }
   if (param.dense !== undefined) {
-    if (!(param.dense instanceof Float32Array)) {
+    if (!isFloat32Array(param.dense)) {
       throw new ModelFormatError('E_BAD_DTYPE', `parameter "${name}" must hold a Float32Array, got ${describeArray(param.dense)}`);
     }
     if (param.dense.length !== size) {
@@ -138,7 +139,7 @@ export function checkParamValues(name: string, param: ParamRecord, allowNonFinit
  * constructor (validateCsr), their structure. Throws ModelFormatError E_BAD_DTYPE or E_BAD_CSR naming `what`.
  */
 export function toCsrMatrix(what: string, csr: CsrRecord): CSRMatrix {
-  if (!(csr.indptr instanceof Int32Array) || !(csr.indices instanceof Int32Array) || !(csr.values instanceof Float32Array)) {
+  if (!isInt32Array(csr.indptr) || !isInt32Array(csr.indices) || !isFloat32Array(csr.values)) {
     throw new ModelFormatError('E_BAD_DTYPE', `${what}: CSR data must be Int32Array indptr and indices and a Float32Array of values`);
   }
   try {
@@ -158,7 +159,7 @@ function checkFinite(name: string, values: Float32Array, where: (index: number) 
 
 function checkMask(name: string, param: ParamRecord, size: number): void {
   const mask = param.mask as Uint8Array;
-  if (!(mask instanceof Uint8Array)) throw new ModelFormatError('E_BAD_DTYPE', `the mask of "${name}" must be a Uint8Array, got ${describeArray(mask)}`);
+  if (!isUint8Array(mask)) throw new ModelFormatError('E_BAD_DTYPE', `the mask of "${name}" must be a Uint8Array, got ${describeArray(mask)}`);
   if (mask.length !== size) {
     throw new ModelFormatError('E_BAD_SHAPE', `the mask of "${name}" has ${mask.length} values but shape ${formatShape(param.shape)} needs ${size}`);
   }

@@ -8,6 +8,7 @@
  */
 
 import { ModelFormatError } from '../errors.ts';
+import { isUint8Array } from '../tensor/typed-array.ts';
 import { describeArray } from '../tensor/tensor.ts';
 import { JsonNumber, jsonKind, jsonText, parseStrictJson, type JsonValue } from './strict-json.ts';
 import {
@@ -15,13 +16,14 @@ import {
   DEFAULT_MAX_FILE_BYTES,
   DEFAULT_MAX_HEADER_BYTES,
   DEFAULT_MAX_RANK,
+  IMPORT_BYTES_PER_ELEMENT,
   LITTLE_ENDIAN_HOST,
   METADATA_KEY,
-  SAFETENSORS_DTYPES,
   type DecodedSafetensors,
   type SafetensorsData,
   type SafetensorsDType,
   type SafetensorsHeader,
+  type SafetensorsImportDType,
   type SafetensorsLimits,
   type SafetensorsTensor,
   type SafetensorsTensorInfo,
@@ -56,10 +58,45 @@ export function readSafetensorsHeader(
   bytes: Uint8Array,
   options: SafetensorsLimits & { readonly fileSize?: number } = {},
 ): SafetensorsHeader {
+  return readHeaderWith(bytes, options, BYTES_PER_ELEMENT) as SafetensorsHeader;
+}
+
+/**
+ * A tensor of another framework's file, as raw little-endian bytes: its dtype may be one this library does not
+ * keep in memory (F16, BF16, I64, BOOL), which the importer converts.
+ */
+export interface RawSafetensorsTensor {
+  readonly dtype: SafetensorsImportDType;
+  readonly shape: readonly number[];
+  /** The tensor's bytes: a view of the input, not a copy. */
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * Reads and validates a whole file with every check of decodeSafetensors, also accepting the dtypes of
+ * IMPORT_BYTES_PER_ELEMENT, and returns each tensor's raw bytes. For importers (src/io/import); throws the
+ * same ModelFormatErrors.
+ */
+export function decodeSafetensorsRaw(bytes: Uint8Array, limits: SafetensorsLimits = {}): { metadata: Map<string, string>; tensors: Map<string, RawSafetensorsTensor> } {
+  const header = readHeaderWith(bytes, limits, IMPORT_BYTES_PER_ELEMENT);
+  const tensors = new Map<string, RawSafetensorsTensor>();
+  for (const info of header.tensors) {
+    const [begin, end] = info.dataOffsets;
+    tensors.set(info.name, { dtype: info.dtype as SafetensorsImportDType, shape: info.shape, bytes: bytes.subarray(header.dataStart + begin, header.dataStart + end) });
+  }
+  return { metadata: header.metadata, tensors };
+}
+
+/** readSafetensorsHeader with the accepted dtypes and their element sizes as a parameter. */
+function readHeaderWith(
+  bytes: Uint8Array,
+  options: SafetensorsLimits & { readonly fileSize?: number },
+  elementSizes: Readonly<Record<string, number>>,
+): Omit<SafetensorsHeader, 'tensors'> & { readonly tensors: readonly (Omit<SafetensorsTensorInfo, 'dtype'> & { readonly dtype: string })[] } {
   const maxHeaderBytes = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const maxRank = options.maxRank ?? DEFAULT_MAX_RANK;
-  if (!(bytes instanceof Uint8Array)) throw new ModelFormatError('E_MODEL_TRUNCATED', `safetensors: expected a Uint8Array, got ${describeArray(bytes)}`);
+  if (!isUint8Array(bytes)) throw new ModelFormatError('E_MODEL_TRUNCATED', `safetensors: expected a Uint8Array, got ${describeArray(bytes)}`);
   const fileSize = options.fileSize ?? bytes.length;
   if (!Number.isSafeInteger(fileSize) || fileSize < bytes.length) {
     throw new ModelFormatError('E_MODEL_TRUNCATED', `safetensors: fileSize ${fileSize} is smaller than the ${bytes.length} bytes given`);
@@ -105,12 +142,12 @@ export function readSafetensorsHeader(
 
   // 3. The entries: metadata and the tensor table.
   let metadata = new Map<string, string>();
-  const tensors: (SafetensorsTensorInfo & { readonly headerIndex: number })[] = [];
+  const tensors: (ReturnType<typeof readTensorInfo> & { readonly headerIndex: number })[] = [];
   for (const [name, entry] of root) {
     if (name === METADATA_KEY) {
       metadata = readMetadata(entry);
     } else {
-      tensors.push({ ...readTensorInfo(name, entry, maxRank), headerIndex: tensors.length });
+      tensors.push({ ...readTensorInfo(name, entry, maxRank, elementSizes), headerIndex: tensors.length });
     }
   }
 
@@ -173,7 +210,7 @@ function readMetadata(entry: JsonValue): Map<string, string> {
   return metadata;
 }
 
-function readTensorInfo(name: string, entry: JsonValue, maxRank: number): SafetensorsTensorInfo {
+function readTensorInfo(name: string, entry: JsonValue, maxRank: number, elementSizes: Readonly<Record<string, number>>): Omit<SafetensorsTensorInfo, 'dtype'> & { readonly dtype: string } {
   if (!(entry instanceof Map)) {
     throw new ModelFormatError('E_HEADER_SCHEMA', `safetensors: entry for tensor "${name}" must be an object, got ${jsonKind(entry)}`);
   }
@@ -187,11 +224,11 @@ function readTensorInfo(name: string, entry: JsonValue, maxRank: number): Safete
   }
 
   const dtype = entry.get('dtype');
-  if (typeof dtype !== 'string' || !(SAFETENSORS_DTYPES as readonly string[]).includes(dtype)) {
+  if (typeof dtype !== 'string' || !Object.hasOwn(elementSizes, dtype)) {
     const shown = typeof dtype === 'string' ? JSON.stringify(dtype) : jsonKind(dtype ?? null);
-    throw new ModelFormatError('E_BAD_DTYPE', `safetensors: tensor "${name}" has unsupported dtype ${shown} (supported: ${SAFETENSORS_DTYPES.join(', ')})`);
+    throw new ModelFormatError('E_BAD_DTYPE', `safetensors: tensor "${name}" has unsupported dtype ${shown} (supported: ${Object.keys(elementSizes).join(', ')})`);
   }
-  const elementSize = BYTES_PER_ELEMENT[dtype as SafetensorsDType];
+  const elementSize = elementSizes[dtype]!;
 
   const shapeValue = entry.get('shape');
   if (!Array.isArray(shapeValue)) {
@@ -236,7 +273,7 @@ function readTensorInfo(name: string, entry: JsonValue, maxRank: number): Safete
       `safetensors: tensor "${name}" has data_offsets [${begin}, ${end}] (${end - begin} bytes) but ${dtype} [${shape.join(', ')}] needs ${byteCount} bytes`,
     );
   }
-  return { name, dtype: dtype as SafetensorsDType, shape, dataOffsets: [begin, end] };
+  return { name, dtype, shape, dataOffsets: [begin, end] };
 }
 
 /** The value of a JSON number written as plain digits (no sign, fraction or exponent) that is a safe integer. */

@@ -13,6 +13,12 @@ export const SAFETENSORS_DTYPES: readonly SafetensorsDType[] = ['F64', 'F32', 'I
 /** Bytes per element of each dtype. */
 export const BYTES_PER_ELEMENT: Readonly<Record<SafetensorsDType, number>> = { F64: 8, F32: 4, I32: 4, U16: 2, U8: 1 };
 
+/** What importers also read from other frameworks' files: half floats, bfloat16, 64-bit integers, booleans. */
+export type SafetensorsImportDType = SafetensorsDType | 'F16' | 'BF16' | 'I64' | 'BOOL';
+
+/** Bytes per element of every dtype an importer reads (decodeSafetensorsRaw). */
+export const IMPORT_BYTES_PER_ELEMENT: Readonly<Record<SafetensorsImportDType, number>> = { ...BYTES_PER_ELEMENT, F16: 2, BF16: 2, I64: 8, BOOL: 1 };
+
 /** A tensor as stored in a file: element type, row-major shape and the flat data. */
 export interface SafetensorsTensor {
   readonly dtype: SafetensorsDType;

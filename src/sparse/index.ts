@@ -13,7 +13,7 @@ export { panelWidths, panelViews, rowsToPanels, panelsToRows } from './layout.ts
 // compiled inference: the contract, the dispatcher, the registry of backends
 export { KERNELS, chooseKernel, estimateKernelNs, preferSkipZeros, type BatchPart, type CostModel, type KernelName, type LayerCostInput } from './inference/cost-model.ts';
 export { STRATEGIES, type InferenceBackend, type BackendCompileOptions, type InferenceStrategy } from './inference/backend.ts';
-export { checkLayers, type Activation, type CheckedLayer, type InferenceLayer } from './inference/layers.ts';
+export { checkLayers, type Activation, type CheckedLayer, type CsrInferenceLayer, type InferenceLayer } from './inference/layers.ts';
 export { CompiledNetwork, type InferenceModel, type LayerFacts, type LayerReport, type Plan, type PlanStep } from './inference/model.ts';
 export {
   BACKEND_NAMES, DEFAULT_BACKEND, FALLBACK_BACKEND, defaultBackendName, findInferenceBackend, inferenceBackends, registerInferenceBackend,
@@ -28,3 +28,4 @@ export { wasmSimdBackend } from './backends/wasm-simd/backend.ts';
 export { WASM_COST_MODEL, TAIL_PANEL_MIN } from './backends/wasm-simd/cost-model.ts';
 export { WasmSparseModel } from './backends/wasm-simd/model.ts';
 export { wasmSimdSupported } from './backends/wasm-simd/kernels.ts';
+export { prepareWasmSimd } from './backends/wasm-simd/prepared.ts';

@@ -1,3 +1,4 @@
+import { isFloat32Array, isInt32Array } from '../tensor/typed-array.ts';
 import { SparseFormatError } from '../errors.ts';
 
 /**
@@ -17,9 +18,9 @@ import { SparseFormatError } from '../errors.ts';
 export function validateCsr(nRows: number, nCols: number, indptr: Int32Array, indices: Int32Array, values: Float32Array): void {
   if (!Number.isSafeInteger(nRows) || nRows < 0) throw new SparseFormatError(`CSR nRows must be a non-negative integer, got ${nRows}`);
   if (!Number.isSafeInteger(nCols) || nCols < 0) throw new SparseFormatError(`CSR nCols must be a non-negative integer, got ${nCols}`);
-  if (!(indptr instanceof Int32Array)) throw new SparseFormatError('CSR indptr must be an Int32Array');
-  if (!(indices instanceof Int32Array)) throw new SparseFormatError('CSR indices must be an Int32Array');
-  if (!(values instanceof Float32Array)) throw new SparseFormatError('CSR values must be a Float32Array');
+  if (!isInt32Array(indptr)) throw new SparseFormatError('CSR indptr must be an Int32Array');
+  if (!isInt32Array(indices)) throw new SparseFormatError('CSR indices must be an Int32Array');
+  if (!isFloat32Array(values)) throw new SparseFormatError('CSR values must be a Float32Array');
   if (indptr.length !== nRows + 1) {
     throw new SparseFormatError(`CSR indptr has length ${indptr.length}, expected nRows + 1 = ${nRows + 1}`);
   }

@@ -1,6 +1,7 @@
 import { DTypeError, NonFiniteError, ShapeError } from '../errors.ts';
 import type { Rng } from './rng.ts';
 import { assertValidShape, formatShape, sizeOf, type Shape } from './shape.ts';
+import { isFloat32Array, isFloat64Array } from './typed-array.ts';
 import { scratchF32 } from './wasm/instance.ts';
 
 /** Element type of a tensor. float32 is the working type; float64 exists so gradients can be checked exactly. */
@@ -21,7 +22,7 @@ export class Tensor {
   readonly shape: Shape;
 
   constructor(data: FloatArray, shape: Shape) {
-    if (!(data instanceof Float32Array) && !(data instanceof Float64Array)) {
+    if (!isFloat32Array(data) && !isFloat64Array(data)) {
       throw new DTypeError(`Tensor data must be a Float32Array or Float64Array, got ${describeArray(data)}`);
     }
     assertValidShape(shape);
@@ -34,7 +35,7 @@ export class Tensor {
   }
 
   get dtype(): DType {
-    return this.data instanceof Float64Array ? 'float64' : 'float32';
+    return isFloat64Array(this.data) ? 'float64' : 'float32';
   }
 
   get size(): number {

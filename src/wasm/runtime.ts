@@ -19,6 +19,10 @@ export interface WasmApi {
   };
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
   validate(bytes: Uint8Array): boolean;
+  /** Compiles off the calling thread: the way browsers allow on their main thread for any module size. */
+  compile(bytes: Uint8Array): Promise<object>;
+  /** Instantiates a compiled module asynchronously (the synchronous `Instance` is size-limited on some main threads). */
+  instantiate(module: object, imports: object): Promise<{ exports: Record<string, unknown> }>;
 }
 
 export function wasmApi(): WasmApi | undefined {

@@ -406,7 +406,7 @@ describe('exportOnnx: onnxruntime-node runs the file', () => {
     await checkAgainstOrt(spec, randomParams(spec, new Rng(30)), 31);
   });
 
-  it('a mostly-zero (95 % pruned) weight matrix, exported dense', async () => {
+  it('a mostly-zero (95 % pruned) weight matrix, exported as a sparse initializer', async () => {
     const spec: ModelSpec = { layers: [linear(100, 50), { type: 'relu' }, linear(50, 10)] };
     const params = randomParams(spec, new Rng(40), 0.95);
     const w0 = params.get('layers.0.weight')!;

@@ -49,8 +49,24 @@ export interface PageCheckOptions {
   /** Viewport size in CSS pixels; default 1000 × 800. A width under 600 emulates a phone. */
   readonly viewportWidth?: number;
   readonly viewportHeight?: number;
-  /** If set, a full-page PNG screenshot is written here. */
+  /** If set, a full-page PNG screenshot is written here (after `interact`, when given). */
   readonly screenshotPath?: string;
+  /**
+   * Called after the page loaded (and settled), before the facts are read: drive the page here. Errors the
+   * page reports meanwhile are collected like any others; a throw fails the check.
+   */
+  readonly interact?: (page: PageSession) => Promise<void>;
+}
+
+/** What `interact` can do with the loaded page. */
+export interface PageSession {
+  /**
+   * Evaluates a JavaScript expression in the page (awaiting it when it is a promise) and returns its value,
+   * which must be JSON-serialisable. Throws BrowserError when the expression throws.
+   */
+  evaluate<T = unknown>(expression: string, timeoutMs?: number): Promise<T>;
+  /** Sends a DevTools-protocol command to the page (e.g. Input.dispatchMouseEvent to draw) and returns its result. */
+  send(method: string, params: Record<string, unknown>, timeoutMs?: number): Promise<Record<string, unknown>>;
 }
 
 export interface PageCheckResult {
@@ -285,6 +301,15 @@ export async function checkPageInChromium(htmlPath: string, options: PageCheckOp
     if (error instanceof ConfigError) throw error;
     throw new ConfigError(`cannot open ${absolutePath}: no such file`);
   }
+  return checkUrlInChromium(isUrl ? htmlPath : pathToFileURL(absolutePath).href, options);
+}
+
+/**
+ * The same check for any URL (an http:// page served by a test, say): loads it in headless Chromium, lets
+ * `options.interact` drive it, and reports errors seen on the page. Throws ChromiumUnavailableError if the
+ * browser is missing, and BrowserError if it crashes or does not answer before the deadline.
+ */
+export async function checkUrlInChromium(url: string, options: PageCheckOptions = {}): Promise<PageCheckResult> {
   const chromium = findChromium(options.chromiumPath);
   if (chromium === undefined) {
     const looked = options.chromiumPath ?? process.env['SPARSEGRAD_CHROMIUM'] ?? DEFAULT_CHROMIUM_PATH;
@@ -303,7 +328,6 @@ export async function checkPageInChromium(htmlPath: string, options: PageCheckOp
     return Math.min(cap, left);
   };
 
-  const url = isUrl ? htmlPath : pathToFileURL(absolutePath).href;
   const errors: string[] = [];
   const warnings: string[] = [];
   const userDataDir = mkdtempSync(join(tmpdir(), 'sparsegrad-chromium-'));
@@ -419,6 +443,18 @@ export async function checkPageInChromium(htmlPath: string, options: PageCheckOp
         return;
       }
       await sleep(Math.min(settleMs, Math.max(0, deadline - Date.now() - 2000)));
+      if (options.interact !== undefined) {
+        await options.interact({
+          async evaluate<T>(expression: string, timeoutMs = 15_000): Promise<T> {
+            const reply = (await cdp.send('Runtime.evaluate', { expression, returnByValue: true, awaitPromise: true }, sessionId, budget(timeoutMs))) as {
+              result?: { value?: unknown }; exceptionDetails?: { text?: string; exception?: { description?: string } };
+            };
+            if (reply.exceptionDetails !== undefined) throw new BrowserError(`the page threw: ${reply.exceptionDetails.exception?.description ?? reply.exceptionDetails.text ?? 'unknown'}`);
+            return reply.result?.value as T;
+          },
+          send: (method, params, timeoutMs = 10_000) => cdp.send(method, params, sessionId, budget(timeoutMs)),
+        });
+      }
 
       const evaluation = (await cdp.send(
         'Runtime.evaluate',

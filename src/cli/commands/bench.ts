@@ -4,15 +4,17 @@ import { fileURLToPath } from 'node:url';
 import { numberFlag, UsageError } from '../args.ts';
 import { defaultThreads } from '../common.ts';
 import { MAX_THREADS } from '../../tensor/threads.ts';
+import { BENCH_MODEL_HELP, benchModelCommand } from './bench-model.ts';
 
-export const BENCH_HELP = `usage: sparsegrad bench <dense|gemm|sparse|train|onnx|threads> [--json] [--quick] [--max-time S] [--threads N]
+export const BENCH_HELP = `${BENCH_MODEL_HELP}
+usage: sparsegrad bench <dense|gemm|sparse|train|onnx|threads> [--json] [--quick] [--max-time S] [--threads N]
 
 Runs a benchmark suite (benchmark.js underneath): dense matmul vs tfjs-cpu and a naive loop; the SIMD GEMM
 vs the f32x4 peak; sparse kernels vs the dense kernel and scipy; training speed (TypeScript and SIMD kernels,
 PyTorch, tfjs-layers); sparse inference vs onnxruntime-node; one thread against --threads N (default: one
 per core, here ${defaultThreads()}) for training, GEMM and inference.
 Ratios are measured in one run. With --json the last stdout line is one JSON object {"rows": [...]}.
-Needs a source checkout with dev dependencies installed (npm ci): the suites live in bench/.
+The suites need a source checkout with dev dependencies installed (npm ci): they live in bench/.
 `;
 
 const SUITES = ['dense', 'gemm', 'sparse', 'train', 'onnx', 'threads'];
@@ -20,7 +22,8 @@ const SUITES = ['dense', 'gemm', 'sparse', 'train', 'onnx', 'threads'];
 export async function benchCommand(args: string[]): Promise<void> {
   const argv = args.flatMap((a) => (a.startsWith('--threads=') ? ['--threads', a.slice('--threads='.length)] : [a]));
   const suite = argv[0];
-  if (suite === undefined || !SUITES.includes(suite)) throw new UsageError(`bench needs a suite: ${SUITES.join(', ')}`);
+  if (suite === 'model') return benchModelCommand(argv.slice(1));
+  if (suite === undefined || !SUITES.includes(suite)) throw new UsageError(`bench needs a suite: model, ${SUITES.join(', ')}`);
   const at = argv.indexOf('--threads');
   if (at >= 0) numberFlag({ threads: argv[at + 1] ?? '' }, 'threads', undefined, { min: 1, max: MAX_THREADS, integer: true });
   const root = fileURLToPath(new URL('../../../', import.meta.url));

@@ -1,25 +1,34 @@
 import { exportOnnx } from '../../io/onnx/export.ts';
 import { writeFileAtomically } from '../../node/files.ts';
-import { numberFlag, parseCommand, stringFlag } from '../args.ts';
+import { numberFlag, parseCommand, stringFlag, UsageError } from '../args.ts';
 import { FOLLOW_SYMLINKS_HELP, FOLLOW_SYMLINKS_OPTION, loadModel, outputFlag, outputOptions } from '../common.ts';
 import { createOutput, kib } from '../output.ts';
 
-export const EXPORT_HELP = `usage: sparsegrad export --model FILE --onnx OUT [--opset N] [--json]
+export const EXPORT_HELP = `usage: sparsegrad export --model FILE --onnx OUT [--opset N] [--sparse-initializers WHEN] [--json]
 
 Exports a model (dense or pruned) to ONNX, so other runtimes (onnxruntime, ...) can run it: Gemm layers with
 [out, in] weights and a symbolic batch dimension, input "x" [batch, in], output "logits" [batch, out].
-Pruned weights are written as zeros: ONNX runtimes run dense kernels.
+Pruned weights are written as sparse initializers (values and INT64 indices), so the file stays small;
+ONNX runtimes expand them and run dense kernels.
 
-  --opset N   ONNX opset, 13 to 17 (default 17)
+  --opset N                    ONNX opset, 13 to 17 (default 17)
+  --sparse-initializers WHEN   auto (default: a weight whose sparse form is smaller), always, or never
+                               (every weight dense, zeros included)
 ${FOLLOW_SYMLINKS_HELP}`;
 
 export async function exportCommand(argv: string[]): Promise<void> {
-  const { values } = parseCommand(argv, { model: { type: 'string' }, onnx: { type: 'string' }, opset: { type: 'string' }, json: { type: 'boolean' }, ...FOLLOW_SYMLINKS_OPTION });
+  const { values } = parseCommand(argv, {
+    model: { type: 'string' }, onnx: { type: 'string' }, opset: { type: 'string' }, 'sparse-initializers': { type: 'string' }, json: { type: 'boolean' }, ...FOLLOW_SYMLINKS_OPTION,
+  });
+  const sparseInitializers = stringFlag(values, 'sparse-initializers', 'auto');
+  if (sparseInitializers !== 'auto' && sparseInitializers !== 'always' && sparseInitializers !== 'never') {
+    throw new UsageError(`--sparse-initializers must be auto, always or never, got '${sparseInitializers}'`);
+  }
   const out = createOutput({ json: values['json'] === true, quiet: false });
   const path = outputFlag(values, 'onnx', stringFlag(values, 'onnx'))!;
   const model = await loadModel(stringFlag(values, 'model'));
   const params = new Map(model.namedParameters().map(([name, p]) => [name, Float32Array.from(p.value.data)] as const));
-  const bytes = exportOnnx(model.spec(), params, { opsetVersion: numberFlag(values, 'opset', 17, { min: 13, max: 17, integer: true }) });
+  const bytes = exportOnnx(model.spec(), params, { opsetVersion: numberFlag(values, 'opset', 17, { min: 13, max: 17, integer: true }), sparseInitializers });
   await writeFileAtomically(path, bytes, outputOptions(values));
   out.result(`wrote ${path} (${kib(bytes.length)})`);
   out.emitJson({ onnx: path, bytes: bytes.length });

@@ -1,7 +1,7 @@
 import { ConfigError, UnsupportedError } from '../../errors.ts';
 import { resolveThreads } from '../../wasm/threads.ts';
 import { STRATEGIES, type InferenceBackend, type InferenceStrategy } from './backend.ts';
-import { checkLayers, type InferenceLayer } from './layers.ts';
+import { checkLayers, type CsrInferenceLayer, type InferenceLayer } from './layers.ts';
 import type { InferenceModel } from './model.ts';
 import { checkBackend, defaultBackendName, findInferenceBackend, inferenceBackends, type BackendModel, type BackendName } from './registry.ts';
 
@@ -28,9 +28,9 @@ export interface CompileOptions {
 }
 
 /**
- * Compiles `layers` (input first) into an inference model on the chosen backend. Validates every shape, the
- * layer chain and the weights (finite), and copies them, so later changes to the caller's arrays do not
- * reach the model. Knows no backend's kernels: it checks the options against the backend's contract
+ * Compiles `layers` (input first; each with a dense `weight`, or a `csr` weight that stays sparse) into an
+ * inference model on the chosen backend. Validates every shape, the layer chain and the weights (finite),
+ * and copies them, so later changes to the caller's arrays do not reach the model. Knows no backend's kernels: it checks the options against the backend's contract
  * (inference/backend.ts) and hands it the validated layers.
  * Throws ConfigError (unknown backend or strategy, bad maxPlans, threads or layers), UnsupportedError (a backend this
  * engine cannot run, naming the ones it can), ShapeError and NonFiniteError (layers).
@@ -47,9 +47,9 @@ export interface CompileOptions {
  * console.log(Array.from(model.predict(new Float32Array([1, 2, 3, 4]), 1))); // [ 3, 3 ] (up to rounding)
  * ```
  */
-export function compileInference<B extends BackendName>(layers: readonly InferenceLayer[], options: CompileOptions & { backend: B }): BackendModel<B>;
-export function compileInference(layers: readonly InferenceLayer[], options?: CompileOptions): InferenceModel;
-export function compileInference(layers: readonly InferenceLayer[], options: CompileOptions = {}): InferenceModel {
+export function compileInference<B extends BackendName>(layers: readonly (InferenceLayer | CsrInferenceLayer)[], options: CompileOptions & { backend: B }): BackendModel<B>;
+export function compileInference(layers: readonly (InferenceLayer | CsrInferenceLayer)[], options?: CompileOptions): InferenceModel;
+export function compileInference(layers: readonly (InferenceLayer | CsrInferenceLayer)[], options: CompileOptions = {}): InferenceModel {
   const backend = resolveBackend(options.backend);
   const strategy = options.strategy ?? 'auto';
   if (!(STRATEGIES as readonly string[]).includes(strategy)) throw new ConfigError(`compileInference: unknown strategy '${String(strategy)}' (${STRATEGIES.join(', ')})`);

@@ -1,6 +1,7 @@
 import { ConfigError, NonFiniteError, ShapeError } from '../../errors.ts';
-import { csrFromDense } from '../convert.ts';
-import type { CSRMatrix } from '../csr-matrix.ts';
+import { isFloat32Array } from '../../tensor/typed-array.ts';
+import { csrFromDense, csrToDense } from '../convert.ts';
+import { CSRMatrix } from '../csr-matrix.ts';
 
 /*
  * The plain layer data a model is compiled from, and its validation: what every backend receives, already
@@ -23,6 +24,18 @@ export interface InferenceLayer {
   mask?: Uint8Array;
 }
 
+/**
+ * One fully connected layer whose weight is already sparse (a model file's CSR tensors, a CSRMatrix): it is
+ * compiled from its CSR form directly, so a pruned model never exists as a dense matrix unless a kernel choice
+ * asks for one. The sizes are the matrix's: outFeatures = csr.nRows, inFeatures = csr.nCols.
+ */
+export interface CsrInferenceLayer {
+  /** The weight [outFeatures, inFeatures] as CSR (canonical: sorted, unique column indices per row). */
+  csr: Pick<CSRMatrix, 'nRows' | 'nCols' | 'indptr' | 'indices' | 'values'>;
+  bias: Float32Array | null;
+  activation: Activation;
+}
+
 /** A validated layer: its sizes, activation, a private copy of the bias, and the (masked) weight as CSR. */
 export interface CheckedLayer {
   readonly inFeatures: number;
@@ -30,7 +43,10 @@ export interface CheckedLayer {
   readonly activation: Activation;
   readonly bias: Float32Array | null;
   readonly csr: CSRMatrix;
-  /** The masked dense weight [out, in] (a private copy). */
+  /**
+   * The masked dense weight [out, in] (a private copy). For a layer given as CSR it is built from the CSR form
+   * each time it is read, so read it once, and only where a dense form is really needed.
+   */
   readonly masked: Float32Array;
 }
 
@@ -38,11 +54,15 @@ export interface CheckedLayer {
  * Validates every layer and the chain (each layer's inputs = the previous layer's outputs) and copies the
  * data, so later changes to the caller's arrays do not reach the model. `who` prefixes the messages.
  * Throws ConfigError (no layers, unknown activation), ShapeError (sizes), NonFiniteError (a NaN or ±Infinity
- * weight that is not masked out, or bias: a pruned format would silently drop it, so no backend accepts it).
+ * weight that is not masked out, or bias: a pruned format would silently drop it, so no backend accepts it),
+ * SparseFormatError (a CSR layer whose structure is broken).
  */
-export function checkLayers(layers: readonly InferenceLayer[], who: string): CheckedLayer[] {
+export function checkLayers(layers: readonly (InferenceLayer | CsrInferenceLayer)[], who: string): CheckedLayer[] {
   if (layers.length === 0) throw new ConfigError(`${who}: a model needs at least one layer`);
-  const checked = layers.map((layer, index) => checkLayer(layer, `${who}: layer ${index}`));
+  const checked = layers.map((layer, index) => {
+    const where = `${who}: layer ${index}`;
+    return isCsrLayer(layer) ? checkCsrLayer(layer, where) : checkLayer(layer, where);
+  });
   for (let l = 1; l < checked.length; l++) {
     if (checked[l]!.inFeatures !== checked[l - 1]!.outFeatures) {
       throw new ShapeError(`${who}: layer ${l} expects ${checked[l]!.inFeatures} inputs but layer ${l - 1} gives ${checked[l - 1]!.outFeatures}`);
@@ -56,18 +76,13 @@ function checkLayer(layer: InferenceLayer, where: string): CheckedLayer {
   for (const [name, n] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
     if (!Number.isSafeInteger(n) || n <= 0) throw new ShapeError(`${where}: ${name} must be a positive integer, got ${n}`);
   }
-  if (!(weight instanceof Float32Array)) throw new ShapeError(`${where}: weight must be a Float32Array`);
+  if (!isFloat32Array(weight)) throw new ShapeError(`${where}: weight must be a Float32Array`);
   if (weight.length !== outFeatures * inFeatures) {
     throw new ShapeError(`${where}: weight has ${weight.length} elements, expected [${outFeatures}, ${inFeatures}] = ${outFeatures * inFeatures}`);
   }
-  if (bias !== null && (!(bias instanceof Float32Array) || bias.length !== outFeatures)) {
-    throw new ShapeError(`${where}: bias has ${bias?.length} elements, expected ${outFeatures}`);
-  }
+  checkBiasAndActivation(bias, outFeatures, activation, where);
   if (mask !== undefined && mask.length !== weight.length) {
     throw new ShapeError(`${where}: mask has ${mask.length} elements, expected ${weight.length}`);
-  }
-  if (!ACTIVATIONS.includes(activation)) {
-    throw new ConfigError(`${where}: unknown activation '${String(activation)}' (${ACTIVATIONS.join(', ')})`);
   }
   const masked = weight.slice();
   if (mask !== undefined) for (let i = 0; i < masked.length; i++) if (mask[i] === 0) masked[i] = 0;
@@ -76,9 +91,52 @@ function checkLayer(layer: InferenceLayer, where: string): CheckedLayer {
     const row = Math.floor(badWeight / inFeatures);
     throw new NonFiniteError(`${where}: weight[${badWeight}] (row ${row}, column ${badWeight - row * inFeatures}) is ${masked[badWeight]}; compiled inference needs finite weights`);
   }
+  return { inFeatures, outFeatures, activation, bias: bias === null ? null : bias.slice(), csr: csrFromDense(masked, outFeatures, inFeatures), masked };
+}
+
+function isCsrLayer(layer: InferenceLayer | CsrInferenceLayer): layer is CsrInferenceLayer {
+  return typeof layer === 'object' && layer !== null && 'csr' in layer && !('weight' in layer);
+}
+
+/**
+ * A CSR layer: the structure checked (SparseFormatError names the defect), the values finite, the arrays
+ * copied. Stored zeros are kept: they are part of the given structure.
+ */
+function checkCsrLayer(layer: CsrInferenceLayer, where: string): CheckedLayer {
+  const { csr: given, bias, activation } = layer;
+  if (typeof given !== 'object' || given === null) throw new ShapeError(`${where}: csr must be a CSR matrix`);
+  const { nRows: outFeatures, nCols: inFeatures } = given;
+  for (const [name, n] of [['csr.nRows (outFeatures)', outFeatures], ['csr.nCols (inFeatures)', inFeatures]] as const) {
+    if (!Number.isSafeInteger(n) || n <= 0) throw new ShapeError(`${where}: ${name} must be a positive integer, got ${n}`);
+  }
+  checkBiasAndActivation(bias, outFeatures, activation, where);
+  // The constructor validates the structure (and the arrays' types, realm-safely) before anything is copied.
+  const checked = new CSRMatrix(outFeatures, inFeatures, given.indptr, given.indices, given.values);
+  const csr = new CSRMatrix(outFeatures, inFeatures, checked.indptr.slice(), checked.indices.slice(), checked.values.slice());
+  const bad = firstNonFinite(csr.values);
+  if (bad >= 0) {
+    let row = 0;
+    while (csr.indptr[row + 1]! <= bad) row++;
+    throw new NonFiniteError(`${where}: csr.values[${bad}] (row ${row}, column ${csr.indices[bad]}) is ${csr.values[bad]}; compiled inference needs finite weights`);
+  }
+  return {
+    inFeatures, outFeatures, activation, bias: bias === null ? null : bias.slice(), csr,
+    get masked() {
+      return csrToDense(csr);
+    },
+  };
+}
+
+/** The checks a dense and a CSR layer share: a finite Float32Array bias of outFeatures values (or null), a known activation. */
+function checkBiasAndActivation(bias: Float32Array | null, outFeatures: number, activation: Activation, where: string): void {
+  if (bias !== null && (!isFloat32Array(bias) || bias.length !== outFeatures)) {
+    throw new ShapeError(`${where}: bias has ${bias?.length} elements, expected ${outFeatures}`);
+  }
+  if (!ACTIVATIONS.includes(activation)) {
+    throw new ConfigError(`${where}: unknown activation '${String(activation)}' (${ACTIVATIONS.join(', ')})`);
+  }
   const badBias = bias === null ? -1 : firstNonFinite(bias);
   if (badBias >= 0) throw new NonFiniteError(`${where}: bias[${badBias}] is ${bias![badBias]}; compiled inference needs a finite bias`);
-  return { inFeatures, outFeatures, activation, bias: bias === null ? null : bias.slice(), csr: csrFromDense(masked, outFeatures, inFeatures), masked };
 }
 
 /** The index of the first NaN or ±Infinity in `values`, or −1. */

@@ -1,4 +1,5 @@
 import { ShapeError } from '../../errors.ts';
+import { isFloat32Array, isFloat64Array } from '../../tensor/typed-array.ts';
 import { fillFlaggedRowsNaN, flagNonFiniteRows } from '../kernels/non-finite.ts';
 import type { Activation } from './layers.ts';
 import { estimateKernelNs, KERNELS, type CostModel, type KernelName, type LayerCostInput } from './cost-model.ts';
@@ -97,7 +98,7 @@ export interface InferenceModel {
 
 /** Checks a predict call's input against the model's input size (ShapeError naming both sizes). */
 export function checkInput(x: Float32Array | Float64Array, batch: number, inFeatures: number): void {
-  if (!(x instanceof Float32Array) && !(x instanceof Float64Array)) throw new ShapeError('predict: x must be a Float32Array or Float64Array');
+  if (!isFloat32Array(x) && !isFloat64Array(x)) throw new ShapeError('predict: x must be a Float32Array or Float64Array');
   if (!Number.isSafeInteger(batch) || batch <= 0) throw new ShapeError(`predict: batch must be a positive integer, got ${batch}`);
   const expected = batch * inFeatures;
   if (x.length !== expected) {

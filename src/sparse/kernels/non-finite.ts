@@ -1,3 +1,4 @@
+import { isFloat64Array } from '../../tensor/typed-array.ts';
 import type { FloatArray } from '../../tensor/tensor.ts';
 
 /*
@@ -16,7 +17,7 @@ import type { FloatArray } from '../../tensor/tensor.ts';
  * entry is. Sizes: x[nRows·nCols], flags[nRows] (overwritten). Complexity: O(nRows·nCols).
  */
 export function flagNonFiniteRows(nRows: number, nCols: number, x: FloatArray, flags: Uint8Array): number {
-  const float64 = x instanceof Float64Array;
+  const float64 = isFloat64Array(x);
   let flagged = 0;
   for (let i = 0; i < nRows; i++) {
     const start = i * nCols;

@@ -31,11 +31,11 @@ export interface JsLayer extends LayerFacts {
 
 /** The stored forms of one validated layer; `forceBsr` keeps BSR even for unstructured weights. */
 export function compileJsLayer(layer: CheckedLayer, forceBsr: boolean): JsLayer {
-  const { inFeatures, outFeatures, activation, bias, csr, masked } = layer;
+  const { inFeatures, outFeatures, activation, bias, csr } = layer;
   // BSR is a candidate only for weights that are (close to) 4×1-block structured: on unstructured sparsity
-  // its blocks are mostly zeros and it would do several times CSR's work.
-  let bsr: BSRMatrix | null = bsrFromDense(masked, outFeatures, inFeatures);
-  if (!forceBsr && bsr.storedEntries > 1.5 * csr.nnz) bsr = null;
+  // its blocks are mostly zeros and it would do several times CSR's work. Counted from the CSR form, so a
+  // layer given as CSR is not expanded to dense (layer.masked) unless BSR is really built.
+  const bsr: BSRMatrix | null = forceBsr || bsrStoredEntries(csr) <= 1.5 * csr.nnz ? bsrFromDense(layer.masked, outFeatures, inFeatures) : null;
   // No dense copy is kept: it is rebuilt from CSR only if a plan picks the dense kernel, so a model that
   // runs sparse holds only its sparse form.
   return {
@@ -43,6 +43,25 @@ export function compileJsLayer(layer: CheckedLayer, forceBsr: boolean): JsLayer 
     nnz: csr.nnz, density: csr.density, csrBytes: csr.bytes,
     bsrStored: bsr === null ? null : bsr.storedEntries, bsrBytes: bsr === null ? null : bsr.bytes,
   };
+}
+
+/**
+ * Stored entries of the 4×1 BSR form bsrFromDense would build (4 per block of 4 rows × 1 column holding a
+ * nonzero), counted from CSR without building it. O(nnz + nCols).
+ */
+function bsrStoredEntries(csr: CSRMatrix): number {
+  const lastGroup = new Int32Array(csr.nCols).fill(-1); // the last block row that used each column
+  let blocks = 0;
+  for (let r = 0; r < csr.nRows; r++) {
+    const group = r >> 2;
+    for (let k = csr.indptr[r]!; k < csr.indptr[r + 1]!; k++) {
+      const column = csr.indices[k]!;
+      if (csr.values[k] === 0 || lastGroup[column] === group) continue;
+      lastGroup[column] = group;
+      blocks++;
+    }
+  }
+  return 4 * blocks;
 }
 
 /** The layer's dense weight [out, in], rebuilt from CSR on first use and kept from then on. */

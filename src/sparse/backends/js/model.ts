@@ -1,3 +1,4 @@
+import { isFloat32Array } from '../../../tensor/typed-array.ts';
 import type { FloatArray } from '../../../tensor/tensor.ts';
 import type { InferenceStrategy } from '../../inference/backend.ts';
 import { chooseKernel, type KernelName } from '../../inference/cost-model.ts';
@@ -109,7 +110,7 @@ export class SparseModel extends CompiledNetwork<JsPlan> {
 
   /** A sparse first layer summed each float32 sample on its way into panels: no second pass over x. */
   protected override flagNonFinite(plan: JsPlan, x: Float32Array | Float64Array): number {
-    if (plan.steps[0]!.kernel === 'dense' || !(x instanceof Float32Array)) return super.flagNonFinite(plan, x);
+    if (plan.steps[0]!.kernel === 'dense' || !isFloat32Array(x)) return super.flagNonFinite(plan, x);
     return flagNonFiniteSums(plan.batch, plan.inputSums, plan.nonFinite);
   }
 }

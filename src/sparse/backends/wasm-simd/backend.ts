@@ -5,6 +5,7 @@ import { WASM_COST_MODEL } from './cost-model.ts';
 import { instantiateKernels, wasmSimdSupported } from './kernels.ts';
 import { placeLayers, WasmSparseModel } from './model.ts';
 import { instantiateSharedKernels } from './panel-threads.ts';
+import { takePreparedInstance } from './prepared.ts';
 
 /**
  * The WebAssembly SIMD backend: kernels the library assembles itself (kernels.ts), float32 weights and
@@ -19,8 +20,10 @@ export const wasmSimdBackend: InferenceBackend<WasmSparseModel> = {
   strategies: ['auto', 'dense', 'csr', 'bsr4x1'],
   costModel: WASM_COST_MODEL,
   compile(layers, { strategy, maxPlans, threads = 1 }) {
+    // Threads need their own shared-memory instance; otherwise an instance prepared asynchronously
+    // (prepareWasmSimd: the way browsers' main threads allow), else the synchronous path (Node, workers).
     const shared = threads > 1 ? instantiateSharedKernels(threads) : null;
-    const instance = shared ?? instantiateKernels();
+    const instance = shared ?? takePreparedInstance() ?? instantiateKernels();
     // compileInference checks supported() first; this guards a direct call.
     if (instance === null) throw new UnsupportedError("backend 'wasm-simd' needs WebAssembly with SIMD, which this JavaScript engine does not provide");
     const arena = new WasmArena(instance.memory);

@@ -1,0 +1,42 @@
+import { ConfigError } from '../errors.ts';
+import type { ModelRecord } from '../io/model-file.ts';
+import type { Activation, CsrInferenceLayer, InferenceLayer } from '../sparse/index.ts';
+
+/*
+ * A model file's record → the fused layers compiled inference runs, without building the training model:
+ * a CSR-stored weight is handed over as CSR (it is never expanded to dense unless a kernel choice needs it),
+ * a dense one as dense with its mask. Each linear layer takes the ReLU/Sigmoid/Tanh that follows it; dropout
+ * is the identity at inference.
+ */
+
+/**
+ * The record's network as compileInference layers, input first. The record must be a checked one (what
+ * deserializeModel returns). Throws ConfigError for an architecture compiled inference cannot fuse: an
+ * activation before the first linear layer, or two different activations in a row.
+ */
+export function recordLayers(record: ModelRecord): (InferenceLayer | CsrInferenceLayer)[] {
+  const layers: (InferenceLayer | CsrInferenceLayer)[] = [];
+  record.spec.layers.forEach((layer, i) => {
+    if (layer.type === 'dropout') return;
+    if (layer.type === 'linear') {
+      const weight = record.params.get(`layers.${i}.weight`);
+      const bias = layer.bias ? record.params.get(`layers.${i}.bias`)?.dense ?? null : null;
+      if (weight === undefined || (layer.bias && bias === null)) throw new ConfigError(`layer ${i}: the record lacks its parameters`);
+      if (weight.csr !== undefined) layers.push({ csr: weight.csr, bias, activation: 'none' });
+      else {
+        layers.push({
+          weight: weight.dense!, inFeatures: layer.inFeatures, outFeatures: layer.outFeatures, bias, activation: 'none',
+          ...(weight.mask === undefined ? {} : { mask: weight.mask }),
+        });
+      }
+      return;
+    }
+    const previous = layers[layers.length - 1];
+    if (previous === undefined) throw new ConfigError(`layer ${i} (${layer.type}) comes before any linear layer; compiled inference fuses an activation into the linear layer before it`);
+    if (previous.activation !== 'none' && previous.activation !== layer.type) {
+      throw new ConfigError(`layer ${i}: ${layer.type} right after ${previous.activation} cannot be fused into one layer for compiled inference`);
+    }
+    previous.activation = layer.type satisfies Activation;
+  });
+  return layers;
+}
