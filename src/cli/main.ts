@@ -20,7 +20,8 @@ interface Command {
   readonly summary: string;
   /** The command's --help text, or a function that builds it (when it lists registered methods). */
   readonly help: string | (() => string);
-  run(argv: string[]): Promise<void>;
+  /** Runs the command; a number is the exit code of a command that finished but must report a failure. */
+  run(argv: string[]): Promise<number | void>;
 }
 
 const COMMANDS: Record<string, Command> = {
@@ -86,8 +87,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const json = rest.includes('--json');
   try {
-    await command.run(rest);
-    return EXIT.ok;
+    return (await command.run(rest)) ?? EXIT.ok;
   } catch (error) {
     const code = exitCodeFor(error);
     const message = error instanceof Error ? error.message : String(error);

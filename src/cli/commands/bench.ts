@@ -14,7 +14,8 @@ Needs a source checkout with dev dependencies installed (npm ci): the suites liv
 
 const SUITES = ['dense', 'gemm', 'sparse', 'train', 'onnx'];
 
-export async function benchCommand(argv: string[]): Promise<void> {
+/** Runs a suite in a child process; returns its exit code (run.ts: 1 when the suite fails). */
+export async function benchCommand(argv: string[]): Promise<number> {
   const suite = argv[0];
   if (suite === undefined || !SUITES.includes(suite)) throw new UsageError(`bench needs a suite: ${SUITES.join(', ')}`);
   const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -26,5 +27,5 @@ export async function benchCommand(argv: string[]): Promise<void> {
   // A child process with inherited stdio: the suite's output, and its last JSON line, pass straight through.
   const child = spawnSync(process.execPath, [tsx, runner, ...argv], { stdio: 'inherit' });
   if (child.error) throw child.error;
-  if (child.status !== 0) process.exitCode = child.status ?? 1;
+  return child.status ?? 1; // killed by a signal: a failure
 }
