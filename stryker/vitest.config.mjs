@@ -1,0 +1,14 @@
+/**
+ * The vitest configuration for mutation testing: the project's own (vitest.config.ts: aliases, timeouts)
+ * with only the test files of the scope in MUTATE_SCOPE (stryker/scopes.mjs).
+ */
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+import base from '../vitest.config.ts';
+import { currentScope } from './scopes.mjs';
+
+export default defineConfig({
+  ...base,
+  root: fileURLToPath(new URL('..', import.meta.url)),
+  test: { ...base.test, include: currentScope().tests },
+});
