@@ -38,7 +38,7 @@ export const SCOPES = {
   optim: {
     summary: 'masks and optimizers: src/nn/parameter.ts, src/nn/optim',
     mutate: ['src/nn/parameter.ts', 'src/nn/optim/**/*.ts'],
-    tests: ['test/nn/optim.test.ts', 'test/nn/optim-masks.test.ts', 'test/tensor/simd-kernels.test.ts', 'test/nn/train.test.ts', 'test/prune/invariants.test.ts'],
+    tests: ['test/nn/optim.test.ts', 'test/nn/optim-masks.test.ts', 'test/nn/optim-contract.test.ts', 'test/tensor/simd-kernels.test.ts', 'test/nn/train.test.ts', 'test/prune/invariants.test.ts'],
     coverageAnalysis: 'perTest',
   },
   io: {
