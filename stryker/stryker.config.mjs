@@ -17,7 +17,7 @@ export default {
   mutate: scope.mutate,
   coverageAnalysis: scope.coverageAnalysis,
   concurrency: Number(process.env.STRYKER_CONCURRENCY ?? 2),
-  timeoutMS: 20_000,
+  timeoutMS: 10_000,
   timeoutFactor: 2,
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: `reports/mutation/${scope.name}.html` },
