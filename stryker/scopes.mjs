@@ -50,7 +50,9 @@ export const SCOPES = {
     mutate: ['src/io/model-*.ts', 'src/io/safetensors-reader.ts', 'src/io/strict-json.ts'],
     tests: [
       'test/io/model-file.test.ts', 'test/io/safetensors.test.ts', 'test/io/strict-json.test.ts', 'test/io/model-answers.test.ts',
-      'test/io/model-file-node.test.ts',
+      'test/io/model-file-node.test.ts', 'test/io/model-adapter.test.ts',
+      'test/io/strict-json-details.test.ts', 'test/io/model-params.test.ts', 'test/io/model-metadata.test.ts',
+      'test/io/safetensors-details.test.ts', 'test/io/model-architecture.test.ts',
     ],
     coverageAnalysis: 'perTest',
   },
