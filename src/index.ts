@@ -58,7 +58,7 @@ export {
   type OptionValue, type OptionSpec, type OptionSpecs, type NumberOptionSpec, type BooleanOptionSpec, type ChoiceOptionSpec,
   calibrateStdMultiple, shrinkNeurons,
   LR_SCHEDULES, type LrScheduleName, type MethodName, type BuiltinMethodName, type PruneConfig,
-  runPruning, type PruneResult, type PruneCallbacks,
+  runPruning, checkPruneConfig, type PruneResult, type PruneCallbacks,
   sparsityReport, type SparsityReport, type LayerSparsity,
 } from './prune/index.ts';
 

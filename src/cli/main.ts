@@ -91,10 +91,13 @@ export async function main(argv: string[]): Promise<number> {
   }
   const json = rest.includes('--json');
   try {
-    await command.run(rest);
     // A command that finished but reports a failed check sets process.exitCode (compile's mismatches: 1, a
-    // benchmark check: 4); returning it keeps run.ts from overwriting it with 0.
+    // benchmark check: 4); main returns it (run.ts assigns it back) and clears it, so a command run in the
+    // same process afterwards (tests, the demo) starts from 0 rather than inheriting an earlier failure.
+    process.exitCode = undefined;
+    await command.run(rest);
     const reported = Number(process.exitCode ?? 0);
+    process.exitCode = undefined;
     return Number.isInteger(reported) && reported !== 0 ? reported : EXIT.ok;
   } catch (error) {
     const code = exitCodeFor(error);

@@ -21,6 +21,12 @@ export const DEFAULT_MAX_METADATA_JSON_BYTES = 1024 * 1024;
 
 const METADATA_KEYS = ['format', 'format_version', 'model', 'encodings', 'training'] as const;
 
+/**
+ * A high surrogate not followed by a low one, or a low one not preceded by a high one (code units; no `u`
+ * flag). Tested on the string itself: its JSON text would also flag the literal characters `\ud800`.
+ */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 /** Training facts as JSON. Refuses what JSON cannot hold faithfully (NaN, undefined, class instances, cycles). */
 export function trainingToJson(training: Record<string, unknown>): string {
   if (!isPlainObject(training)) throw new ConfigError('training metadata must be a plain object');
@@ -28,9 +34,8 @@ export function trainingToJson(training: Record<string, unknown>): string {
     if (depth > 32) throw new ConfigError(`training metadata is nested deeper than 32 levels at ${path}`);
     if (value === null || typeof value === 'boolean') return String(value);
     if (typeof value === 'string') {
-      const text = JSON.stringify(value);
-      if (/\\ud[89a-f]/i.test(text)) throw new ConfigError(`training metadata at ${path} holds a lone UTF-16 surrogate`);
-      return text;
+      if (LONE_SURROGATE.test(value)) throw new ConfigError(`training metadata at ${path} holds a lone UTF-16 surrogate`);
+      return JSON.stringify(value);
     }
     if (typeof value === 'number') {
       if (!Number.isFinite(value)) throw new ConfigError(`training metadata at ${path} is ${value}; JSON holds only finite numbers`);
@@ -40,6 +45,7 @@ export function trainingToJson(training: Record<string, unknown>): string {
     if (isPlainObject(value)) {
       const fields = Object.keys(value).map((key) => {
         if (key === '__proto__') throw new ConfigError(`training metadata at ${path} has a "__proto__" key, which files may not contain`);
+        if (LONE_SURROGATE.test(key)) throw new ConfigError(`training metadata at ${path} has a key with a lone UTF-16 surrogate`);
         return `${JSON.stringify(key)}:${write(value[key], `${path}.${key}`, depth + 1)}`;
       });
       return `{${fields.join(',')}}`;

@@ -8,9 +8,9 @@ import type { EpochStats, ProgressEvent } from '../nn/train.ts';
 import { Rng } from '../tensor/rng.ts';
 import { LR_SCHEDULES, PRUNE_CONFIG_KEYS, type PruneConfig } from './config.ts';
 import { RunContext } from './context.ts';
-import { criterionByName } from './criteria.ts';
+import { type Criterion, criterionByName } from './criteria.ts';
 import { formatGranularity, nmSparsity } from './granularity.ts';
-import type { RandomStreams } from './method.ts';
+import type { MethodOptions, PruningMethod, RandomStreams } from './method.ts';
 import { resolveOptions } from './options.ts';
 import { pruningMethod, pruningMethods } from './registry.ts';
 import { checkSelectionSettings } from './select.ts';
@@ -43,6 +43,34 @@ export interface PruneResult {
 }
 
 /**
+ * Checks a pruning config without running it: the method, criterion and options exist, the sparsity, epochs,
+ * granularity, scope and overrides fit the method. Studies call it for every run of a grid before any run
+ * starts (or any journal is written), so a bad cell is refused up front. Throws ConfigError naming the problem.
+ */
+export function checkPruneConfig(config: PruneConfig): { method: PruningMethod; options: MethodOptions; criterion: Criterion } {
+  const method = pruningMethod(config.method);
+  checkCommonConfig(config, method.name);
+  const options = resolveOptions(method, config.options);
+  const criterion = criterionByName(config.criterion ?? 'magnitude');
+  const { granularity } = config;
+  if (method.sparsity !== 'outcome' && granularity.kind !== 'nm') checkSparsity(config.sparsity);
+  if ((method.minEpochs ?? 0) > config.epochs) {
+    const needed = method.minEpochs === 1 ? 'one epoch' : `${method.minEpochs} epochs`;
+    throw new ConfigError(`method '${method.name}' prunes while training, so it needs at least ${needed} (got epochs = ${config.epochs})`);
+  }
+  if (granularity.kind !== 'weight' && method.structured !== true) {
+    const structured = pruningMethods().filter((m) => m.structured === true).map((m) => m.name);
+    throw new ConfigError(`granularity ${formatGranularity(granularity)} is supported by the ${structured.join(', ')} methods, not '${method.name}'`);
+  }
+  checkSelectionSettings(granularity, config.scope, config.overrides);
+  if (method.sparsity === 'outcome' && config.overrides !== undefined && Object.keys(config.overrides).length > 0) {
+    throw new ConfigError(`method '${method.name}' has no target sparsity (its sparsity is the outcome of its threshold), so per-layer sparsity overrides cannot apply; use exclude to leave a layer dense`);
+  }
+  method.validate?.(config, options);
+  return { method, options, criterion };
+}
+
+/**
  * Prunes `model` with the method `config.method` (see `pruningMethods()`), training on `data.train`
  * where the method trains. Throws ConfigError, naming the setting, for an unknown method, criterion or
  * setting, a method option that is missing, unknown or out of range, or a combination the method does
@@ -68,25 +96,8 @@ export interface PruneResult {
  * ```
  */
 export function runPruning(model: Sequential, data: { train: Dataset; validation?: Dataset }, config: PruneConfig, callbacks: PruneCallbacks = {}): PruneResult {
-  const method = pruningMethod(config.method);
-  checkCommonConfig(config, method.name);
-  const options = resolveOptions(method, config.options);
-  const criterion = criterionByName(config.criterion ?? 'magnitude');
+  const { method, options, criterion } = checkPruneConfig(config);
   const { granularity } = config;
-  if (method.sparsity !== 'outcome' && granularity.kind !== 'nm') checkSparsity(config.sparsity);
-  if ((method.minEpochs ?? 0) > config.epochs) {
-    const needed = method.minEpochs === 1 ? 'one epoch' : `${method.minEpochs} epochs`;
-    throw new ConfigError(`method '${method.name}' prunes while training, so it needs at least ${needed} (got epochs = ${config.epochs})`);
-  }
-  if (granularity.kind !== 'weight' && method.structured !== true) {
-    const structured = pruningMethods().filter((m) => m.structured === true).map((m) => m.name);
-    throw new ConfigError(`granularity ${formatGranularity(granularity)} is supported by the ${structured.join(', ')} methods, not '${method.name}'`);
-  }
-  checkSelectionSettings(granularity, config.scope, config.overrides);
-  if (method.sparsity === 'outcome' && config.overrides !== undefined && Object.keys(config.overrides).length > 0) {
-    throw new ConfigError(`method '${method.name}' has no target sparsity (its sparsity is the outcome of its threshold), so per-layer sparsity overrides cannot apply; use exclude to leave a layer dense`);
-  }
-  method.validate?.(config, options);
 
   const notes: string[] = [];
   const note = (text: string): void => {

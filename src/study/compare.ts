@@ -2,7 +2,7 @@ import type { DataSplit } from '../data/dataset.ts';
 import { ConfigError } from '../errors.ts';
 import type { Sequential } from '../nn/sequential.ts';
 import { evaluate, type ProgressEvent } from '../nn/train.ts';
-import { criterionByName, pruningMethod, type CriterionName, type MethodName, type OptionValue, type PruneConfig } from '../prune/index.ts';
+import { checkPruneConfig, checkSparsity, criterionByName, pruningMethod, type CriterionName, type MethodName, type OptionValue, type PruneConfig } from '../prune/index.ts';
 import { currentBackend, type Backend } from '../tensor/backend.ts';
 import { modelState } from './model-state.ts';
 import { mean, std } from './sweep.ts';
@@ -98,6 +98,10 @@ export function planComparison(plan: ValidationPlan | null, options: Omit<Compar
           ...options.base, method: method.name, criterion: criterion === '-' ? 'magnitude' : criterion, sparsity,
           ...(given !== undefined && Object.keys(given).length > 0 ? { options: given } : {}),
         };
+        // Every cell is checked before any run starts or any journal line is written. A calibrated method
+        // gets its option (the threshold) only when it runs, so only its target sparsity can be checked here.
+        if (method.calibrate === undefined) checkPruneConfig(config);
+        else checkSparsity(sparsity);
         runs.push({ method: method.name, criterion, sparsity, label: `${method.name}${criterion === '-' ? '' : `/${criterion}`}@${sparsity}`, config, calibrate: method.calibrate !== undefined });
       }
     }

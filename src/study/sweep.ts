@@ -1,7 +1,7 @@
 import type { Dataset } from '../data/dataset.ts';
 import { ConfigError } from '../errors.ts';
 import type { Sequential } from '../nn/sequential.ts';
-import { pruningMethod, type PruneConfig } from '../prune/index.ts';
+import { checkPruneConfig, pruningMethod, type PruneConfig } from '../prune/index.ts';
 import { currentBackend, type Backend } from '../tensor/backend.ts';
 import { modelState } from './model-state.ts';
 import { runTasksInline, stableJson, uniqueTasks, type DenseResult, type StudyTask, type TaskResult, type TrialResult } from './tasks.ts';
@@ -97,6 +97,7 @@ export function planSweep(plan: ValidationPlan, config: PruneConfig, grid: Sweep
     const swept: Partial<PruneConfig> = option === undefined ? { sparsity: value } : { options: { ...config.options, [option]: value } };
     return { value, epochs, lr, config: { ...config, epochs, lr, ...swept } as PruneConfig };
   })));
+  for (const s of settings) checkPruneConfig(s.config); // refused before any run starts or any journal line is written
   const folds = plan.folds.map((_, f) => f);
   const denseTasks: StudyTask[] = folds.map((f) => ({ kind: 'dense', key: `dense|fold=${f}`, label: `fold ${f + 1}/${folds.length}: dense`, fold: f }));
   const trialKey = (f: number, c: PruneConfig): string => `trial|fold=${f}|v|${stableJson(c)}`;

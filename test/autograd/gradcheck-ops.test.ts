@@ -81,6 +81,7 @@ const CASES: Record<string, Case[]> = {
     { name: 'all', fn: (a) => A.sum(a!), inputs: [normal([2, 3])] },
     { name: 'axis 0', fn: (a) => A.sum(a!, 0), inputs: [normal([3, 4])] },
     { name: 'axis -1 keepDims', fn: (a) => A.sum(a!, -1, true), inputs: [normal([2, 3, 4])] },
+    { name: 'an axis of length 1 (the gradient passes through unchanged)', fn: (a) => A.sum(a!, 1), inputs: [normal([3, 1])] },
   ],
   mean: [
     { name: 'all', fn: (a) => A.mean(a!), inputs: [normal([5])] },
@@ -89,6 +90,7 @@ const CASES: Record<string, Case[]> = {
   max: [
     { name: 'axis 1', fn: (a) => A.max(a!, 1), inputs: [distinct([3, 5])] },
     { name: 'axis 0 keepDims', fn: (a) => A.max(a!, 0, true), inputs: [distinct([4, 2])] },
+    { name: 'middle axis of a rank-3 tensor (outer and inner sizes > 1)', fn: (a) => A.max(a!, 1), inputs: [distinct([2, 3, 2])] },
   ],
   softmax: [
     { name: 'last axis', fn: (a) => A.softmax(a!), inputs: [normal([3, 5])] },

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,12 +14,11 @@ import {
   readModelHeader,
   serializeModel,
   validateModelSpec,
-  type CsrRecord,
   type ModelLimits,
   type ModelRecord,
   type ParamRecord,
 } from '../../src/io/model-file.ts';
-import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from '../../src/io/safetensors.ts';
+import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.ts';
 import type { ModelSpec } from '../../src/nn/spec.ts';
 import { CSRMatrix } from '../../src/sparse/csr-matrix.ts';
 import {
@@ -29,12 +28,14 @@ import {
   headerObject,
   sampleRecord,
   tensorLocation,
-  packFile,
-  splitFile,
+  rebuild,
+  wideRecord,
   withElement,
   withHeader,
+  withIndexDtype,
   withMetadata,
 } from '../fixtures/model-files.ts';
+import { badFixtures, badManifest, FIXTURE_DIR, goldenBytes, goldenRecords, REGENERATE } from '../fixtures/golden-models.ts';
 
 /** Dense values of a parameter, whatever its encoding. */
 function denseOf(param: ParamRecord | undefined): number[] {
@@ -63,33 +64,6 @@ function rejectCode(bytes: Uint8Array, code: string, limits: ModelLimits = {}): 
     return (error as Error).message;
   }
   throw new Error(`expected ${code}, but the file was accepted`);
-}
-
-/** Rewrites a file's tensors (decoded, edited, re-encoded by the container writer); the metadata is kept. */
-function rebuild(bytes: Uint8Array, edit: (tensors: Map<string, SafetensorsTensor>) => void): Uint8Array {
-  const file = decodeSafetensors(bytes);
-  const tensors = new Map(file.tensors);
-  edit(tensors);
-  return encodeSafetensors(tensors, file.metadata);
-}
-
-/** The same file with the CSR column indices of `param` stored as `dtype` (values converted, not checked). */
-function withIndexDtype(bytes: Uint8Array, param: string, dtype: 'U16' | 'I32'): Uint8Array {
-  return rebuild(bytes, (tensors) => {
-    const name = `${param}.csr.indices`;
-    const { shape, data } = tensors.get(name)!;
-    tensors.set(name, dtype === 'U16' ? { dtype, shape, data: Uint16Array.from(data) } : { dtype, shape, data: Int32Array.from(data) });
-  });
-}
-
-/** One linear layer nCols -> nRows without bias, stored as CSR with the given entries (row, column, value). */
-function wideRecord(nRows: number, nCols: number, entries: readonly [number, number, number][]): ModelRecord {
-  const spec: ModelSpec = { layers: [{ type: 'linear', inFeatures: nCols, outFeatures: nRows, bias: false }] };
-  const indptr = new Int32Array(nRows + 1);
-  for (const [r] of entries) indptr[r + 1]!++;
-  for (let r = 0; r < nRows; r++) indptr[r + 1]! += indptr[r]!;
-  const csr: CsrRecord = { nRows, nCols, indptr, indices: Int32Array.from(entries, ([, c]) => c), values: Float32Array.from(entries, ([, , v]) => v) };
-  return { spec, params: new Map([['layers.0.weight', { shape: [nRows, nCols], csr }]]) };
 }
 
 const training = { optimizer: { name: 'adam', lr: 0.001 }, epochs: 3, seed: 42, pruning: { method: 'magnitude', sparsity: 0.9 }, notes: ['a', 'ü'], done: true, none: null };
@@ -461,6 +435,35 @@ describe('model file validation: each check has its code', () => {
     const stored = elementOf(csrMasked, 'layers.0.weight.csr.indices', 0);
     expect(rejectCode(withElement(csrMasked, maskName, stored, 0), 'E_BAD_MASK')).toMatch(/csr.values.*where the mask is 0/);
   });
+
+  it('a mask defect in the last row or at the last index is found (every row and entry is checked)', () => {
+    // CSR, reading: the last stored entry of each weight whose last row is non-empty, its mask turned off.
+    let checked = 0;
+    for (const [name, [rows, cols]] of [['layers.0.weight', [5, 6]], ['layers.3.weight', [4, 5]], ['layers.5.weight', [3, 4]]] as const) {
+      const last = elementOf(csrMasked, `${name}.csr.indptr`, rows) - 1;
+      if (last < elementOf(csrMasked, `${name}.csr.indptr`, rows - 1)) continue; // last row empty
+      const column = elementOf(csrMasked, `${name}.csr.indices`, last);
+      expect(elementOf(csrMasked, `${name}.csr.values`, last)).not.toBe(0);
+      const bad = withElement(csrMasked, `${name}.mask`, (rows - 1) * cols + column, 0);
+      expect(rejectCode(bad, 'E_BAD_MASK')).toMatch(new RegExp(`"${name}.csr.values" holds .* at \\(row ${rows - 1}, column ${column}\\), where the mask is 0`));
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(0);
+    // CSR, writing: a record whose only disagreement is in the last row.
+    const weight = Float32Array.from({ length: 12 }, (_, i) => (i % 5 === 0 ? 0 : i + 1)); // 3×4, last entry 12 ≠ 0
+    const mask = Uint8Array.from(weight, (w) => (w === 0 ? 0 : 1));
+    mask[11] = 0;
+    const lastRowOnly: ParamRecord = { shape: [3, 4], csr: denseToCsr(3, 4, weight), mask };
+    const record = sampleRecord(SMALL_SPEC, { seed: 4 });
+    record.params.set('layers.5.weight', lastRowOnly);
+    expect(() => serializeModel(record, { encoding: 'csr' })).toThrow(/"layers.5.weight.csr.values" holds 12 at \(row 2, column 3\), where the mask is 0/);
+    // Dense: the very last weight.
+    const size = 30;
+    const lastKept = elementOf(dense, 'layers.0.weight.mask', size - 1) === 1;
+    const denseBad = lastKept ? withElement(dense, 'layers.0.weight.mask', size - 1, 0) : withElement(dense, 'layers.0.weight', size - 1, 0.5);
+    if (lastKept) expect(elementOf(dense, 'layers.0.weight', size - 1)).not.toBe(0);
+    expect(rejectCode(denseBad, 'E_BAD_MASK')).toMatch(new RegExp(`at index ${size - 1}, where its mask is 0`));
+  });
 });
 
 describe('readModelHeader (inspect)', () => {
@@ -494,80 +497,32 @@ describe('readModelHeader (inspect)', () => {
 // Golden files and regression fixtures: the format must not drift silently.
 // ---------------------------------------------------------------------------------------------------------
 
-const FIXTURES = new URL('../fixtures/models/', import.meta.url).pathname;
-const UPDATE = process.env['UPDATE_FIXTURES'] === '1';
-
-function goldenRecords(): Record<string, { record: ModelRecord; encoding: 'dense' | 'csr' | 'auto' }> {
-  return {
-    'tiny-dense.safetensors': { record: sampleRecord(TINY_SPEC, { seed: 1 }), encoding: 'dense' },
-    'small-csr-masked.safetensors': { record: sampleRecord(SMALL_SPEC, { seed: 2, sparsity: 0.75, masks: true, training: { seed: 2, sparsity: 0.75 } }), encoding: 'auto' },
-  };
-}
-
-/** The file with its header's space padding turned into NUL bytes (a real writer bug), adding padding if needed. */
-function withNulPadding(bytes: Uint8Array): Uint8Array {
-  const { headerText, data } = splitFile(bytes);
-  const json = headerText.trimEnd();
-  return packFile(json.length % 8 === 0 ? `${json.slice(0, -1)} }` : json, data, { pad: '\0' });
-}
-
-/** Hand-made bad files with the code each must fail with; also usable by CLI tests (exit code 3). */
-function badFixtures(): Record<string, { bytes: Uint8Array; code: string }> {
-  const good = serializeModel(sampleRecord(TINY_SPEC, { seed: 1 }), { encoding: 'dense' });
-  const csr = serializeModel(sampleRecord(SMALL_SPEC, { seed: 2, sparsity: 0.75 }), { encoding: 'csr' });
-  const hugeN = good.slice();
-  new DataView(hugeN.buffer).setBigUint64(0, 2n ** 64n - 1n, true);
-  return {
-    'empty.safetensors': { bytes: new Uint8Array(0), code: 'E_MODEL_TRUNCATED' },
-    'truncated.safetensors': { bytes: good.subarray(0, good.length - 3), code: 'E_MODEL_TRUNCATED' },
-    'header-too-large.safetensors': { bytes: hugeN, code: 'E_HEADER_TOO_LARGE' },
-    'trailing-data.safetensors': { bytes: new Uint8Array([...good, 0x50, 0x4b, 0x05, 0x06]), code: 'E_TRAILING_DATA' },
-    'duplicate-key.safetensors': {
-      bytes: withHeader(good, () => splitFile(good).headerText.trimEnd().replace('"format":"sparsegrad"', '"format":"sparsegrad","format":"sparsegrad"')),
-      code: 'E_DUPLICATE_KEY',
-    },
-    'nul-padding.safetensors': { bytes: withNulPadding(good), code: 'E_HEADER_JSON' },
-    'not-sparsegrad.safetensors': { bytes: withMetadata(good, 'format', 'pt'), code: 'E_NOT_SPARSEGRAD' },
-    'future-version.safetensors': { bytes: withMetadata(good, 'format_version', '2'), code: 'E_UNSUPPORTED_VERSION' },
-    'nan-weight.safetensors': { bytes: withElement(good, 'layers.0.weight', 1, NaN), code: 'E_NON_FINITE' },
-    'csr-column-out-of-range.safetensors': { bytes: withElement(csr, 'layers.0.weight.csr.indices', 0, 99), code: 'E_BAD_CSR' },
-    'csr-u16-indices-too-wide.safetensors': {
-      bytes: withIndexDtype(serializeModel(wideRecord(1, 65537, [[0, 2, 1]]), { encoding: 'csr' }), 'layers.0.weight', 'U16'),
-      code: 'E_BAD_DTYPE',
-    },
-  };
-}
-
-describe('fixtures', () => {
+describe('fixtures (read only: tests never write them)', () => {
   it('golden v1 files: today\'s writer produces them byte for byte, and they load', () => {
-    mkdirSync(join(FIXTURES, 'bad'), { recursive: true });
-    for (const [name, { record, encoding }] of Object.entries(goldenRecords())) {
-      const path = join(FIXTURES, name);
-      const bytes = serializeModel(record, { encoding });
-      if (UPDATE || !existsSync(path)) writeFileSync(path, bytes);
+    for (const [name, bytes] of Object.entries(goldenBytes())) {
+      const path = join(FIXTURE_DIR, name);
+      expect(existsSync(path), `golden fixture ${path} is missing; ${REGENERATE}`).toBe(true);
       const golden = new Uint8Array(readFileSync(path));
-      expect(bytes, `${name} changed; if the format change is intended, bump format_version or rerun with UPDATE_FIXTURES=1`).toEqual(golden);
-      expectSameModel(record, deserializeModel(golden));
+      expect(bytes, `${name} changed: the writer no longer produces the committed file. A format change must bump format_version; ${REGENERATE}`).toEqual(golden);
+      expectSameModel(goldenRecords()[name]!.record, deserializeModel(golden));
     }
   });
 
-  it('bad files fail with their documented code', () => {
-    const dir = join(FIXTURES, 'bad');
-    mkdirSync(dir, { recursive: true });
-    const manifest: Record<string, string> = {};
-    for (const [name, { bytes, code }] of Object.entries(badFixtures())) {
-      const path = join(dir, name);
-      if (UPDATE || !existsSync(path)) writeFileSync(path, bytes);
-      manifest[name] = code;
-    }
+  it('bad files: every defined one is committed and listed, and each fails with its documented code', () => {
+    const dir = join(FIXTURE_DIR, 'bad');
     const manifestPath = join(dir, 'manifest.json');
-    if (UPDATE || !existsSync(manifestPath)) writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+    expect(existsSync(manifestPath), `${manifestPath} is missing; ${REGENERATE}`).toBe(true);
     const stored = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, string>;
-    expect(Object.keys(stored).length).toBeGreaterThan(0);
+    expect(stored, `bad/manifest.json differs from the fixtures defined in test/fixtures/golden-models.ts; ${REGENERATE}`).toEqual(badManifest());
+    for (const name of Object.keys(stored)) expect(existsSync(join(dir, name)), `bad fixture ${name} is missing; ${REGENERATE}`).toBe(true);
     for (const name of readdirSync(dir).filter((n) => n.endsWith('.safetensors'))) {
       expect(stored[name], `${name} is not in manifest.json`).toBeDefined();
       rejectCode(new Uint8Array(readFileSync(join(dir, name))), stored[name]!);
     }
+  });
+
+  it('the definitions themselves fail with their codes (so a regenerated set is right)', () => {
+    for (const [name, { bytes, code }] of Object.entries(badFixtures())) expect(rejectCode(bytes, code), name).toBeTruthy();
   });
 });
 
