@@ -1,5 +1,5 @@
 /**
- * The Fashion-MNIST "best method" chosen honestly (issue 16, item 5). experiments/fashion.ts picked the best
+ * The Fashion-MNIST "best method" chosen honestly (issue 16, item 5). The former experiments/fashion.ts (removed; in the git history) picked the best
  * of ~15 configurations per sparsity by their *test* accuracy; this script picks among the same
  * configurations by their accuracy on a validation holdout of the 60,000 training images, and touches the
  * test set once: for the chosen configuration per sparsity, for the reference baselines and for the dense model.
@@ -61,7 +61,7 @@ const base = { scope: 'global', granularity: { kind: 'weight' }, batchSize: 128,
 type Config = { name: string; config: PruneConfig };
 
 /**
- * The grid at sparsity `s`. 'original': the 15 configurations experiments/fashion.ts compared for the best
+ * The grid at sparsity `s`. 'original': the 15 configurations the former experiments/fashion.ts compared for the best
  * method (the same list, so the choice is re-made among exactly those). 'factorial': every combination of
  * criterion × learning rate × schedule × distillation for gradual pruning, plus DNS and RigL, declared
  * before any result was seen.
@@ -69,7 +69,7 @@ type Config = { name: string; config: PruneConfig };
 function grid(kind: string, s: number): Config[] {
   const gradual = (name: string, extra: Partial<PruneConfig>): Config => ({ name: `gradual-${name}-${s}`, config: { ...base, method: 'gradual', criterion: 'magnitude', sparsity: s, epochs: 8, ...extra } as PruneConfig });
   const own = [
-    // The rules experiments/fashion.ts measured under these names: DNS with a target sparsity on the cubic
+    // The rules the former experiments/fashion.ts measured under these names: DNS with a target sparsity on the cubic
     // schedule (now 'dns-scheduled'; 'dns' is the paper's rule, whose sparsity is an outcome) and RigL from the
     // trained model (now `start: 'trained'`; the paper's setting trains sparse from scratch).
     { name: `dns-${s}`, config: { ...base, method: 'dns-scheduled', criterion: 'magnitude', sparsity: s, epochs: 8 } as PruneConfig },
