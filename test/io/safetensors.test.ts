@@ -332,6 +332,9 @@ describe('safetensors reader rejects bad files with a stable code', () => {
 const pythonHas = (module: string) => spawnSync('python3', ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0;
 const hasNumpy = pythonHas('numpy');
 const hasSafetensors = hasNumpy && pythonHas('safetensors.numpy');
+// The Python safetensors package is not packaged by Debian and PyPI is not reachable here, so CI skips that
+// one test and says so; the numpy reader written from the spec runs instead whenever numpy is present.
+if (!hasSafetensors) console.warn('notice: skipping "the safetensors Python package loads our file": python3 cannot import safetensors.numpy');
 
 describe('compatibility with Python readers and writers', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sparsegrad-st-'));
