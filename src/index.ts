@@ -13,6 +13,8 @@ export * from './errors.ts';
 export { Tensor, tensor, zeros, ones, full, scalar, randn, randu, type DType, type FloatArray, type NestedArray } from './tensor/tensor.ts';
 export { Rng } from './tensor/rng.ts';
 export type { Shape } from './tensor/shape.ts';
+export type { Conv2dOptions } from './tensor/conv.ts';
+export type { Pool2dOptions } from './tensor/pool.ts';
 /** Tensor ops without autograd (`ops.matmul(a, b, { transB: true })`, `ops.softmax(x)`, ...): Tensor in, Tensor out. */
 export * as ops from './tensor/public-ops.ts';
 export { BACKENDS, DEFAULT_BACKEND, currentBackend, resolveBackend, withBackend, type Backend } from './tensor/backend.ts';
@@ -24,6 +26,7 @@ export type { ThreadHost, ThreadWorker } from './wasm/thread-host.ts';
 export {
   Var, constant, variable, backward, noGrad, isGradEnabled, record, gradcheck, assertGradcheck,
   add, sub, mul, div, neg, exp, log, relu, sigmoid, tanh, matmul, linear, sum, mean, max, softmax, logSoftmax, reshape,
+  conv2d, maxPool2d, avgPool2d, flatten,
   crossEntropy, softCrossEntropy, mse,
   type BackwardFn, type BackwardOptions, type GradcheckOptions, type GradcheckResult, type Labels,
 } from './autograd/index.ts';
