@@ -34,6 +34,8 @@ export {
 // nn: modules, optimizers, learning-rate schedules, the training loop, distillation
 export {
   Parameter, Module, Layer, Linear, ReLU, Sigmoid, Tanh, Dropout, Sequential, buildModel, mlp, mlpSpec, parseArchitecture, cloneModel,
+  Conv2d, MaxPool2d, AvgPool2d, Flatten, Reshape, architectureSpec, ARCHITECTURE_PRESETS, ARCHITECTURE_GRAMMAR, specShapes, layerFlops, formatLayer,
+  type Conv2dSpec, type Pool2dSpec, type Conv2dLayerOptions, type Pool2dLayerOptions, type SpecShapes,
   Optimizer, SGD, Adam, AdamW, constantLR, stepLR, cosineLR, fit, evaluate, predict, predictClasses, distillationLoss,
   type LayerSpec, type ModelSpec, type InitScheme, type LinearOptions, type SGDOptions, type AdamOptions, type LRSchedule,
   type FitOptions, type LossFn, type TrainingHistory, type EpochStats, type StepContext, type TrainingHooks, type ProgressEvent,

@@ -31,6 +31,9 @@ export function recordLayers(record: ModelRecord): (InferenceLayer | CsrInferenc
       }
       return;
     }
+    if (layer.type !== 'relu' && layer.type !== 'sigmoid' && layer.type !== 'tanh') {
+      throw new ConfigError(`layer ${i} (${layer.type}) cannot be compiled for inference yet`);
+    }
     const previous = layers[layers.length - 1];
     if (previous === undefined) throw new ConfigError(`layer ${i} (${layer.type}) comes before any linear layer; compiled inference fuses an activation into the linear layer before it`);
     if (previous.activation !== 'none' && previous.activation !== layer.type) {

@@ -1,4 +1,4 @@
-import { ConfigError, ShapeError } from '../errors.ts';
+import { ConfigError, ShapeError, StateError } from '../errors.ts';
 import { gemmNN, gemmNT, gemmTN } from './kernels/gemm.ts';
 import { col2imAdd, convOutputSize, im2col, permuteAddBias, permuteSumBias, type ConvGeometry } from './kernels/im2col.ts';
 import { formatShape } from './shape.ts';
@@ -91,16 +91,23 @@ function gemm(form: Form, m: number, n: number, k: number, a: FloatArray, b: Flo
 /** What conv2dForward returns: the output, and the patch matrix the weight gradient needs. */
 export interface Conv2dForward {
   readonly y: Tensor;
-  /** cols [C·kh·kw, N·Ho·Wo] (see kernels/im2col.ts). */
-  readonly cols: FloatArray;
+  /** cols [C·kh·kw, N·Ho·Wo] (see kernels/im2col.ts); null when the forward was asked not to keep it. */
+  readonly cols: FloatArray | null;
   readonly geometry: Conv2dGeometry;
 }
 
 /**
- * y = conv2d(x, w) + bias (see the header). float64 if any operand is. Throws what conv2dGeometry throws, and
- * ShapeError for a bias that is not [outChannels].
+ * The largest patch matrix (elements) a forward that keeps no patch matrix builds at once: 4 Mi floats, 16 MiB.
+ * Inference on a large batch (evaluate's 1000 samples: LeNet-5's conv2 would need 128 MiB) runs in chunks.
  */
-export function conv2dForward(x: Tensor, w: Tensor, bias: Tensor | null, options: Conv2dOptions = {}): Conv2dForward {
+export const MAX_TRANSIENT_PATCH_ELEMENTS = 2 ** 22;
+
+/**
+ * y = conv2d(x, w) + bias (see the header). float64 if any operand is. With `keepCols` false (inference: no
+ * gradient will be asked for) the patch matrix is not returned and a large batch runs in chunks of samples,
+ * so memory stays bounded. Throws what conv2dGeometry throws, and ShapeError for a bias that is not [outChannels].
+ */
+export function conv2dForward(x: Tensor, w: Tensor, bias: Tensor | null, options: Conv2dOptions = {}, keepCols = true): Conv2dForward {
   const g = conv2dGeometry(x.shape, w.shape, options);
   if (bias !== null && (bias.rank !== 1 || bias.shape[0] !== g.outChannels)) {
     throw new ShapeError(`conv2d: bias has shape ${formatShape(bias.shape)}, expected [${g.outChannels}]`);
@@ -108,21 +115,36 @@ export function conv2dForward(x: Tensor, w: Tensor, bias: Tensor | null, options
   const dtype: DType = bias !== null && bias.dtype === 'float64' ? 'float64' : resultDType(x, w);
   const xd = x.as(dtype).data;
   const wd = w.as(dtype).data;
+  const b = bias === null ? null : bias.as(dtype).data;
+  const plane = g.outHeight * g.outWidth;
+  const K = g.channels * g.kernelH * g.kernelW;
+  const y = new Tensor(allocateOverwritten(g.batch * g.outChannels * plane, dtype), [g.batch, g.outChannels, g.outHeight, g.outWidth]);
+  const perSample = K * plane;
+  const chunk = keepCols ? g.batch : Math.max(1, Math.min(g.batch, Math.floor(MAX_TRANSIENT_PATCH_ELEMENTS / Math.max(perSample, 1))));
+  let cols: FloatArray | null = null;
+  for (let n0 = 0; n0 < g.batch; n0 += chunk) {
+    const part = { ...g, batch: Math.min(chunk, g.batch - n0) };
+    const xPart = xd.subarray(n0 * g.channels * g.height * g.width);
+    cols = forwardPart(part, xPart, wd, b, y.data.subarray(n0 * g.outChannels * plane), dtype);
+  }
+  return { y, cols: keepCols ? cols : null, geometry: g };
+}
+
+/** conv2dForward on one chunk of samples: y (that chunk's output) from x (its input); returns its patch matrix. */
+function forwardPart(g: Conv2dGeometry, x: FloatArray, w: FloatArray, b: FloatArray | null, y: FloatArray, dtype: DType): FloatArray {
   const plane = g.outHeight * g.outWidth;
   const columns = g.batch * plane;
   const K = g.channels * g.kernelH * g.kernelW;
   const cols = allocateOverwritten(K * columns, dtype);
-  im2col(g, xd, cols);
-  const y = new Tensor(allocateOverwritten(g.batch * g.outChannels * plane, dtype), [g.batch, g.outChannels, g.outHeight, g.outWidth]);
+  im2col(g, x, cols);
   // With one image the product's [O, N·P] is already NCHW: multiply straight into y.
-  const t = g.batch === 1 ? y.data : allocateOverwritten(g.outChannels * columns, dtype);
+  const t = g.batch === 1 ? y : allocateOverwritten(g.outChannels * columns, dtype);
   const [og, kg] = [g.outChannels / g.groups, K / g.groups];
   for (let group = 0; group < g.groups; group++) {
-    gemm('NN', og, columns, kg, wd.subarray(group * og * kg), cols.subarray(group * kg * columns), t.subarray(group * og * columns));
+    gemm('NN', og, columns, kg, w.subarray(group * og * kg), cols.subarray(group * kg * columns), t.subarray(group * og * columns));
   }
-  const b = bias === null ? null : bias.as(dtype).data;
-  if (g.batch !== 1 || b !== null) permuteAddBias(g.outChannels, g.batch, plane, t, b, y.data);
-  return { y, cols, geometry: g };
+  if (g.batch !== 1 || b !== null) permuteAddBias(g.outChannels, g.batch, plane, t, b, y);
+  return cols;
 }
 
 /** Which gradients conv2dBackward computes. */
@@ -137,7 +159,9 @@ export interface Conv2dNeeds {
  * (from cols) and db [O], each only when `needs` asks (else null). The inputs are the forward's.
  */
 export function conv2dBackward(forward: Conv2dForward, w: Tensor, dy: Tensor, needs: Conv2dNeeds): { dx: Tensor | null; dw: Tensor | null; db: Tensor | null } {
-  const { geometry: g, cols } = forward;
+  const { geometry: g } = forward;
+  if (forward.cols === null) throw new StateError('conv2dBackward: the forward pass kept no patch matrix (it ran with keepCols = false)');
+  const cols = forward.cols;
   const dtype: DType = cols instanceof Float64Array || dy.dtype === 'float64' ? 'float64' : 'float32';
   const dyd = dy.as(dtype).data;
   const wd = w.as(dtype).data;

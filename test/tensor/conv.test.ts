@@ -76,6 +76,20 @@ describe('conv2d against the float64 oracle', () => {
     }
   }
 
+  it('inference (no patch matrix kept) runs a large batch in chunks, with the same result', () => {
+    // 25·576 patch entries per sample: 300 samples need two chunks of MAX_TRANSIENT_PATCH_ELEMENTS.
+    const x = randn([300, 1, 28, 28], rng), w = randn([4, 1, 5, 5], rng), b = randn([4], rng);
+    for (const backend of BACKENDS) {
+      withBackend(backend, () => {
+        const kept = conv2dForward(x, w, b);
+        const chunked = conv2dForward(x, w, b, {}, false);
+        expect(chunked.cols).toBeNull();
+        expect(Buffer.from(chunked.y.data.buffer, chunked.y.data.byteOffset, chunked.y.data.byteLength).equals(Buffer.from(kept.y.data.buffer, kept.y.data.byteOffset, kept.y.data.byteLength))).toBe(true);
+        expect(() => conv2dBackward(chunked, w, kept.y, { x: true, w: true, bias: true })).toThrow(/kept no patch matrix/);
+      });
+    }
+  });
+
   it('computes only the gradients asked for', () => {
     const x = randn([2, 1, 4, 4], rng), w = randn([2, 1, 3, 3], rng);
     const forward = conv2dForward(x, w, null);

@@ -1,5 +1,5 @@
 import { conv2dBackward, conv2dForward, type Conv2dOptions } from '../../tensor/conv.ts';
-import { record } from '../graph.ts';
+import { isGradEnabled, record } from '../graph.ts';
 import type { Var } from '../var.ts';
 
 /**
@@ -21,7 +21,9 @@ import type { Var } from '../var.ts';
  * ```
  */
 export function conv2d(x: Var, weight: Var, bias: Var | null = null, options: Conv2dOptions = {}): Var {
-  const forward = conv2dForward(x.value, weight.value, bias === null ? null : bias.value, options);
+  // Without a graph to record (inference), no patch matrix is kept and large batches run in chunks.
+  const recording = isGradEnabled() && (x.requiresGrad || weight.requiresGrad || bias?.requiresGrad === true);
+  const forward = conv2dForward(x.value, weight.value, bias === null ? null : bias.value, options, recording);
   const parents = bias === null ? [x, weight] : [x, weight, bias];
   return record('conv2d', forward.y, parents, (dy, needs) => {
     const { dx, dw, db } = conv2dBackward(forward, weight.value, dy, { x: needs[0]!, w: needs[1]!, bias: needs[2] === true });
