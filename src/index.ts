@@ -61,7 +61,7 @@ export {
   definePruningMethod, registerPruningMethod, pruningMethods, pruningMethod, parseMethod,
   type PruningMethod, type PruningContext, type RandomStreams, type ScoreOptions, type SelectStepOptions, type TrainPhaseOptions, type MethodOptions,
   type OptionValue, type OptionSpec, type OptionSpecs, type NumberOptionSpec, type BooleanOptionSpec, type ChoiceOptionSpec,
-  calibrateStdMultiple, shrinkNeurons,
+  calibrateStdMultiple, shrinkNeurons, shrinkModel, type ShrinkLayer, type ShrinkReport,
   LR_SCHEDULES, type LrScheduleName, type MethodName, type BuiltinMethodName, type PruneConfig,
   runPruning, type PruneResult, type PruneCallbacks,
   sparsityReport, type SparsityReport, type LayerSparsity,

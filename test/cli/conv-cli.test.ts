@@ -74,6 +74,30 @@ describe('LeNet-5 on the command line', () => {
     await session.release();
   });
 
+  it('prune --granularity filter removes whole filters and saves the smaller model; per-layer sparsities work', async () => {
+    const filtered = join(dir, 'lenet5-filters.safetensors');
+    // Scope 'layer' takes the same fraction of filters (and fc1 units) from every hidden layer.
+    const result = await runCli(['prune', '--model', lenet, '--method', 'oneshot', '--granularity', 'filter', '--scope', 'layer', '--sparsity', '0.75', '--epochs', '1', '--out', filtered, '--json', '--quiet']);
+    expect(result.code, result.stderr).toBe(0);
+    const shrink = result.json!['shrink'] as { parameters: { before: number; after: number }; flops: { before: number; after: number } };
+    expect(shrink.parameters.before).toBe(431080);
+    expect(shrink.parameters.after).toBeLessThan(431080 / 3);
+    expect(shrink.flops.after).toBeLessThan(shrink.flops.before / 2);
+    expect(result.json!['testAccuracy']).toBeGreaterThan(0.8);
+    const inspect = await runCli(['inspect', filtered, '--json']);
+    expect(inspect.code, inspect.stderr).toBe(0);
+    const convs = ((inspect.json!['spec'] as { layers: { type: string; outChannels?: number }[] }).layers).filter((l) => l.type === 'conv2d');
+    // About half of the 20 and 50 filters remain (sparsity 0.75 is a little past exactly half: 0.7468).
+    const [conv1, conv2] = convs.map((l) => l.outChannels!) as [number, number];
+    expect([conv1 >= 9 && conv1 <= 10, conv2 >= 24 && conv2 <= 25], `${conv1}, ${conv2} filters`).toEqual([true, true]);
+    const han = await runCli(['prune', '--model', lenet, '--method', 'oneshot', '--layer-sparsity', 'layers.1=0.34,layers.4=0.88,layers.8=0.92,layers.10=0.81', '--epochs', '0', '--json', '--quiet']);
+    expect(han.code, han.stderr).toBe(0);
+    expect((han.json!['layers'] as { sparsity: number }[]).map((l) => Math.round(l.sparsity * 100))).toEqual([34, 88, 92, 81]);
+    const bad = await runCli(['prune', '--model', lenet, '--layer-sparsity', 'layers.1=1.2']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--layer-sparsity takes NAME=S pairs/);
+  });
+
   it('refuses an --arch that does not fit the data', async () => {
     const result = await runCli(['train', '--arch', '1x20x20-c4k5-10', '--epochs', '1']);
     expect(result.code).toBe(2);
