@@ -1,7 +1,7 @@
 /**
  * The convolutional path through the command line, as a user on a fresh clone would take it: train
  * LeNet-5 on the digits (`--arch lenet5`), inspect it, predict a PNG digit, export ONNX that onnxruntime runs
- * to the same classes. (One epoch here to keep the suite fast; the README's commands use more.)
+ * to the same classes, prune it (filters; 90 % of the weights) and compile the pruned model for sparse inference. (One epoch here to keep the suite fast; the README's commands use more.)
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -97,6 +97,21 @@ describe('LeNet-5 on the command line', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--layer-sparsity takes NAME=S pairs/);
   });
+
+  it('compile runs a 90 %-pruned LeNet-5 sparse, with exactly the dense model\'s classes on the digits test split, on every backend', async () => {
+    const pruned = join(dir, 'lenet5-90.safetensors');
+    const prune = await runCli(['prune', '--model', lenet, '--method', 'oneshot', '--sparsity', '0.9', '--epochs', '0', '--out', pruned, '--quiet']);
+    expect(prune.code, prune.stderr).toBe(0);
+    for (const backend of ['js', 'wasm-simd']) {
+      const result = await runCli(['compile', '--model', pruned, '--data', 'digits', '--backend', backend, '--batch', '1', '--json', '--quiet']);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.json!['check']).toMatchObject({ samples: 2000, mismatches: 0 });
+      const layers = (result.json!['plans'] as { layers: { kernel: string; outFeatures: number; inFeatures: number }[] }[])[0]!.layers;
+      // conv1 (20×25), conv2 (50×500), fc1, fc2; conv2 at 90 % runs the sparse convolution.
+      expect(layers.map((l) => `${l.outFeatures}x${l.inFeatures}`)).toEqual(['20x25', '50x500', '500x800', '10x500']);
+      expect(layers[1]!.kernel).toBe('csr');
+    }
+  }, 120_000);
 
   it('refuses an --arch that does not fit the data', async () => {
     const result = await runCli(['train', '--arch', '1x20x20-c4k5-10', '--epochs', '1']);

@@ -17,7 +17,7 @@ Ratios are measured in one run. With --json the last stdout line is one JSON obj
 The suites need a source checkout with dev dependencies installed (npm ci): they live in bench/.
 `;
 
-const SUITES = ['dense', 'gemm', 'sparse', 'train', 'onnx', 'threads'];
+const SUITES = ['dense', 'gemm', 'sparse', 'train', 'onnx', 'threads', 'conv'];
 
 export async function benchCommand(args: string[]): Promise<void> {
   const argv = args.flatMap((a) => (a.startsWith('--threads=') ? ['--threads', a.slice('--threads='.length)] : [a]));

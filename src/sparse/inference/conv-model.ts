@@ -1,4 +1,4 @@
-import { fillFlaggedRowsNaN, flagNonFiniteRows } from '../kernels/non-finite.ts';
+import { fillFlaggedRowsNaN } from '../kernels/non-finite.ts';
 import type { InferenceStrategy } from './backend.ts';
 import type { CheckedConv } from './conv-layers.ts';
 import { chooseKernel, estimateKernelNs, KERNELS, type CostModel, type KernelName, type LayerCostInput } from './cost-model.ts';
@@ -26,8 +26,11 @@ export interface ConvStage {
   readonly outFeatures: number;
   /** The kernel each convolution layer runs. */
   readonly kernels: readonly KernelName[];
-  /** The convolutions of `batch` images x [batch × inFeatures] into out [batch × outFeatures] (float32). */
-  run(x: Float32Array | Float64Array, batch: number, out: Float32Array): void;
+  /**
+   * The convolutions of `batch` images x [batch × inFeatures] into out [batch × outFeatures] (float32); sets
+   * nonFinite[s] to 1 for an image holding a NaN or ±Infinity (else 0) and returns how many there are.
+   */
+  run(x: Float32Array | Float64Array, batch: number, out: Float32Array, nonFinite: Uint8Array): number;
 }
 
 /** The cost model's view of a convolution: the matrix [O, C·kh·kw] applied at P = Ho·Wo positions. */
@@ -101,10 +104,10 @@ export class ConvNetworkModel implements InferenceModel {
   predict(x: Float32Array | Float64Array, batch: number): Float32Array {
     checkInput(x, batch, this.inFeatures);
     const plan = this.plans.get(batch);
-    this.stage.run(x, batch, plan.features);
+    const flagged = this.stage.run(x, batch, plan.features, plan.nonFinite);
     const output = this.dense === null ? plan.features : this.dense.predict(plan.features, batch);
     // A pruned weight may drop a NaN pixel, so the rule is applied from the input itself.
-    if (flagNonFiniteRows(batch, this.inFeatures, x, plan.nonFinite) > 0) fillFlaggedRowsNaN(batch, this.outFeatures, plan.nonFinite, output);
+    if (flagged > 0) fillFlaggedRowsNaN(batch, this.outFeatures, plan.nonFinite, output);
     return output;
   }
 

@@ -7,6 +7,7 @@ import type { CheckedConv } from '../../inference/conv-layers.ts';
 import { chooseConvKernel, convPositions, type ConvStage } from '../../inference/conv-model.ts';
 import type { CheckedLayer } from '../../inference/layers.ts';
 import { applyActivationInPlace } from '../../kernels/activation.ts';
+import { flagNonFiniteRows } from '../../kernels/non-finite.ts';
 import { JS_COST_MODEL } from './cost-model.ts';
 
 /*
@@ -130,7 +131,7 @@ export function compileJsConvStage(layers: readonly CheckedLayer[], strategy: In
   return {
     inFeatures, outFeatures,
     kernels: compiled.map((l) => l.kernel),
-    run(x, batch, out) {
+    run(x, batch, out, nonFinite) {
       for (let s = 0; s < batch; s++) {
         compiled[0]!.image.set(x.subarray(s * inFeatures, (s + 1) * inFeatures));
         compiled.forEach((l, i) => {
@@ -139,6 +140,7 @@ export function compileJsConvStage(layers: readonly CheckedLayer[], strategy: In
         });
         out.set(compiled[compiled.length - 1]!.output, s * outFeatures);
       }
+      return flagNonFiniteRows(batch, inFeatures, x, nonFinite);
     },
   };
 }

@@ -57,13 +57,14 @@ function placeConvLayer(arena: WasmArena, layer: CheckedLayer, strategy: Inferen
   const rowFloats = 4 * Math.ceil(Wo / 4);
   const vectors: [number, number][] = [];
   for (let y = 0; y < Ho; y++) for (let x0 = 0; x0 < Wo; x0 += 4) vectors.push([4 * (y * strideH * phaseCols + x0), 4 * (y * rowFloats + x0)]);
-  const nTiles = Math.ceil(vectors.length / 4);
-  const tileData = new Int32Array(8 * nTiles);
+  const V = 4; // vectors per tile (16 positions)
+  const nTiles = Math.ceil(vectors.length / V);
+  const tileData = new Int32Array(2 * V * nTiles);
   for (let t = 0; t < nTiles; t++) {
-    for (let v = 0; v < 4; v++) {
-      const [inAt, outAt] = vectors[Math.min(4 * t + v, vectors.length - 1)]!; // a short last tile repeats its last vector
-      tileData[8 * t + v] = inAt;
-      tileData[8 * t + 4 + v] = outAt;
+    for (let v = 0; v < V; v++) {
+      const [inAt, outAt] = vectors[Math.min(V * t + v, vectors.length - 1)]!; // a short last tile repeats its last vector
+      tileData[2 * V * t + v] = inAt;
+      tileData[2 * V * t + V + v] = outAt;
     }
   }
   const { csr } = layer;
@@ -80,20 +81,34 @@ function placeConvLayer(arena: WasmArena, layer: CheckedLayer, strategy: Inferen
     panelIn: kernel === 'dense' ? arena.alloc(64 * K) : 0,
     panelOut: kernel === 'dense' ? arena.alloc(64 * O) : 0,
     planes: arena.alloc(4 * O * Ho * rowFloats),
-    compact: pool === null || pool.padH > 0 || pool.padW > 0 ? arena.alloc(4 * O * Ho * Wo) : 0,
+    // Planes whose rows need no padding (Wo a multiple of 4) are their own compact form.
+    compact: (pool === null && rowFloats !== Wo) || (pool !== null && (pool.padH > 0 || pool.padW > 0)) ? arena.alloc(4 * O * Ho * Wo) : 0,
     output: pool === null ? 0 : arena.alloc(4 * layer.outFeatures),
     argmax: new Int32Array(pool === null ? 0 : layer.outFeatures),
   };
 }
 
-/** Copies one image [C × H × W] (f32 at `from`, or the caller's array) into the layer's prepared input X. */
+/**
+ * Copies one image [C × H × W] (at `from` in `image`: the arena's f32 view or the caller's array) into the
+ * layer's prepared input X. Without padding and column stride X is the image itself: one block copy.
+ */
 function prepareInput(l: WasmConvLayer, f32: Float32Array, image: Float32Array | Float64Array, from: number): void {
   const { inChannels: C, inHeight: H, inWidth: W, strideW, padH, padW } = l.conv;
-  const Hp = H + 2 * padH;
   const base = l.x / 4;
+  if (padH === 0 && padW === 0 && strideW === 1) {
+    if (image === f32) f32.copyWithin(base, from, from + C * H * W);
+    else f32.set(image.subarray(from, from + C * H * W), base);
+    return;
+  }
+  const Hp = H + 2 * padH;
   for (let c = 0; c < C; c++) {
     for (let y = 0; y < H; y++) {
       const src = from + (c * H + y) * W;
+      if (strideW === 1) {
+        const to = base + (c * Hp + y + padH) * l.phaseCols + padW;
+        for (let ix = 0; ix < W; ix++) f32[to + ix] = image[src + ix]!;
+        continue;
+      }
       for (let ix = 0; ix < W; ix++) {
         const px = ix + padW;
         const q = px % strideW;
@@ -120,11 +135,12 @@ function runConvLayer(k: WasmKernels, arena: WasmArena, l: WasmConvLayer): numbe
   }
   if (layer.activation === 'sigmoid' || layer.activation === 'tanh') applyActivationInPlace(layer.activation, arena.f32(), l.planes / 4, l.planes / 4 + O * Ho * l.rowFloats);
   const pool = conv.pool;
-  if (pool !== null && l.compact === 0) {
+  if (pool !== null && pool.padH === 0 && pool.padW === 0) {
     const scale = 1 / (pool.kernelH * pool.kernelW);
     k.pool2d(pool.kind === 'max' ? 1 : 0, O, pool.kernelH, pool.kernelW, pool.strideH, pool.strideW, pool.outHeight, pool.outWidth, 4 * l.rowFloats, planeBytes, l.planes, l.output, scale);
     return l.output / 4;
   }
+  if (pool === null && l.compact === 0) return l.planes / 4;
   k.pool2d(1, O, 1, 1, 1, 1, Ho, Wo, 4 * l.rowFloats, planeBytes, l.planes, l.compact, 1);
   if (pool === null) return l.compact / 4;
   const f32 = arena.f32();
@@ -139,15 +155,23 @@ function runConvLayer(k: WasmKernels, arena: WasmArena, l: WasmConvLayer): numbe
 /** The WebAssembly SIMD backend's ConvStage: the layers placed in `arena`, run by `k` (network order). */
 export function compileWasmConvStage(layers: readonly CheckedLayer[], strategy: InferenceStrategy, arena: WasmArena, k: WasmKernels): ConvStage {
   const placed = layers.map((layer) => placeConvLayer(arena, layer, strategy));
+  const first = placed[0]!;
+  // The first layer's X holds the image and zeros: its non-finite probe is the image's (kernels-layout.ts).
+  const firstFloats = first.conv.inChannels * first.conv.strideW * (first.conv.inHeight + 2 * first.conv.padH) * first.phaseCols;
+  const probeAt = arena.alloc(4);
   const inFeatures = layers[0]!.inFeatures;
   const outFeatures = layers[layers.length - 1]!.outFeatures;
   return {
     inFeatures, outFeatures,
     kernels: placed.map((l) => l.kernel),
-    run(x, batch, out) {
+    run(x, batch, out, nonFinite) {
+      let flagged = 0;
       for (let s = 0; s < batch; s++) {
         let f32 = arena.f32();
-        prepareInput(placed[0]!, f32, x, s * inFeatures);
+        prepareInput(first, f32, x, s * inFeatures);
+        k.nonFiniteProbe(1, firstFloats, first.x, probeAt);
+        nonFinite[s] = f32[probeAt / 4] === 0 ? 0 : 1; // ±0 for a finite image, NaN otherwise
+        flagged += nonFinite[s]!;
         let result = 0;
         placed.forEach((l, i) => {
           if (i > 0) prepareInput(l, f32, f32, result);
@@ -156,6 +180,7 @@ export function compileWasmConvStage(layers: readonly CheckedLayer[], strategy: 
         });
         out.set(f32.subarray(result, result + outFeatures), s * outFeatures);
       }
+      return flagged;
     },
   };
 }
