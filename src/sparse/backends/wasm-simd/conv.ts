@@ -80,10 +80,11 @@ function placeConvLayer(arena: WasmArena, layer: CheckedLayer, strategy: Inferen
     dense: kernel === 'dense' ? arena.allocF32(csrToDense(csr)) : 0,
     panelIn: kernel === 'dense' ? arena.alloc(64 * K) : 0,
     panelOut: kernel === 'dense' ? arena.alloc(64 * O) : 0,
-    planes: arena.alloc(4 * O * Ho * rowFloats),
+    // Slack for pool2x2, which reads up to 8·⌈outW/4⌉ columns of a row and writes 4·⌈outW/4⌉ outputs of one.
+    planes: arena.alloc(4 * O * Ho * rowFloats + 64),
     // Planes whose rows need no padding (Wo a multiple of 4) are their own compact form.
     compact: (pool === null && rowFloats !== Wo) || (pool !== null && (pool.padH > 0 || pool.padW > 0)) ? arena.alloc(4 * O * Ho * Wo) : 0,
-    output: pool === null ? 0 : arena.alloc(4 * layer.outFeatures),
+    output: pool === null ? 0 : arena.alloc(4 * layer.outFeatures + 16),
     argmax: new Int32Array(pool === null ? 0 : layer.outFeatures),
   };
 }
@@ -135,6 +136,10 @@ function runConvLayer(k: WasmKernels, arena: WasmArena, l: WasmConvLayer): numbe
   }
   if (layer.activation === 'sigmoid' || layer.activation === 'tanh') applyActivationInPlace(layer.activation, arena.f32(), l.planes / 4, l.planes / 4 + O * Ho * l.rowFloats);
   const pool = conv.pool;
+  if (pool !== null && pool.kernelH === 2 && pool.kernelW === 2 && pool.strideH === 2 && pool.strideW === 2 && pool.padH === 0 && pool.padW === 0) {
+    k.pool2x2(pool.kind === 'max' ? 1 : 0, O, pool.outHeight, pool.outWidth, 4 * l.rowFloats, planeBytes, l.planes, l.output);
+    return l.output / 4;
+  }
   if (pool !== null && pool.padH === 0 && pool.padW === 0) {
     const scale = 1 / (pool.kernelH * pool.kernelW);
     k.pool2d(pool.kind === 'max' ? 1 : 0, O, pool.kernelH, pool.kernelW, pool.strideH, pool.strideW, pool.outHeight, pool.outWidth, 4 * l.rowFloats, planeBytes, l.planes, l.output, scale);

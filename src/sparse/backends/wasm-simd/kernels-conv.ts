@@ -24,6 +24,11 @@
  *       Max (max ≠ 0; NaN propagates) or average (Σ·scale) pooling without padding of `planes` planes whose
  *       rows are inRowBytes apart, into compact planes [outH × outW]. A 1×1 window copies (compacts a padded
  *       plane). O(planes·outH·outW·kh·kw).
+ *   pool2x2(max, planes, outH, outW, inRowBytes, inPlaneBytes, x, y)
+ *       pool2d for the common 2×2 window with stride 2, 4 outputs per step (f32x4.max propagates NaN too).
+ *       Reads 8·⌈outW/4⌉ columns of each input row and writes 4·⌈outW/4⌉ outputs per output row, the extra
+ *       ones into the next row's place before that row is written: callers give the input and the output
+ *       slack past their ends (conv.ts). O(planes·outH·outW).
  * Lanes of a tile past the end of an output row compute garbage that lands in the plane's padding columns,
  * and a short last tile repeats its last vector; callers size X and the planes for that (conv.ts).
  */
@@ -145,6 +150,59 @@ export function pool2d(): FunctionBuilder {
         increment(f, ox, 1);
       });
       increment(f, rowAt, () => f.emit(op.get(stepY)));
+      increment(f, oy, 1);
+    });
+    increment(f, planeAt, () => f.emit(op.get(inPlaneBytes)));
+    increment(f, p, 1);
+  });
+  return f;
+}
+
+const EVEN_FLOATS = [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27];
+const ODD_FLOATS = [4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31];
+
+/**
+ * Builds pool2x2 (see the top of this file): pool2d for the 2×2 window with stride 2, four outputs per step —
+ * the two input rows' 8 columns are combined lanewise, then the even and odd columns (a shuffle) are.
+ */
+export function pool2x2(): FunctionBuilder {
+  const f = new FunctionBuilder('pool2x2', 8);
+  const [max, planes, outH, outW, inRowBytes, inPlaneBytes, x, y] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const p = f.local(I32), oy = f.local(I32), block = f.local(I32), blocks = f.local(I32);
+  const planeAt = f.local(I32), rowAt = f.local(I32), at = f.local(I32), out = f.local(I32), rowOut = f.local(I32);
+  const left = f.local(V128), right = f.local(V128), result = f.local(V128);
+  /** The two rows' columns [at + offset, +4) combined: max, or sum. */
+  // (A block without parameters cannot take operands from outside it: each branch loads its own.)
+  const combineRows = (offset: number, into: number): void => {
+    const rows = (): void => void f.emit(op.get(at), op.v128Load(offset), op.get(at), op.get(inRowBytes), op.i32Add, op.v128Load(offset));
+    f.emit(op.get(max), op.if);
+    rows();
+    f.emit(op.f32x4Max, op.set(into), op.else);
+    rows();
+    f.emit(op.f32x4Add, op.set(into), op.end);
+  };
+  const evenAndOdd = (): void => void f.emit(op.get(left), op.get(right), op.i8x16Shuffle(EVEN_FLOATS), op.get(left), op.get(right), op.i8x16Shuffle(ODD_FLOATS));
+  f.emit(op.get(outW), op.i32(3), op.i32Add, op.i32(2), op.i32ShrU, op.set(blocks));
+  f.emit(op.i32(0), op.set(p), op.get(x), op.set(planeAt), op.get(y), op.set(rowOut));
+  whileLoop(f, () => f.emit(op.get(p), op.get(planes), op.i32GeU), () => {
+    f.emit(op.i32(0), op.set(oy), op.get(planeAt), op.set(rowAt));
+    whileLoop(f, () => f.emit(op.get(oy), op.get(outH), op.i32GeU), () => {
+      f.emit(op.i32(0), op.set(block), op.get(rowAt), op.set(at), op.get(rowOut), op.set(out));
+      whileLoop(f, () => f.emit(op.get(block), op.get(blocks), op.i32GeU), () => {
+        combineRows(0, left);
+        combineRows(16, right);
+        f.emit(op.get(max), op.if);
+        evenAndOdd();
+        f.emit(op.f32x4Max, op.set(result), op.else);
+        evenAndOdd();
+        f.emit(op.f32x4Add, op.f32Const(0.25), op.f32x4Splat, op.f32x4Mul, op.set(result), op.end);
+        f.emit(op.get(out), op.get(result), op.v128Store(0));
+        increment(f, at, 32);
+        increment(f, out, 16);
+        increment(f, block, 1);
+      });
+      increment(f, rowAt, () => f.emit(op.get(inRowBytes), op.i32(1), op.i32Shl));
+      increment(f, rowOut, () => f.emit(op.get(outW), op.i32(2), op.i32Shl));
       increment(f, oy, 1);
     });
     increment(f, planeAt, () => f.emit(op.get(inPlaneBytes)));
