@@ -78,7 +78,7 @@ export {
   registerInferenceBackend, inferenceBackends, BACKEND_NAMES, CompiledNetwork,
   type InferenceBackend, type BackendCompileOptions, type BackendName, type CheckedLayer, type Plan, type PlanStep, type LayerFacts,
   type CostModel, type BatchPart, type KernelName,
-  type ConvInferenceLayer, type ConvPool, type AnyInferenceLayer, ConvNetworkModel, type ConvStage,
+  type ConvInferenceLayer, type ConvPool, type AnyInferenceLayer, ConvNetworkModel, type ConvStage, type CheckedConv,
 } from './sparse/index.ts';
 
 // compile: a trained nn model → a fast inference-only one

@@ -20,7 +20,7 @@ export {
   type BackendModel, type BackendName,
 } from './inference/registry.ts';
 export { compileInference, type CompileOptions } from './inference/compile.ts';
-export { type ConvInferenceLayer, type ConvPool } from './inference/conv-layers.ts';
+export { type CheckedConv, type ConvInferenceLayer, type ConvPool } from './inference/conv-layers.ts';
 export { convLayerFrom, fuseConvActivation, fusePool, imageAfter, type ConvWeightLike, type WindowSpecLike } from './inference/conv-fuse.ts';
 export { ConvNetworkModel, type ConvStage } from './inference/conv-model.ts';
 // the built-in backends
