@@ -24,6 +24,9 @@ const CASES: ConvCase[] = [
   { name: 'avg pool 3, stride 2, padding 1', C: 2, H: 9, W: 8, O: 5, k: [3, 3], activation: 'sigmoid', pool: { kind: 'avg', kernelSize: [3, 3], stride: [2, 2], padding: [1, 1] } },
   { name: 'max pool with padding, odd', C: 3, H: 7, W: 9, O: 17, k: [3, 2], p: [1, 1], activation: 'relu', pool: { kind: 'max', kernelSize: [3, 3], stride: [2, 2], padding: [1, 1] } },
   { name: 'avg pool 2 without padding', C: 4, H: 11, W: 6, O: 2, k: [2, 2], pool: { kind: 'avg', kernelSize: [2, 2] } },
+  { name: 'max pool 3×2, stride 2×1, no padding', C: 2, H: 10, W: 9, O: 3, k: [3, 3], activation: 'relu', pool: { kind: 'max', kernelSize: [3, 2], stride: [2, 1] } },
+  { name: 'avg pool 3, stride 3', C: 1, H: 11, W: 12, O: 2, k: [2, 2], pool: { kind: 'avg', kernelSize: [3, 3] } },
+  { name: 'a 1×1 image, 1 filter', C: 1, H: 1, W: 1, O: 1, k: [1, 1], activation: 'relu' },
 ];
 
 /** Random weights with `density` of them nonzero. */
@@ -148,6 +151,13 @@ describe.each(BACKENDS)('compiled convolutions on %s', (backend) => {
       expectClose(model.predict(x, 2), expected, strategy);
       expect(Array.from(model.predictClasses(x, 2))).toHaveLength(2);
     }
+  });
+
+  it("'auto' runs a 90 %-sparse convolution sparse and a dense one dense", () => {
+    const rng = new Rng(11);
+    const c: ConvCase = { name: '', C: 20, H: 12, W: 12, O: 50, k: [5, 5], activation: 'relu' };
+    expect(compileInference([convLayer(c, 0.1, rng)], { backend }).kernels(1)).toEqual(['csr']);
+    expect(compileInference([convLayer(c, 1, rng)], { backend }).kernels(64)).toEqual(['dense']);
   });
 
   it('a sample with a NaN pixel gets NaN logits even where every weight that sees it is pruned', () => {
