@@ -13,6 +13,8 @@ export * from './errors.ts';
 export { Tensor, tensor, zeros, ones, full, scalar, randn, randu, type DType, type FloatArray, type NestedArray } from './tensor/tensor.ts';
 export { Rng } from './tensor/rng.ts';
 export type { Shape } from './tensor/shape.ts';
+export type { Conv2dOptions } from './tensor/conv.ts';
+export type { Pool2dOptions } from './tensor/pool.ts';
 /** Tensor ops without autograd (`ops.matmul(a, b, { transB: true })`, `ops.softmax(x)`, ...): Tensor in, Tensor out. */
 export * as ops from './tensor/public-ops.ts';
 export { BACKENDS, DEFAULT_BACKEND, currentBackend, resolveBackend, withBackend, type Backend } from './tensor/backend.ts';
@@ -24,6 +26,7 @@ export type { ThreadHost, ThreadWorker } from './wasm/thread-host.ts';
 export {
   Var, constant, variable, backward, noGrad, isGradEnabled, record, gradcheck, assertGradcheck,
   add, sub, mul, div, neg, exp, log, relu, sigmoid, tanh, matmul, linear, sum, mean, max, softmax, logSoftmax, reshape,
+  conv2d, maxPool2d, avgPool2d, flatten,
   crossEntropy, softCrossEntropy, mse,
   type BackwardFn, type BackwardOptions, type GradcheckOptions, type GradcheckResult, type Labels,
 } from './autograd/index.ts';
@@ -31,6 +34,8 @@ export {
 // nn: modules, optimizers, learning-rate schedules, the training loop, distillation
 export {
   Parameter, Module, Layer, Linear, ReLU, Sigmoid, Tanh, Dropout, Sequential, buildModel, mlp, mlpSpec, parseArchitecture, cloneModel,
+  Conv2d, MaxPool2d, AvgPool2d, Flatten, Reshape, architectureSpec, ARCHITECTURE_PRESETS, ARCHITECTURE_GRAMMAR, specShapes, layerFlops, formatLayer,
+  type Conv2dSpec, type Pool2dSpec, type Conv2dLayerOptions, type Pool2dLayerOptions, type SpecShapes,
   Optimizer, SGD, Adam, AdamW, constantLR, stepLR, cosineLR, fit, evaluate, predict, predictClasses, distillationLoss,
   type LayerSpec, type ModelSpec, type InitScheme, type LinearOptions, type SGDOptions, type AdamOptions, type LRSchedule,
   type FitOptions, type LossFn, type TrainingHistory, type EpochStats, type StepContext, type TrainingHooks, type ProgressEvent,
@@ -56,7 +61,7 @@ export {
   definePruningMethod, registerPruningMethod, pruningMethods, pruningMethod, parseMethod,
   type PruningMethod, type PruningContext, type RandomStreams, type ScoreOptions, type SelectStepOptions, type TrainPhaseOptions, type MethodOptions,
   type OptionValue, type OptionSpec, type OptionSpecs, type NumberOptionSpec, type BooleanOptionSpec, type ChoiceOptionSpec,
-  calibrateStdMultiple, shrinkNeurons,
+  calibrateStdMultiple, shrinkNeurons, shrinkModel, type ShrinkLayer, type ShrinkReport,
   LR_SCHEDULES, type LrScheduleName, type MethodName, type BuiltinMethodName, type PruneConfig,
   runPruning, checkPruneConfig, type PruneResult, type PruneCallbacks,
   sparsityReport, type SparsityReport, type LayerSparsity,
@@ -73,6 +78,7 @@ export {
   registerInferenceBackend, inferenceBackends, BACKEND_NAMES, CompiledNetwork,
   type InferenceBackend, type BackendCompileOptions, type BackendName, type CheckedLayer, type Plan, type PlanStep, type LayerFacts,
   type CostModel, type BatchPart, type KernelName,
+  type ConvInferenceLayer, type ConvPool, type AnyInferenceLayer, ConvNetworkModel, type ConvStage, type CheckedConv,
 } from './sparse/index.ts';
 
 // compile: a trained nn model → a fast inference-only one

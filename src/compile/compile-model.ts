@@ -1,8 +1,12 @@
 import { ConfigError } from '../errors.ts';
 import { Dropout, ReLU, Sigmoid, Tanh } from '../nn/activations.ts';
+import { Conv2d } from '../nn/conv.ts';
 import { Linear } from '../nn/linear.ts';
+import { AvgPool2d, MaxPool2d } from '../nn/pool.ts';
+import { Flatten, Reshape } from '../nn/shape-layers.ts';
+import type { Conv2dSpec, Pool2dSpec } from '../nn/spec.ts';
 import type { Sequential } from '../nn/sequential.ts';
-import { compileInference, type Activation, type BackendModel, type BackendName, type CompileOptions, type InferenceLayer, type InferenceModel } from '../sparse/index.ts';
+import { compileInference, convLayerFrom, fuseConvActivation, fusePool, imageAfter, type Activation, type BackendModel, type BackendName, type CompileOptions, type ConvInferenceLayer, type InferenceLayer, type InferenceModel } from '../sparse/index.ts';
 
 /*
  * The step from a trained model to a fast one: nn's Sequential becomes the plain fused layers that the
@@ -36,12 +40,28 @@ export function compileModel(model: Sequential, options: CompileOptions = {}): I
 
 /**
  * The model as plain fused layers (weights and masks copied): Linear + the ReLU/Sigmoid/Tanh after it, with
- * Dropout skipped. Throws ConfigError for any other layer, an activation that does not follow a Linear
- * layer, or a model without Linear layers.
+ * Dropout skipped; Conv2d + its activation + the MaxPool2d/AvgPool2d after it (conv-fuse.ts), with Reshape
+ * and Flatten skipped. Throws ConfigError for any other layer, an activation that does not follow a Linear
+ * or Conv2d layer, a pooling layer that does not follow a convolution, or a model without such layers.
  */
-export function inferenceLayers(model: Sequential): InferenceLayer[] {
-  const layers: InferenceLayer[] = [];
+export function inferenceLayers(model: Sequential): (InferenceLayer | ConvInferenceLayer)[] {
+  const layers: (InferenceLayer | ConvInferenceLayer)[] = [];
+  let image: [number, number, number] | null = null;
   for (const [i, layer] of model.layers.entries()) {
+    const before = image;
+    image = imageAfter(image, layer.spec());
+    if (layer instanceof Reshape || layer instanceof Flatten) continue;
+    if (layer instanceof Conv2d) {
+      const { weight, bias } = layer;
+      layers.push(convLayerFrom(layer.spec() as Conv2dSpec, before, {
+        dense: Float32Array.from(weight.value.data), ...(weight.mask === null ? {} : { mask: Uint8Array.from(weight.mask) }),
+      }, bias === null ? null : Float32Array.from(bias.value.data), `layer ${i} (Conv2d)`));
+      continue;
+    }
+    if (layer instanceof MaxPool2d || layer instanceof AvgPool2d) {
+      fusePool(layers, layer.spec() as Pool2dSpec, `layer ${i} (${layer.constructor.name})`);
+      continue;
+    }
     if (layer instanceof Linear) {
       const w = layer.weight;
       layers.push({
@@ -58,11 +78,15 @@ export function inferenceLayers(model: Sequential): InferenceLayer[] {
     const activation: Activation | null = layer instanceof ReLU ? 'relu' : layer instanceof Sigmoid ? 'sigmoid' : layer instanceof Tanh ? 'tanh' : null;
     if (activation === null) throw new ConfigError(`layer ${i} (${layer.constructor.name}) cannot be compiled for sparse inference`);
     const previous = layers[layers.length - 1];
+    if (previous !== undefined && 'kind' in previous) {
+      fuseConvActivation(layers, activation, `layer ${i}`);
+      continue;
+    }
     if (previous === undefined || previous.activation !== 'none') {
       throw new ConfigError(`layer ${i}: an activation must follow a Linear layer to be compiled (got ${activation} after ${previous === undefined ? 'nothing' : previous.activation})`);
     }
     previous.activation = activation;
   }
-  if (layers.length === 0) throw new ConfigError('the model has no Linear layers to compile');
+  if (layers.length === 0) throw new ConfigError('the model has no Linear or Conv2d layers to compile');
   return layers;
 }

@@ -16,5 +16,6 @@ export { deserializeModel, readModelHeader, type ModelHeader, type ModelLimits, 
 export {
   compileInference, prepareWasmSimd, wasmSimdSupported, defaultBackendName, BACKEND_NAMES,
   type CompileOptions, type CsrInferenceLayer, type InferenceLayer, type InferenceModel, type InferenceStrategy, type KernelName, type LayerReport,
+  type ConvInferenceLayer, type ConvPool,
 } from '../sparse/index.ts';
 export { isFloat32Array, isFloat64Array, typedArrayName } from '../tensor/typed-array.ts';

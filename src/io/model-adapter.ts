@@ -4,7 +4,8 @@ import { Linear } from '../nn/linear.ts';
 import type { Sequential } from '../nn/sequential.ts';
 import { Rng } from '../tensor/rng.ts';
 import { Tensor } from '../tensor/tensor.ts';
-import { csrToDense, denseToCsr, pickEncoding, type ModelRecord, type ParamEncoding, type ParamRecord } from './model-file.ts';
+import { Conv2d } from '../nn/conv.ts';
+import { csrDims, csrToDense, denseToCsr, pickEncoding, type ModelRecord, type ParamEncoding, type ParamRecord } from './model-file.ts';
 
 /*
  * Between live models and the plain records a model file holds. The file format knows nothing of
@@ -35,8 +36,9 @@ export function modelToRecord(model: Sequential, options: ToRecordOptions = {}):
     const dense = Float32Array.from(p.value.data);
     const mask = p.mask === null ? undefined : Uint8Array.from(p.mask);
     const draft: ParamRecord = { shape, dense, ...(mask === undefined ? {} : { mask }) };
-    if (shape.length === 2 && pickEncoding(draft, options.encoding ?? 'auto') === 'csr') {
-      params.set(name, { shape, csr: denseToCsr(shape[0]!, shape[1]!, dense, mask) });
+    const dims = csrDims(shape);
+    if (dims !== null && pickEncoding(draft, options.encoding ?? 'auto') === 'csr') {
+      params.set(name, { shape, csr: denseToCsr(dims[0], dims[1], dense, mask) });
     } else {
       params.set(name, draft);
     }
@@ -59,7 +61,9 @@ export function modelFromRecord(record: ModelRecord): Sequential {
     if (stored.mask !== undefined) p.mask = Uint8Array.from(stored.mask);
     else if (stored.csr !== undefined) p.mask = structureMask(stored.csr.nRows, stored.csr.nCols, stored.csr.indptr, stored.csr.indices);
   }
-  for (const layer of model.layers) if (layer instanceof Linear && layer.weight.mask?.every((m) => m === 1)) layer.weight.mask = null;
+  for (const layer of model.layers) {
+    if ((layer instanceof Linear || layer instanceof Conv2d) && layer.weight.mask?.every((m) => m === 1)) layer.weight.mask = null;
+  }
   return model;
 }
 

@@ -6,6 +6,8 @@
 import { ModelFormatError } from '../errors.ts';
 import type { LayerSpec, ModelSpec } from '../nn/spec.ts';
 import { LAYER_TYPES } from '../nn/spec.ts';
+import { specShapes } from '../nn/spec-shapes.ts';
+import { IMAGE_LAYER_TYPES, imageLayerJson, imageLayerParameters, imageLayerShapes, validateImageLayer } from './model-architecture-conv.ts';
 import type { ModelLimits } from './model-file.ts';
 
 /** Largest total parameter count an architecture may declare by default: 2^26 (256 MiB of F32). */
@@ -59,6 +61,11 @@ export function validateModelSpec(value: unknown, limits: Pick<ModelLimits, 'max
       paramCount += nIn * nOut + (bias ? nOut : 0);
       if (paramCount > maxParams) fail(`has more than ${maxParams} parameters (the limit)`);
       layers.push({ type: 'linear', inFeatures: nIn, outFeatures: nOut, bias });
+    } else if (IMAGE_LAYER_TYPES.includes(type)) {
+      const layer = validateImageLayer(raw, i, fail);
+      paramCount += imageLayerParameters(layer);
+      if (paramCount > maxParams) fail(`has more than ${maxParams} parameters (the limit)`);
+      layers.push(layer);
     } else if (type === 'dropout') {
       if (!sameKeys(raw, ['type', 'p'])) return fail(`dropout layer ${i} must have exactly type, p`);
       const p = raw['p'];
@@ -71,7 +78,13 @@ export function validateModelSpec(value: unknown, limits: Pick<ModelLimits, 'max
     return undefined;
   });
   // Activations alone map nothing to anything: such a "model" would answer with its own input.
-  if (width === null) fail('has no linear layer; a model needs at least one layer that maps inputs to outputs');
+  if (width === null && !layers.some((l) => l.type === 'conv2d')) fail('has no linear layer; a model needs at least one layer that maps inputs to outputs');
+  // Every layer must fit the shape its input has (conv2d needs images, linear a row of the right width).
+  try {
+    specShapes({ layers });
+  } catch (error) {
+    fail(error instanceof Error ? error.message : String(error));
+  }
   return { layers };
 }
 
@@ -79,6 +92,7 @@ export function validateModelSpec(value: unknown, limits: Pick<ModelLimits, 'max
 export function parameterShapes(spec: ModelSpec): Map<string, readonly number[]> {
   const shapes = new Map<string, readonly number[]>();
   spec.layers.forEach((layer, i) => {
+    imageLayerShapes(layer, i, shapes);
     if (layer.type !== 'linear') return;
     shapes.set(`layers.${i}.weight`, [layer.outFeatures, layer.inFeatures]);
     if (layer.bias) shapes.set(`layers.${i}.bias`, [layer.outFeatures]);
@@ -95,7 +109,7 @@ export function specToJson(spec: ModelSpec): string {
       case 'dropout':
         return `{"type":"dropout","p":${JSON.stringify(layer.p)}}`;
       default:
-        return `{"type":"${layer.type}"}`;
+        return imageLayerJson(layer) ?? `{"type":"${layer.type}"}`;
     }
   });
   return `{"layers":[${layers.join(',')}]}`;

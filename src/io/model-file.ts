@@ -14,7 +14,8 @@
  * in exactly ONE encoding (never two copies that could disagree):
  *
  *     dense   P                 F32      the parameter's shape
- *     csr     P.csr.indptr      I32      [rows + 1]      (2-D weights only; listed in `encodings`)
+ *     csr     P.csr.indptr      I32      [rows + 1]      (weights only; listed in `encodings`; a conv2d weight
+ *                                                       [out, in/groups, kh, kw] is the matrix [out, in/groups·kh·kw])
  *             P.csr.indices     U16/I32  [nnz]           column of each stored value, increasing within a row
  *             P.csr.values      F32      [nnz]
  *     mask    P.mask            U8       the parameter's shape, values 0/1 (optional; 0 = pruned, the value is 0)
@@ -41,13 +42,13 @@ import { formatShape, shapesEqual } from '../tensor/shape.ts';
 import { checkActivationBound } from './activation-bound.ts';
 import { MAX_INT32, parameterShapes, specToJson, validateModelSpec } from './model-architecture.ts';
 import { DEFAULT_MAX_METADATA_JSON_BYTES, MODEL_FORMAT, MODEL_FORMAT_VERSION, readProfileMetadata, trainingToJson } from './model-metadata.ts';
-import { checkParamValues, csrIndexDtype, planParams, toCsrMatrix } from './model-params.ts';
+import { checkParamValues, csrDims, csrIndexDtype, planParams, toCsrMatrix } from './model-params.ts';
 import { decodeSafetensors, encodeSafetensors, readSafetensorsHeader, type SafetensorsHeader, type SafetensorsLimits, type SafetensorsTensor } from './safetensors.ts';
 import { utf8Encode } from './utf8.ts';
 
 export { DEFAULT_MAX_LAYERS, DEFAULT_MAX_PARAMS, parameterShapes, validateModelSpec } from './model-architecture.ts';
 export { DEFAULT_MAX_METADATA_JSON_BYTES, MODEL_FORMAT, MODEL_FORMAT_VERSION } from './model-metadata.ts';
-export { csrIndexDtype, MAX_U16_INDEX_COLUMNS } from './model-params.ts';
+export { csrDims, csrIndexDtype, MAX_U16_INDEX_COLUMNS } from './model-params.ts';
 
 // ---------------------------------------------------------------------------------------------------------
 // Types
@@ -164,7 +165,7 @@ export function serializeModel(record: ModelRecord, options: SerializeOptions = 
     checked.set(name, param);
 
     if (pickEncoding(param, choice) === 'csr') {
-      const [rows, cols] = shape as [number, number];
+      const [rows, cols] = csrDims(shape)!;
       const csr = param.csr ?? denseToCsr(rows, cols, param.dense as Float32Array, param.mask);
       tensors.push([`${name}.csr.indptr`, { dtype: 'I32', shape: [rows + 1], data: csr.indptr }]);
       // The structure was validated above (checkParamValues), so every index is in [0, cols) and, for U16, fits.
@@ -173,7 +174,7 @@ export function serializeModel(record: ModelRecord, options: SerializeOptions = 
         : { dtype: 'I32', shape: [csr.indices.length], data: csr.indices };
       tensors.push([`${name}.csr.indices`, indices]);
       tensors.push([`${name}.csr.values`, { dtype: 'F32', shape: [csr.values.length], data: csr.values }]);
-      csrShapes.push([name, [rows, cols]]);
+      csrShapes.push([name, shape]);
     } else {
       tensors.push([name, { dtype: 'F32', shape: [...shape], data: param.dense ?? sparseCsrToDense(param.csr as CSRMatrix) }]);
     }
@@ -203,12 +204,13 @@ export function serializeModel(record: ModelRecord, options: SerializeOptions = 
 /**
  * Dense, CSR, or (auto) whichever takes fewer bytes in the file: CSR costs 4 bytes per row pointer plus, per
  * stored entry, a 4-byte value and a 2-byte (U16) or 4-byte (I32) column index; dense costs 4 bytes per entry.
- * Only 2-D weights can be CSR.
+ * Only 2-D (linear) and 4-D (conv2d, as [out, in/groups·kh·kw]) weights can be CSR.
  */
 export function pickEncoding(param: ParamRecord, choice: ParamEncoding | 'auto'): ParamEncoding {
-  if (param.shape.length !== 2) return 'dense';
+  const dims = csrDims(param.shape);
+  if (dims === null) return 'dense';
   if (choice !== 'auto') return choice;
-  const [rows, cols] = param.shape as [number, number];
+  const [rows, cols] = dims;
   const nnz = param.csr !== undefined ? param.csr.values.length : countStored(param.dense as Float32Array, param.mask);
   const indexBytes = csrIndexDtype(cols) === 'U16' ? 2 : 4;
   const csrBytes = (rows + 1) * 4 + nnz * (4 + indexBytes);
@@ -264,7 +266,7 @@ export function deserializeModel(bytes: Uint8Array, limits: ModelLimits = {}): M
     const mask = plan.hasMask ? { mask: tensorData(`${plan.name}.mask`) as Uint8Array } : {};
     let param: ParamRecord;
     if (plan.encoding === 'csr') {
-      const [nRows, nCols] = plan.shape as [number, number];
+      const [nRows, nCols] = csrDims(plan.shape)!;
       // planParams allowed U16 indices only where they can address every column; widen them (a copy) so
       // callers always get an Int32Array, and checkParamValues below checks them like any others.
       const storedIndices = tensorData(`${plan.name}.csr.indices`) as Int32Array | Uint16Array;

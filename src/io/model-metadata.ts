@@ -118,7 +118,7 @@ function parseMetadataJson(key: string, text: string, maxDepth: number, limits: 
   return parseStrictJson(text, { what: `__metadata__.${key}`, errorCode: 'E_BAD_METADATA', maxDepth });
 }
 
-/** One `encodings` entry: `"<param>": {"kind": "csr", "shape": [rows, cols]}` for a 2-D parameter. */
+/** One `encodings` entry: `"<param>": {"kind": "csr", "shape": [...]}` for a 2-D or 4-D weight, its shape as in the architecture. */
 function readEncodingEntry(name: string, entry: JsonValue, expected: Map<string, readonly number[]>): string {
   const shape = expected.get(name);
   if (shape === undefined) {
@@ -126,9 +126,9 @@ function readEncodingEntry(name: string, entry: JsonValue, expected: Map<string,
   }
   const plain = jsonToPlain(entry);
   if (!isPlainObject(plain) || Object.keys(plain).length !== 2 || plain['kind'] !== 'csr' || !Array.isArray(plain['shape'])) {
-    throw new ModelFormatError('E_BAD_METADATA', `__metadata__.encodings entry for "${name}" must be exactly {"kind":"csr","shape":[rows, cols]}`);
+    throw new ModelFormatError('E_BAD_METADATA', `__metadata__.encodings entry for "${name}" must be exactly {"kind":"csr","shape":[the weight's dimensions]}`);
   }
-  if (shape.length !== 2) throw new ModelFormatError('E_BAD_METADATA', `__metadata__.encodings: "${name}" is ${shape.length}-D; only 2-D weights can be CSR`);
+  if (shape.length !== 2 && shape.length !== 4) throw new ModelFormatError('E_BAD_METADATA', `__metadata__.encodings: "${name}" is ${shape.length}-D; only 2-D (linear) and 4-D (conv2d) weights can be CSR`);
   if (!shapesEqual(plain['shape'] as number[], shape)) {
     throw new ModelFormatError(
       'E_BAD_SHAPE',

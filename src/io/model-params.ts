@@ -21,6 +21,16 @@ export function csrIndexDtype(nCols: number): 'U16' | 'I32' {
   return nCols <= MAX_U16_INDEX_COLUMNS ? 'U16' : 'I32';
 }
 
+/**
+ * The matrix a parameter's CSR form stores: a linear weight [rows, cols] as itself, a conv2d weight
+ * [out, in/groups, kh, kw] as [out, in/groups·kh·kw] (one row per filter); null for shapes that are never CSR.
+ */
+export function csrDims(shape: readonly number[]): [number, number] | null {
+  if (shape.length === 2) return [shape[0]!, shape[1]!];
+  if (shape.length === 4) return [shape[0]!, shape[1]! * shape[2]! * shape[3]!];
+  return null;
+}
+
 /** How one parameter is stored in a file, read from its header: encoding, CSR entry count, mask or not. */
 export interface ParamPlan {
   readonly name: string;
@@ -56,7 +66,7 @@ export function planParams(profile: ProfileMetadata, table: ReadonlyMap<string, 
       if (table.has(name)) {
         throw new ModelFormatError('E_UNEXPECTED_TENSOR', `parameter "${name}" is stored twice: as dense tensor "${name}" and as CSR (per __metadata__.encodings)`);
       }
-      const [rows, cols] = shape as [number, number];
+      const [rows, cols] = csrDims(shape)!;
       need(`${name}.csr.indptr`, 'I32', [rows + 1], `the row pointers of ${formatShape(shape)} "${name}"`);
       // I32 can address any column (the architecture caps widths below 2^31), so it is accepted at every width,
       // even where this writer would use U16: the meaning of each index is unambiguous, only the size differs.
@@ -123,7 +133,8 @@ export function checkParamValues(name: string, param: ParamRecord, allowNonFinit
   }
   let checked = param;
   if (param.csr !== undefined) {
-    if (shape.length !== 2 || param.csr.nRows !== shape[0] || param.csr.nCols !== shape[1]) {
+    const dims = csrDims(shape);
+    if (dims === null || param.csr.nRows !== dims[0] || param.csr.nCols !== dims[1]) {
       throw new ModelFormatError('E_BAD_SHAPE', `parameter "${name}" has CSR data of ${param.csr.nRows}x${param.csr.nCols} but shape ${formatShape(shape)}`);
     }
     const csr = toCsrMatrix(`parameter "${name}" (tensors "${name}.csr.*")`, param.csr);

@@ -1,10 +1,13 @@
 import { ConfigError } from '../errors.ts';
 import { Rng } from '../tensor/rng.ts';
 import { Dropout, ReLU, Sigmoid, Tanh } from './activations.ts';
+import { Conv2d } from './conv.ts';
 import type { InitScheme } from './init.ts';
 import { Linear } from './linear.ts';
 import type { Layer } from './module.ts';
+import { AvgPool2d, MaxPool2d } from './pool.ts';
 import { Sequential } from './sequential.ts';
+import { Flatten, Reshape } from './shape-layers.ts';
 import { LAYER_TYPES, type ModelSpec } from './spec.ts';
 
 export type Activation = 'relu' | 'sigmoid' | 'tanh';
@@ -24,6 +27,16 @@ export function buildModel(spec: ModelSpec, rng: Rng, init: InitScheme = 'he'): 
         return new Tanh();
       case 'dropout':
         return new Dropout(layer.p, rng.fork());
+      case 'conv2d':
+        return new Conv2d(layer.inChannels, layer.outChannels, layer.kernelSize, { rng, stride: layer.stride, padding: layer.padding, groups: layer.groups, bias: layer.bias, init });
+      case 'maxpool2d':
+        return new MaxPool2d(layer.kernelSize, { stride: layer.stride, padding: layer.padding });
+      case 'avgpool2d':
+        return new AvgPool2d(layer.kernelSize, { stride: layer.stride, padding: layer.padding });
+      case 'flatten':
+        return new Flatten();
+      case 'reshape':
+        return new Reshape(layer.shape);
       default:
         throw new ConfigError(`layer ${i}: unknown type '${(layer as { type: string }).type}' (expected one of ${LAYER_TYPES.join(', ')})`);
     }

@@ -1,5 +1,6 @@
 import { subset, type Dataset } from '../data/dataset.ts';
 import { buildModel } from '../nn/build.ts';
+import { Conv2d } from '../nn/conv.ts';
 import { makeOptimizer } from '../nn/optim/make.ts';
 import { constantLR, cosineLR, type LRSchedule } from '../nn/optim/schedule.ts';
 import type { Sequential } from '../nn/sequential.ts';
@@ -11,7 +12,7 @@ import type { PruningContext, RandomStreams, ScoreOptions, SelectStepOptions, Tr
 import type { PruneConfig } from './config.ts';
 import type { PruneCallbacks } from './run.ts';
 import { applyMaskPlan, computeMasks, type MaskPlan } from './select.ts';
-import { shrinkNeurons } from './shrink.ts';
+import { shrinkModel, type ShrinkReport } from './shrink.ts';
 import { findTargets, type PruneTarget } from './targets.ts';
 
 /** Everything `runPruning` has prepared for one run. */
@@ -40,6 +41,8 @@ export class RunContext implements PruningContext {
   private working: Sequential;
   private currentTargets: PruneTarget[];
   private shrunk = false;
+  /** What `shrink` removed, and the model's parameters and FLOPs before and after; null until it has run. */
+  shrinkReport: ShrinkReport | null = null;
   /** The targets' weight count before any neuron was removed: what a shrunk model's sparsity is measured against. */
   private readonly initialWeights: number;
 
@@ -142,10 +145,15 @@ export class RunContext implements PruningContext {
   }
 
   shrink(): void {
-    if (this.shrunk || this.config.granularity.kind !== 'neuron' || this.config.shrink === false) return;
+    const { kind } = this.config.granularity;
+    if (this.shrunk || (kind !== 'neuron' && kind !== 'channel') || this.config.shrink === false) return;
     this.shrunk = true;
-    const removed = shrinkNeurons(this.working);
-    this.note(`shrink: removed ${removed.map((r) => `${r.removed} of ${r.before} neurons in ${r.name}`).join(', ')}`);
+    const report = shrinkModel(this.working);
+    this.shrinkReport = report;
+    const units = (name: string): string => (this.working.layers[Number(name.split('.')[1])] instanceof Conv2d ? 'filters' : 'neurons');
+    const ratio = (a: number, b: number): string => `${b} → ${a} (${(b / Math.max(a, 1)).toFixed(2)}× smaller)`;
+    this.note(`shrink: removed ${report.layers.map((r) => `${r.removed} of ${r.before} ${units(r.name)} in ${r.name}`).join(', ')}; ` +
+      `parameters ${ratio(report.parameters.after, report.parameters.before)}, FLOPs per sample ${ratio(report.flops.after, report.flops.before)}`);
     this.currentTargets = this.findTargets();
   }
 

@@ -22,7 +22,7 @@ export { proximalL1Thresholds } from './methods/l1.ts';
 export { calibrateCRate, dnsSurgery } from './methods/dns.ts';
 export { riglUpdateInterval } from './methods/rigl.ts';
 export { keptPerLayer, LAYER_DISTRIBUTIONS, type LayerDistribution, type LayerShape } from './layer-densities.ts';
-export { shrinkNeurons } from './shrink.ts';
+export { shrinkNeurons, shrinkModel, type ShrinkLayer, type ShrinkReport } from './shrink.ts';
 export { LR_SCHEDULES, type LrScheduleName, type MethodName, type BuiltinMethodName, type PruneConfig } from './config.ts';
 export { checkPruneConfig, runPruning, forkRandomStreams, type PruneResult, type PruneCallbacks } from './run.ts';
 export { sparsityReport, type SparsityReport, type LayerSparsity } from './report.ts';

@@ -7,9 +7,9 @@ import { checkSparsity } from './targets.ts';
  *  - uniform: every layer at the same sparsity;
  *  - erk (Erdős–Rényi-Kernel): a layer's density is proportional to (n_in + n_out)/(n_in·n_out), so small
  *    layers stay denser; scaled so the whole model keeps its budget. A layer whose density would exceed 1
- *    is made dense and the others are rescaled, until none does (as RigL's sparse_utils does). For dense
- *    (fully connected) layers ERK and Erdős–Rényi are the same rule — the kernel dimensions only enter for
- *    convolutions, which this library does not have.
+ *    is made dense and the others are rescaled, until none does (as RigL's sparse_utils does). For a
+ *    convolution with a kh×kw kernel the density is proportional to (n_in + n_out + kh + kw)/(n_in·n_out·kh·kw);
+ *    for fully connected layers (kh = kw = 0 in that formula) ERK and Erdős–Rényi are the same rule.
  */
 
 /** A layer distribution of `keptPerLayer`. */
@@ -17,11 +17,21 @@ export type LayerDistribution = 'uniform' | 'erk';
 /** The layer distributions, for option specs and help. */
 export const LAYER_DISTRIBUTIONS: readonly LayerDistribution[] = ['uniform', 'erk'];
 
-/** One weight matrix [rows = n_out, cols = n_in]; `sparsity` fixes its own (a per-layer override). */
+/**
+ * One layer's weight: [rows = n_out, cols = n_in] for a Linear layer; a Conv2d layer adds its kernel
+ * (cols = input channels per group). `sparsity` fixes its own (a per-layer override).
+ */
 export interface LayerShape {
   readonly rows: number;
   readonly cols: number;
+  /** The kernel [kh, kw] of a convolution (absent for a fully connected layer). */
+  readonly kernel?: readonly [number, number];
   readonly sparsity?: number;
+}
+
+/** Weights of a layer: rows·cols, times kh·kw for a convolution. */
+function weightsOf(l: LayerShape): number {
+  return l.rows * l.cols * (l.kernel === undefined ? 1 : l.kernel[0] * l.kernel[1]);
 }
 
 /**
@@ -33,7 +43,7 @@ export interface LayerShape {
 export function keptPerLayer(layers: readonly LayerShape[], sparsity: number, distribution: LayerDistribution): number[] {
   checkSparsity(sparsity);
   if (!LAYER_DISTRIBUTIONS.includes(distribution)) throw new ConfigError(`unknown layer distribution '${String(distribution)}' (expected one of ${LAYER_DISTRIBUTIONS.join(', ')})`);
-  const sizes = layers.map((l) => l.rows * l.cols);
+  const sizes = layers.map(weightsOf);
   const kept = layers.map((l, i) => (l.sparsity === undefined ? 0 : Math.round((1 - checkedFixed(l.sparsity)) * sizes[i]!)));
   const free = layers.map((_, i) => i).filter((i) => layers[i]!.sparsity === undefined);
   if (free.length === 0) return kept;
@@ -62,8 +72,8 @@ function checkedFixed(sparsity: number): number {
 
 /** ERK densities for `layers` with an overall density `density`, capped at 1 with redistribution. */
 function erkDensities(layers: readonly LayerShape[], density: number): number[] {
-  const sizes = layers.map((l) => l.rows * l.cols);
-  const raw = layers.map((l) => (l.rows + l.cols) / (l.rows * l.cols));
+  const sizes = layers.map(weightsOf);
+  const raw = layers.map((l) => (l.rows + l.cols + (l.kernel === undefined ? 0 : l.kernel[0] + l.kernel[1])) / weightsOf(l));
   const dense = new Set<number>();
   const total = density * sizes.reduce((a, b) => a + b, 0);
   for (;;) {

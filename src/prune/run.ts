@@ -14,6 +14,7 @@ import type { MethodOptions, PruningMethod, RandomStreams } from './method.ts';
 import { resolveOptions } from './options.ts';
 import { pruningMethod, pruningMethods } from './registry.ts';
 import { checkSelectionSettings } from './select.ts';
+import type { ShrinkReport } from './shrink.ts';
 import { checkSparsity } from './targets.ts';
 
 /*
@@ -40,6 +41,8 @@ export interface PruneResult {
   /** Fraction of the prunable weights that are zero at the end, or removed with their neuron (shrink). */
   readonly sparsity: number;
   readonly notes: string[];
+  /** With neuron (filter) or channel granularity: what shrinking removed, and parameters and FLOPs before and after. */
+  readonly shrink?: ShrinkReport;
 }
 
 /**
@@ -112,7 +115,7 @@ export function runPruning(model: Sequential, data: { train: Dataset; validation
   const ctx = new RunContext({ model, data, config, criterion, sparsity, random, loss, callbacks, history, note });
   method.run(ctx, options);
   ctx.shrink(); // a no-op unless neuron pruning left dead neurons the method did not remove itself
-  return { model: ctx.model, history, sparsity: ctx.currentSparsity(), notes };
+  return { model: ctx.model, history, sparsity: ctx.currentSparsity(), notes, ...(ctx.shrinkReport === null ? {} : { shrink: ctx.shrinkReport }) };
 }
 
 /**

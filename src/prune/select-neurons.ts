@@ -3,8 +3,8 @@ import type { Scope } from './select.ts';
 import type { PruneTarget } from './targets.ts';
 
 /*
- * Which whole neurons go. Removing a neuron removes its row of weights, its bias and the next layer's input
- * column, so a neuron plan is measured in the weights it really removes — the row *and* the outgoing
+ * Which whole neurons (or Conv2d filters) go. Removing a neuron removes its row of weights, its bias and the
+ * next layer's inputs it feeds (an input column; for a filter an input channel or its flattened plane), so a neuron plan is measured in the weights it really removes — the row *and* the outgoing
  * column — over all targets: the same fraction `targetsSparsity` (and a run's `sparsity`) reports. Neurons
  * are removed in rank order until one more would overshoot the goal by more than it undershoots it.
  *
@@ -128,7 +128,7 @@ class NeuronPlan {
     let alive = 0;
     const row = this.masks.get(target.weight);
     if (row !== undefined) {
-      const cols = target.weight.value.shape[1]!;
+      const cols = row.length / target.weight.value.shape[0]!;
       for (let i = unit * cols; i < (unit + 1) * cols; i++) {
         alive += row[i]!;
         if (prune) row[i] = 0;
@@ -136,10 +136,15 @@ class NeuronPlan {
     }
     const next = target.next === null ? undefined : this.masks.get(target.next.weight);
     if (next !== undefined) {
-      const [rows, cols] = target.next!.weight.value.shape as [number, number];
+      // The unit's columns in the next layer: an input (Linear), an input channel (Conv2d) or its flattened plane.
+      const rows = target.next!.weight.value.shape[0]!;
+      const cols = next.length / rows;
+      const span = target.nextSpan;
       for (let r = 0; r < rows; r++) {
-        alive += next[r * cols + unit]!;
-        if (prune) next[r * cols + unit] = 0;
+        for (let i = r * cols + unit * span; i < r * cols + (unit + 1) * span; i++) {
+          alive += next[i]!;
+          if (prune) next[i] = 0;
+        }
       }
     }
     return alive;

@@ -1,15 +1,17 @@
 import { ConfigError } from '../errors.ts';
+import { Conv2d } from '../nn/conv.ts';
 import type { Parameter } from '../nn/parameter.ts';
 import { formatShape } from '../tensor/shape.ts';
 import { assertFiniteScores } from './finite.ts';
 import { formatGranularity, type Granularity } from './granularity.ts';
 import { selectNeurons } from './select-neurons.ts';
-import { checkSparsity, type PruneTarget } from './targets.ts';
+import { channelSpan, checkSparsity, weightMatrix, type PruneTarget } from './targets.ts';
 
 /*
  * From importance scores to masks: the one place where "which weights go" is decided.
  *
- * Each target's weights are grouped into units (a weight, a block, a neuron's row); a unit's score is the
+ * Each target's weights are grouped into units (a weight, a block, a neuron's or filter's row, a kernel, an
+ * input channel; see granularity.ts); a unit's score is the
  * mean of its weights' scores. Units already fully pruned rank lowest, so masks only ever shrink. The
  * lowest-ranked units are pruned until the requested fraction of weights is gone: per layer (scope
  * 'layer') or with one ranking across all layers (scope 'global'). Ties break by position, so the result
@@ -113,6 +115,10 @@ export function computeMasks(targets: readonly PruneTarget[], scores: ReadonlyMa
 
   const eligible = granularity.kind === 'neuron' ? targets.filter((t) => t.next !== null) : [...targets];
   if (eligible.length === 0) throw new ConfigError('neuron pruning needs a hidden layer: the output layer\'s neurons (the classes) cannot be removed');
+  const unaligned = granularity.kind === 'neuron' ? eligible.find((t) => t.nextSpan === 0) : undefined;
+  if (unaligned !== undefined) {
+    throw new ConfigError(`neuron (filter) pruning of ${unaligned.name}: the next layer is a grouped convolution, whose input channels do not map to whole filters; exclude it (--exclude ${unaligned.name.replace(/\.weight$/, '')})`);
+  }
   const units = eligible.map((t) => buildUnits(t, scores.get(t)!, granularity, maskOf(t.weight)));
   if (granularity.kind === 'neuron') {
     const removed = selectNeurons(units, targets, options.sparsity, scope, maskOf);
@@ -156,37 +162,57 @@ function checkedStep(sparsity: number, name: string): number {
   return sparsity;
 }
 
-/** Groups a target's weights into units and scores each unit by the mean score of its members. */
+/**
+ * Groups a target's weights into units (see Granularity) and scores each unit by the mean score of its members.
+ * Throws ConfigError for a block that does not divide the weight matrix, or channel pruning of a grouped Conv2d.
+ */
 function buildUnits(target: PruneTarget, scores: Float64Array, g: Granularity, mask: Uint8Array | null): Units {
-  const [rows, cols] = target.weight.value.shape as [number, number];
-  let unitRows = 1;
-  let unitCols = 1;
-  if (g.kind === 'neuron') unitCols = cols;
-  if (g.kind === 'block') {
-    unitRows = g.rows;
-    unitCols = g.cols;
-    if (rows % unitRows !== 0 || cols % unitCols !== 0) {
-      throw new ConfigError(`block ${formatGranularity(g)} does not divide ${target.name} of shape ${formatShape([rows, cols])}; exclude that layer (e.g. --exclude ${target.name}) or pick another block`);
+  const [rows, cols] = weightMatrix(target);
+  let count: number;
+  let size: number;
+  let members: Int32Array;
+  if (g.kind === 'channel') {
+    if (target.layer instanceof Conv2d && target.layer.groups !== 1) {
+      throw new ConfigError(`channel pruning of ${target.name}: a grouped convolution's input channels do not reach every filter; exclude it (--exclude ${target.name.replace(/\.weight$/, '')})`);
+    }
+    // Input channel c: the columns [c·span, (c+1)·span) of every row (span = kh·kw, 1 for Linear).
+    const span = channelSpan(target);
+    count = cols / span;
+    size = rows * span;
+    members = new Int32Array(count * size);
+    let k = 0;
+    for (let c = 0; c < count; c++) for (let r = 0; r < rows; r++) for (let j = 0; j < span; j++) members[k++] = r * cols + c * span + j;
+  } else {
+    // Rectangular tiles of the matrix: 1×1 weights, whole rows (neurons, filters), 1×(kh·kw) kernels, R×C blocks.
+    let unitRows = 1;
+    let unitCols = 1;
+    if (g.kind === 'neuron') unitCols = cols;
+    if (g.kind === 'kernel') unitCols = channelSpan(target);
+    if (g.kind === 'block') {
+      unitRows = g.rows;
+      unitCols = g.cols;
+      if (rows % unitRows !== 0 || cols % unitCols !== 0) {
+        throw new ConfigError(`block ${formatGranularity(g)} does not divide ${target.name} of shape ${formatShape([rows, cols])}; exclude that layer (e.g. --exclude ${target.name}) or pick another block`);
+      }
+    }
+    const blocksPerRow = cols / unitCols;
+    count = (rows / unitRows) * blocksPerRow;
+    size = unitRows * unitCols;
+    members = new Int32Array(count * size);
+    for (let u = 0, k = 0; u < count; u++) {
+      const r0 = Math.floor(u / blocksPerRow) * unitRows;
+      const c0 = (u % blocksPerRow) * unitCols;
+      for (let r = r0; r < r0 + unitRows; r++) for (let c = c0; c < c0 + unitCols; c++) members[k++] = r * cols + c;
     }
   }
-  const blocksPerRow = cols / unitCols;
-  const count = (rows / unitRows) * blocksPerRow;
-  const size = unitRows * unitCols;
-  const members = new Int32Array(count * size);
   const unitScores = new Float64Array(count);
   for (let u = 0; u < count; u++) {
-    const r0 = Math.floor(u / blocksPerRow) * unitRows;
-    const c0 = (u % blocksPerRow) * unitCols;
-    let k = u * size;
     let sum = 0;
     let alive = 0;
-    for (let r = r0; r < r0 + unitRows; r++) {
-      for (let c = c0; c < c0 + unitCols; c++) {
-        const i = r * cols + c;
-        members[k++] = i;
-        sum += scores[i]!;
-        if (mask === null || mask[i] === 1) alive++;
-      }
+    for (let k = u * size; k < (u + 1) * size; k++) {
+      const i = members[k]!;
+      sum += scores[i]!;
+      if (mask === null || mask[i] === 1) alive++;
     }
     // A unit whose weights are all pruned already ranks below everything: masks only shrink.
     unitScores[u] = alive === 0 ? -Infinity : sum / size;
@@ -244,11 +270,14 @@ function applyUnits(units: Units, pruned: Uint8Array, g: Granularity, plan: Mask
   const biasMask = bias === null ? null : startMask(plan, bias, maskOf);
   const next = target.next!;
   const nextMask = startMask(plan, next.weight, maskOf);
-  const [nextRows, nextCols] = next.weight.value.shape as [number, number];
+  const nextRows = next.weight.value.shape[0]!;
+  const nextCols = next.weight.value.size / nextRows;
+  const span = target.nextSpan;
   for (let u = 0; u < units.count; u++) {
     if (pruned[u] === 0) continue;
     if (biasMask !== null) biasMask[u] = 0;
-    for (let r = 0; r < nextRows; r++) nextMask[r * nextCols + u] = 0; // the dead neuron's outgoing weights
+    // The dead unit's outgoing weights: its columns (an input, an input channel, its flattened plane) in every row.
+    for (let r = 0; r < nextRows; r++) nextMask.fill(0, r * nextCols + u * span, r * nextCols + (u + 1) * span);
   }
 }
 
@@ -263,24 +292,36 @@ function startMask(plan: MaskPlan, p: Parameter, maskOf: (p: Parameter) => Uint8
   return m;
 }
 
-/** N:M: in every group of m consecutive inputs of each row keep the n best (already-pruned ones rank lowest). */
+/**
+ * N:M: in every group of m consecutive inputs of each row keep the n best (already-pruned ones rank lowest). For
+ * Conv2d the inputs of a group are m consecutive input channels at one kernel position (stride kh·kw in the row).
+ */
 function nmMask(target: PruneTarget, scores: Float64Array, n: number, m: number, previous: Uint8Array | null): Uint8Array {
-  const [rows, cols] = target.weight.value.shape as [number, number];
-  if (cols % m !== 0) {
-    throw new ConfigError(`${n}:${m} pruning needs the input width of ${target.name} (${cols}) to be a multiple of ${m}`);
+  const [rows, cols] = weightMatrix(target);
+  const span = channelSpan(target);
+  const inputs = cols / span; // input channels (per group) of a Conv2d, inputs of a Linear
+  if (inputs % m !== 0) {
+    const what = span === 1 ? `the input width of ${target.name} (${inputs})` : `the input channels per group of ${target.name} (${inputs})`;
+    throw new ConfigError(`${n}:${m} pruning needs ${what} to be a multiple of ${m}`);
   }
   const mask = new Uint8Array(rows * cols);
   const order = new Int32Array(m);
   const groupScore = new Float64Array(m);
-  for (let base = 0; base < rows * cols; base += m) {
-    for (let j = 0; j < m; j++) {
-      order[j] = j;
-      groupScore[j] = previous !== null && previous[base + j] === 0 ? -Infinity : scores[base + j]!;
-    }
-    order.sort((a, b) => groupScore[b]! - groupScore[a]! || a - b);
-    for (let j = 0; j < n; j++) {
-      const keep = order[j]!;
-      if (groupScore[keep] !== -Infinity) mask[base + keep] = 1;
+  for (let r = 0; r < rows; r++) {
+    for (let c0 = 0; c0 < inputs; c0 += m) {
+      for (let at = 0; at < span; at++) {
+        const base = r * cols + c0 * span + at;
+        for (let j = 0; j < m; j++) {
+          order[j] = j;
+          const i = base + j * span;
+          groupScore[j] = previous !== null && previous[i] === 0 ? -Infinity : scores[i]!;
+        }
+        order.sort((a, b) => groupScore[b]! - groupScore[a]! || a - b);
+        for (let j = 0; j < n; j++) {
+          const keep = order[j]!;
+          if (groupScore[keep] !== -Infinity) mask[base + keep * span] = 1;
+        }
+      }
     }
   }
   return mask;

@@ -13,13 +13,16 @@ export { panelWidths, panelViews, rowsToPanels, panelsToRows } from './layout.ts
 // compiled inference: the contract, the dispatcher, the registry of backends
 export { KERNELS, chooseKernel, estimateKernelNs, preferSkipZeros, type BatchPart, type CostModel, type KernelName, type LayerCostInput } from './inference/cost-model.ts';
 export { STRATEGIES, type InferenceBackend, type BackendCompileOptions, type InferenceStrategy } from './inference/backend.ts';
-export { checkLayers, type Activation, type CheckedLayer, type CsrInferenceLayer, type InferenceLayer } from './inference/layers.ts';
+export { checkLayers, type Activation, type AnyInferenceLayer, type CheckedLayer, type CsrInferenceLayer, type InferenceLayer } from './inference/layers.ts';
 export { CompiledNetwork, type InferenceModel, type LayerFacts, type LayerReport, type Plan, type PlanStep } from './inference/model.ts';
 export {
   BACKEND_NAMES, DEFAULT_BACKEND, FALLBACK_BACKEND, defaultBackendName, findInferenceBackend, inferenceBackends, registerInferenceBackend,
   type BackendModel, type BackendName,
 } from './inference/registry.ts';
 export { compileInference, type CompileOptions } from './inference/compile.ts';
+export { type CheckedConv, type ConvInferenceLayer, type ConvPool } from './inference/conv-layers.ts';
+export { convLayerFrom, fuseConvActivation, fusePool, imageAfter, type ConvWeightLike, type WindowSpecLike } from './inference/conv-fuse.ts';
+export { ConvNetworkModel, type ConvStage } from './inference/conv-model.ts';
 // the built-in backends
 export { jsBackend } from './backends/js/backend.ts';
 export { JS_COST_MODEL } from './backends/js/cost-model.ts';

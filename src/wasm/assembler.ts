@@ -45,7 +45,8 @@ const memarg = (alignLog2: number, offset: number): number[] => [alignLog2, ...u
 /** The instructions the kernels use, as byte sequences. Stack effects are in the comments. */
 export const op = {
   block: [0x02, 0x40], // start of a block without result; `br` to it jumps past its `end`
-  if: [0x04, 0x40], // [i32] → [], runs the instructions up to its `end` when non-zero
+  if: [0x04, 0x40], // [i32] → [], runs the instructions up to its `end` (or `else`) when non-zero
+  else: [0x05], // inside an `if`: what runs when the condition was zero, up to the `end`
   loop: [0x03, 0x40], // start of a loop; `br` to it jumps back to its start
   end: [0x0b],
   br: (depth: number) => [0x0c, ...uleb(depth)],

@@ -77,6 +77,25 @@ const CASES: Record<string, Case[]> = {
     { name: 'with bias', fn: (x, w, b) => A.linear(x!, w!, b!), inputs: [normal([4, 6]), normal([3, 6]), normal([3])] },
     { name: 'no bias', fn: (x, w) => A.linear(x!, w!), inputs: [normal([1, 5]), normal([2, 5])] },
   ],
+  conv2d: [
+    { name: '3×3, bias, padding 1', fn: (x, w, b) => A.conv2d(x!, w!, b!, { padding: 1 }), inputs: [normal([2, 2, 5, 4]), normal([3, 2, 3, 3]), normal([3])] },
+    { name: 'stride 2, odd sizes, no bias', fn: (x, w) => A.conv2d(x!, w!, null, { stride: 2 }), inputs: [normal([1, 3, 7, 5]), normal([2, 3, 3, 2])] },
+    { name: '1×1 kernel', fn: (x, w) => A.conv2d(x!, w!), inputs: [normal([2, 3, 2, 3]), normal([4, 3, 1, 1])] },
+    { name: 'kernel = input size, 1 channel', fn: (x, w, b) => A.conv2d(x!, w!, b!), inputs: [normal([3, 1, 3, 4]), normal([2, 1, 3, 4]), normal([2])] },
+    { name: 'groups 2, stride [1, 2], padding [2, 1]', fn: (x, w, b) => A.conv2d(x!, w!, b!, { groups: 2, stride: [1, 2], padding: [2, 1] }), inputs: [normal([2, 4, 3, 5]), normal([6, 2, 2, 3]), normal([6])] },
+  ],
+  maxPool2d: [
+    { name: '2×2', fn: (a) => A.maxPool2d(a!, { kernelSize: 2 }), inputs: [distinct([2, 3, 4, 6])] },
+    { name: '3×3 stride 2 padding 1, odd size', fn: (a) => A.maxPool2d(a!, { kernelSize: 3, stride: 2, padding: 1 }), inputs: [distinct([1, 2, 5, 7])] },
+  ],
+  avgPool2d: [
+    { name: '2×2', fn: (a) => A.avgPool2d(a!, { kernelSize: 2 }), inputs: [normal([2, 2, 4, 5])] },
+    { name: '[2, 3] stride 1 padding [1, 1]', fn: (a) => A.avgPool2d(a!, { kernelSize: [2, 3], stride: 1, padding: [1, 1] }), inputs: [normal([1, 3, 3, 4])] },
+  ],
+  flatten: [
+    { name: 'NCHW to rows', fn: (a) => A.mul(A.flatten(a!), A.reshape(a!, [2, 12])), inputs: [normal([2, 3, 2, 2])] },
+    { name: 'from axis 2', fn: (a) => A.flatten(a!, 2), inputs: [normal([2, 3, 2, 2])] },
+  ],
   sum: [
     { name: 'all', fn: (a) => A.sum(a!), inputs: [normal([2, 3])] },
     { name: 'axis 0', fn: (a) => A.sum(a!, 0), inputs: [normal([3, 4])] },

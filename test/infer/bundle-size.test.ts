@@ -6,10 +6,17 @@
 import { describe, expect, it } from 'vitest';
 import { bundleEntry } from '../support/bundle.ts';
 
-/** The budget for sparsegrad/infer, gzipped. Measured 23.4 KiB when set; the SIMD kernel module grows. */
-const INFER_GZIP_BUDGET = 32 * 1024;
-/** Source folders that must not reach the inference bundle: training, pruning, studies, reports, data. */
-const TRAINING_CODE = /^src\/(autograd|prune|study|report|compile|data|tensor\/wasm)\/|^src\/nn\/(?!spec\.ts)/;
+/**
+ * The budget for sparsegrad/infer, gzipped. Measured 23.4 KiB when set at 32 KiB; threads brought it to 30.7 KiB;
+ * convolutional models (their model-file checks, conv inference layers and kernels) add a few KiB more, so the
+ * budget is 40 KiB (issue 15).
+ */
+const INFER_GZIP_BUDGET = 40 * 1024;
+/**
+ * Source folders that must not reach the inference bundle: training, pruning, studies, reports, data. Of nn only
+ * the architecture description may: spec.ts (the types) and spec-shapes.ts (the shape checks model files use).
+ */
+const TRAINING_CODE = /^src\/(autograd|prune|study|report|compile|data|tensor\/wasm)\/|^src\/nn\/(?!spec\.ts|spec-shapes\.ts)/;
 
 describe('bundle size', () => {
   it(`keeps sparsegrad/infer under ${INFER_GZIP_BUDGET / 1024} KiB gzipped, with no training code`, async () => {

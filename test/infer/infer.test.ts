@@ -9,8 +9,11 @@ import { compileModel } from '../../src/compile/index.ts';
 import { ConfigError, ModelFormatError, NonFiniteError, SparseFormatError, UnsupportedError } from '../../src/errors.ts';
 import { compileInference, compileModelBytes, compileModelBytesSync, recordLayers, type InferenceModel } from '../../src/infer/index.ts';
 import { deserializeModel, serializeModel } from '../../src/io/model-file.ts';
-import { modelFromRecord } from '../../src/io/model-adapter.ts';
-import { predictClasses } from '../../src/nn/train.ts';
+import { modelFromRecord, modelToRecord } from '../../src/io/model-adapter.ts';
+import { predict, predictClasses } from '../../src/nn/train.ts';
+import { buildModel } from '../../src/nn/build.ts';
+import type { ModelSpec } from '../../src/nn/spec.ts';
+import { Rng } from '../../src/tensor/rng.ts';
 import { loadDigits } from '../../src/node/data.ts';
 import { csrFromDense, WasmSparseModel, wasmSimdSupported } from '../../src/sparse/index.ts';
 import { SMALL_SPEC, sampleRecord } from '../fixtures/model-files.ts';
@@ -128,5 +131,48 @@ describe('compileInference with CSR layers', () => {
     expect(() => compileInference([{ csr: { ...csr, values: Float32Array.of(1, NaN, 1) }, bias: null, activation: 'none' }])).toThrow(/csr.values\[1\] \(row 1, column 0\) is NaN/);
     expect(() => compileInference([{ csr, bias: Float32Array.of(1, Infinity), activation: 'none' }])).toThrow(NonFiniteError);
     expect(() => compileInference([{ csr, bias: null, activation: 'none' }, { csr, bias: null, activation: 'none' }])).toThrow(/expects 3 inputs but layer 0 gives 2/);
+  });
+});
+
+describe('compileModelBytes on convolutional model files', () => {
+  // conv (grouped, padded) → relu → max pool → conv → avg pool → flatten → linear → relu → linear
+  const spec: ModelSpec = {
+    layers: [
+      { type: 'reshape', shape: [2, 11, 10] },
+      { type: 'conv2d', inChannels: 2, outChannels: 4, kernelSize: [3, 3], stride: [1, 1], padding: [1, 1], groups: 2, bias: true },
+      { type: 'relu' },
+      { type: 'maxpool2d', kernelSize: [2, 2], stride: [2, 2], padding: [0, 0] },
+      { type: 'conv2d', inChannels: 4, outChannels: 6, kernelSize: [2, 3], stride: [1, 2], padding: [0, 0], groups: 1, bias: false },
+      { type: 'avgpool2d', kernelSize: [2, 1], stride: [2, 1], padding: [0, 0] },
+      { type: 'flatten' },
+      { type: 'linear', inFeatures: 24, outFeatures: 8, bias: true },
+      { type: 'relu' },
+      { type: 'linear', inFeatures: 8, outFeatures: 3, bias: true },
+    ],
+  };
+  const model = buildModel(spec, new Rng(5));
+  const rng = new Rng(6);
+  for (const p of model.parameters()) p.value.data.forEach((_, i, data) => { if (rng.uniform() < 0.6) data[i] = 0; });
+  const input = Float32Array.from({ length: 5 * 220 }, (_, i) => Math.sin(i) + 0.3);
+  const expected = predict(model, input, 5).data;
+
+  for (const backend of simd ? ['js', 'wasm-simd'] : ['js']) {
+    it(`runs dense and CSR conv model files on ${backend} with the training model's logits`, () => {
+      for (const encoding of ['dense', 'csr'] as const) {
+        const bytes = serializeModel(modelToRecord(model, { encoding }));
+        const compiled = compileModelBytesSync(bytes, { backend });
+        expect(compiled.kernels(5)).toHaveLength(4);
+        const got = compiled.predict(input, 5);
+        for (let i = 0; i < expected.length; i++) expect(got[i]).toBeCloseTo(expected[i]!, 5);
+      }
+    });
+  }
+
+  it('refuses a pooling layer that does not follow a convolution, and an activation after average pooling', () => {
+    const params = modelToRecord(model).params;
+    const poolTwice = { layers: [...spec.layers.slice(0, 4), { type: 'maxpool2d', kernelSize: [1, 1], stride: [1, 1], padding: [0, 0] } as const] };
+    expect(() => recordLayers({ spec: poolTwice, params })).toThrow(/fuses a pooling layer into the convolution right before it/);
+    const reluAfterAvg = { layers: [...spec.layers.slice(0, 6), { type: 'relu' } as const] };
+    expect(() => recordLayers({ spec: reluAfterAvg, params })).toThrow(/after average pooling cannot be fused/);
   });
 });

@@ -31,10 +31,11 @@ import { compileModel } from '../../src/index.ts';
 import { modelFromRecord } from '../../src/io/model-adapter.ts';
 import { deserializeModel, readModelHeader, serializeModel, type ModelRecord } from '../../src/io/model-file.ts';
 import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.ts';
+import { specShapes } from '../../src/nn/spec-shapes.ts';
 import { predict } from '../../src/nn/train.ts';
 import { loadModelFile } from '../../src/node/model-io.ts';
 import { Rng } from '../../src/tensor/rng.ts';
-import { SMALL_SPEC, TINY_SPEC, elementSize, packFile, sampleRecord, splitFile, tensorLocation } from '../fixtures/model-files.ts';
+import { CONV_SPEC, SMALL_SPEC, TINY_SPEC, elementSize, packFile, sampleRecord, splitFile, tensorLocation } from '../fixtures/model-files.ts';
 import { canMakeDevices, makeDevice, makeFifo, scratchDirectory, unblockFifoLater } from '../support/special-files.ts';
 
 const training = { optimizer: 'sgd', lr: 0.1, schedule: [0.5, 0.75, 0.9], pruning: { method: 'magnitude' } };
@@ -68,6 +69,8 @@ const SEED_FILES: Record<string, Uint8Array> = {
   // The writer stores these column indices as U16; an I32 copy is valid too and gets its I32 data mutated.
   csrI32: withI32Indices(serializeModel(sampleRecord(SMALL_SPEC, { seed: 7, sparsity: 0.6, masks: true }), { encoding: 'csr' })),
   wideCsr: wideCsrFile(),
+  conv: serializeModel(sampleRecord(CONV_SPEC, { seed: 8, training }), { encoding: 'dense' }),
+  convCsrMasked: serializeModel(sampleRecord(CONV_SPEC, { seed: 9, sparsity: 0.5, masks: true }), { encoding: 'csr' }),
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -100,12 +103,12 @@ function outcomeOf(record: ModelRecord | undefined, error: unknown): string {
  */
 function nonFiniteAnswer(record: ModelRecord): string | null {
   const model = modelFromRecord(record);
-  const first = record.spec.layers.find((layer) => layer.type === 'linear');
-  const features = first?.type === 'linear' ? first.inFeatures : 0;
+  const features = specShapes(record.spec).inputFeatures ?? 0;
   const rng = new Rng(features);
   const x = Float32Array.from({ length: 3 * features }, (_, i) => (i < features ? rng.uniform() * 2 - 1 : i < 2 * features ? -1 : 1));
   const dense = predict(model, x, 3).data;
   if (!dense.every(Number.isFinite)) return `the nn forward pass answers ${Array.from(dense).find((v) => !Number.isFinite(v))}`;
+  if (record.spec.layers.some((layer) => layer.type === 'conv2d')) return null; // STAGE4: compiled conv layers
   const compiled = compileModel(model, { backend: 'js' }).predict(x, 3);
   if (!compiled.every(Number.isFinite)) return `the compiled model answers ${Array.from(compiled).find((v) => !Number.isFinite(v))}`;
   return null;
@@ -534,7 +537,7 @@ describe('fuzzing the model loader', () => {
       const header = JSON.parse(splitFile(file).headerText) as Record<string, { dtype: string; shape: number[] }>;
       const tensors = Object.keys(header).filter((k) => k !== '__metadata__');
       const metadata = header['__metadata__'] as unknown as Record<string, string>;
-      const encodings = JSON.parse(metadata['encodings'] ?? '{}') as Record<string, { shape: [number, number] }>;
+      const encodings = JSON.parse(metadata['encodings'] ?? '{}') as Record<string, { shape: number[] }>;
       for (let i = 0; i < 200; i++) {
         // Half of the edits go to CSR column indices where there are any, so both index widths get real coverage.
         const indexTensors = tensors.filter((t) => t.endsWith('.csr.indices'));
@@ -546,8 +549,10 @@ describe('fuzzing the model loader', () => {
         const view = new DataView(bytes.buffer);
         const index = rng.int(count);
         let mustFail = false;
-        // The width of the matrix whose column indices these are (undefined for any other tensor).
-        const nCols = tensor.endsWith('.csr.indices') ? encodings[tensor.slice(0, -'.csr.indices'.length)]?.shape[1] : undefined;
+        // The width of the matrix whose column indices these are (undefined for any other tensor): the
+        // product of the weight's dimensions after the first (a conv2d weight is stored as [out, in·kh·kw]).
+        const csrShape = tensor.endsWith('.csr.indices') ? encodings[tensor.slice(0, -'.csr.indices'.length)]?.shape : undefined;
+        const nCols = csrShape?.slice(1).reduce((a, b) => a * b, 1);
         if (nCols !== undefined) indexEdits.set(dtype, (indexEdits.get(dtype) ?? 0) + 1);
         if (dtype === 'F32') {
           // Finite but huge values too: they must be refused (E_OVERFLOW) or still give finite answers.

@@ -305,7 +305,8 @@ describe('architecture validation', () => {
     bad(null, /object with exactly one field/);
     bad({ layers: [], extra: 1 }, /exactly one field/);
     bad({ layers: [] }, /non-empty/);
-    bad({ layers: [{ type: 'conv2d' }] }, /unknown type "conv2d"/);
+    bad({ layers: [{ type: 'conv3d' }] }, /unknown type "conv3d"/);
+    bad({ layers: [{ type: 'conv2d' }] }, /conv2d layer 0 must have exactly type, inChannels/);
     bad({ layers: [{ type: 'toString' }] }, /unknown type/);
     bad({ layers: [{ type: '__proto__' }] }, /unknown type/);
     bad({ layers: [{ ...linear(2, 2), extra: 1 }] }, /exactly type, inFeatures, outFeatures, bias/);

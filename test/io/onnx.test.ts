@@ -486,7 +486,7 @@ describe('exportOnnx: errors name the problem', () => {
     const withBias = randomParams({ layers: [linear(5, 4)] }, new Rng(62));
     expect(() => exportOnnx(noBias, withBias)).toThrow(ConfigError);
 
-    expect(() => exportOnnx({ layers: [{ type: 'relu' }] }, new Map())).toThrow(/no linear layer/);
+    expect(() => exportOnnx({ layers: [{ type: 'relu' }] }, new Map())).toThrow(/no linear or conv2d layer/);
     expect(() => exportOnnx({ layers: [{ type: 'conv' } as unknown as LayerSpec] }, new Map())).toThrow(/unknown type "conv"/);
     expect(() => exportOnnx({ layers: [linear(0, 3)] }, new Map())).toThrow(ConfigError);
     expect(() => exportOnnx(spec, good(), { opsetVersion: 12 })).toThrow(ConfigError);

@@ -26,7 +26,7 @@ describe('invalid pruning settings', () => {
     expect(() => parseCriterion('hessian')).toThrow(/unknown criterion 'hessian' \(expected one of magnitude, gradient/);
     expect(() => parseMethod('lottery')).toThrow(/unknown method 'lottery' \(expected one of oneshot/);
     expect(() => parseScope('network')).toThrow(/unknown scope 'network'/);
-    expect(() => parseGranularity('channel')).toThrow(/unknown granularity 'channel'/);
+    expect(() => parseGranularity('layerwise')).toThrow(/unknown granularity 'layerwise'/);
   });
 
   it('rejects N > M', () => {

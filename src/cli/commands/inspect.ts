@@ -1,5 +1,6 @@
 import { modelFromRecord } from '../../io/model-adapter.ts';
 import { loadModelFile, readModelFileHeader } from '../../node/model-io.ts';
+import { formatLayer } from '../../nn/spec-shapes.ts';
 import { sparsityReport } from '../../prune/report.ts';
 import { parseCommand, UsageError } from '../args.ts';
 import { createOutput, kib, percent, table } from '../output.ts';
@@ -24,7 +25,7 @@ export async function inspectCommand(argv: string[]): Promise<void> {
     return { name: p.name, shape: p.shape, encoding: p.encoding, masked: p.hasMask, storedBytes: p.storedBytes, ...(layer ? { nnz: layer.nnz, sparsity: layer.sparsity } : {}) };
   });
   out.result(`${path}: sparsegrad model, format version ${header.formatVersion}, ${kib(fileBytes)}`);
-  out.result(`architecture: ${header.spec.layers.map((l) => (l.type === 'linear' ? `linear(${l.inFeatures}→${l.outFeatures})` : l.type)).join(' → ')}`);
+  out.result(`architecture: ${header.spec.layers.map(formatLayer).join(' → ')}`);
   out.result(table(params.map((p) => ({ parameter: p.name, shape: p.shape.join('x'), encoding: p.encoding, nnz: p.nnz ?? '', sparsity: p.sparsity === undefined ? '' : percent(p.sparsity), 'KiB stored': (p.storedBytes / 1024).toFixed(1) })), ['parameter', 'shape', 'encoding', 'nnz', 'sparsity', 'KiB stored']));
   out.result(`weights: ${report.total.nnz} of ${report.total.parameters} non-zero (${percent(report.total.sparsity)} sparse)`);
   if (header.training !== undefined) out.result(`training: ${JSON.stringify(header.training)}`);

@@ -1,3 +1,4 @@
+import { specShapes } from '../../nn/spec-shapes.ts';
 import { predict } from '../../nn/train.ts';
 import { readImages } from '../../node/image.ts';
 import { readIdxFile } from '../../node/data.ts';
@@ -29,9 +30,9 @@ export async function predictCommand(argv: string[]): Promise<void> {
   const images = readImages(stringFlag(values, 'input'), { pixelScale: scale === '255' ? 255 : 1 });
   if (images.count === 0) throw new DataFormatError(`${stringFlag(values, 'input')}: holds no images`);
   const features = images.pixels.length / Math.max(images.count, 1);
-  const expected = model.spec().layers.find((l) => l.type === 'linear');
-  if (expected?.type === 'linear' && expected.inFeatures !== features) {
-    throw new UsageError(`the model expects ${expected.inFeatures} input values per image, the input has ${features} (${images.width}×${images.height})`);
+  const expected = specShapes(model.spec()).inputFeatures;
+  if (expected !== null && expected !== features) {
+    throw new UsageError(`the model expects ${expected} input values per image, the input has ${features} (${images.width}×${images.height})`);
   }
   const logits = predict(model, images.pixels, images.count);
   const classes = logits.shape[1]!;

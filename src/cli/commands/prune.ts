@@ -19,7 +19,7 @@ import { createOutput, kib, percent, table } from '../output.ts';
 /** The flags every method shares; each method's own option flags come from the method registry. */
 const COMMON_FLAGS: OptionSpec = {
   model: { type: 'string' }, data: { type: 'string' }, method: { type: 'string' }, criterion: { type: 'string' }, sparsity: { type: 'string' },
-  epochs: { type: 'string' }, scope: { type: 'string' }, granularity: { type: 'string' }, exclude: { type: 'string' },
+  epochs: { type: 'string' }, scope: { type: 'string' }, granularity: { type: 'string' }, exclude: { type: 'string' }, 'layer-sparsity': { type: 'string' },
   candidates: { type: 'string' }, tolerance: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
   optimizer: { type: 'string' }, 'lr-schedule': { type: 'string' }, 'gradient-batches': { type: 'string' }, seed: { type: 'string' },
   out: { type: 'string' }, encoding: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' }, ...FOLLOW_SYMLINKS_OPTION,
@@ -40,9 +40,13 @@ Prunes a trained model, retrains it, and saves the result (CSR-encoded when that
   --sparsity S         target fraction of pruned weights in [0, 1), default 0.9
   --epochs E           training epochs during/after pruning, default 4
   --scope NAME         global (default; layer for N:M) or layer
-  --granularity G      weight (default); for methods marked [structured] also neuron, N:M such as 2:4,
-                       or a block such as 1x4 / 4x1
+  --granularity G      weight (default); for methods marked [structured] also neuron (= filter: a whole
+                       output unit; the model then shrinks), channel (a conv layer's input channel), kernel
+                       (a k×k slice), N:M such as 2:4 (along input channels for conv layers), or a block
+                       such as 1x4 / 4x1
   --exclude LIST       comma-separated layers to keep dense, e.g. layers.4
+  --layer-sparsity L   per-layer final sparsities, e.g. layers.1=0.34,layers.4=0.88 (Han et al.'s table);
+                       the other layers share --sparsity
   --candidates LIST    sweep candidates for a method option that can be chosen by a sweep (defaults below)
   --tolerance T        sweep: allowed validation-accuracy drop, default 0.01 (one point)
 ${validationHelp(23)}
@@ -149,6 +153,7 @@ export async function pruneCommand(argv: string[]): Promise<void> {
     threads,
     layers: report.layers,
     total: report.total,
+    ...(result.shrink === undefined ? {} : { shrink: result.shrink }),
     options,
     ...(typeof options['threshold'] === 'number' ? { threshold: options['threshold'] } : {}),
     ...(validated === null ? {} : { validationAccuracy: validated.accuracy }),
@@ -168,7 +173,11 @@ export async function pruneCommand(argv: string[]): Promise<void> {
     summary['fileBytes'] = bytes;
     out.note(`saved ${outPath} (${kib(bytes)})`);
   }
-  out.result(table(report.layers.map((l) => ({ layer: l.name, shape: l.shape.join('x'), nnz: l.nnz, sparsity: percent(l.sparsity), 'KiB dense': (l.bytesDense / 1024).toFixed(1), 'KiB CSR': (l.bytesSparse / 1024).toFixed(1) })), ['layer', 'shape', 'nnz', 'sparsity', 'KiB dense', 'KiB CSR']));
+  out.result(table(report.layers.map((l) => ({ layer: l.name, shape: l.weightShape.join('x'), nnz: l.nnz, sparsity: percent(l.sparsity), 'KiB dense': (l.bytesDense / 1024).toFixed(1), 'KiB CSR': (l.bytesSparse / 1024).toFixed(1) })), ['layer', 'shape', 'nnz', 'sparsity', 'KiB dense', 'KiB CSR']));
+  if (result.shrink !== undefined) {
+    const { parameters: p, flops: f } = result.shrink;
+    out.result(`shrunk: ${p.before} → ${p.after} parameters, ${f.before} → ${f.after} FLOPs per sample (${(f.before / Math.max(f.after, 1)).toFixed(2)}× fewer)`);
+  }
   if (validated !== null) out.result(`validation accuracy ${percent(validated.accuracy)} (${plan!.description})`);
   out.result(`test accuracy ${percent(after.accuracy)} at ${percent(result.sparsity)} sparsity (dense: ${percent(before.accuracy)})`);
   out.emitJson(summary);
@@ -192,6 +201,7 @@ export function pruneConfigFromFlags(values: Record<string, unknown>, method: st
     // N:M is a per-layer rule, so its default scope is 'layer'
     scope: parseScope(stringFlag(values, 'scope', granularity.kind === 'nm' ? 'layer' : 'global')),
     exclude: listFlag(values, 'exclude', []),
+    ...layerSparsityFlag(values),
     epochs: given.epochs,
     batchSize: numberFlag(values, 'batch', 128, { min: 1, integer: true }),
     lr: given.lr,
@@ -211,3 +221,17 @@ export function pruneConfigFromFlags(values: Record<string, unknown>, method: st
   };
 }
 
+
+/** `--layer-sparsity layers.1=0.34,layers.4.weight=0.88` as per-layer overrides (names normalised to `.weight`). */
+function layerSparsityFlag(values: Record<string, unknown>): { overrides?: Record<string, number> } {
+  const entries = listFlag(values, 'layer-sparsity', []);
+  if (entries.length === 0) return {};
+  const overrides: Record<string, number> = {};
+  for (const entry of entries) {
+    const match = /^(layers\.\d+)(\.weight)?=([0-9.eE+-]+)$/.exec(entry);
+    const value = match === null ? NaN : Number(match[3]);
+    if (match === null || !(value >= 0 && value < 1)) throw new UsageError(`--layer-sparsity takes NAME=S pairs with S in [0, 1), such as layers.1=0.34; got '${entry}'`);
+    overrides[`${match[1]}.weight`] = value;
+  }
+  return { overrides };
+}

@@ -1,6 +1,8 @@
 import { OPTIMIZERS, type OptimizerName } from '../../nn/optim/make.ts';
 import type { LRSchedule } from '../../nn/optim/schedule.ts';
-import { mlpSpec, parseArchitecture, type Activation } from '../../nn/build.ts';
+import type { Activation } from '../../nn/build.ts';
+import { architectureSpec } from '../../nn/arch.ts';
+import { specShapes } from '../../nn/spec-shapes.ts';
 import { INIT_SCHEMES, type InitScheme } from '../../nn/init.ts';
 import { evaluate } from '../../nn/train.ts';
 import { holdoutRecord, TRAINING_SCHEDULES, trainingSchedule, trainWithRecipe, type TrainingRecipe, type TrainingScheduleName } from '../../study/recipe.ts';
@@ -11,10 +13,16 @@ import { createOutput, kib, percent } from '../output.ts';
 
 export const TRAIN_HELP = `usage: sparsegrad train [options]
 
-Trains a multi-layer perceptron and saves it (safetensors file).
+Trains a network — a multi-layer perceptron or a convolutional net — and saves it (safetensors file).
 
   --data SPEC        digits (built-in, default), fashion-mnist, or a directory of IDX files
-  --arch W-W-...     layer widths, default 784-300-100-10 (LeNet-300-100)
+  --arch SPEC        the layers, input first, separated by '-' (default 784-300-100-10, LeNet-300-100):
+                       784 or 1x28x28   the input: a row of features, or images (channels x height x width)
+                       300              a linear layer of 300 outputs
+                       c20k5            a convolution: 20 filters of 5x5; add s2 for stride 2, p1 for padding 1
+                       m2, a2           2x2 max or average pooling (m3s2: a 3x3 window, stride 2)
+                     the activation follows every convolution and every linear layer but the last;
+                     presets: lenet5 (= 1x28x28-c20k5-m2-c50k5-m2-500-10, LeNet-5-Caffe), lenet300
   --activation NAME  relu (default), sigmoid or tanh
   --epochs N         default 20
   --batch B          mini-batch size, default 128
@@ -52,27 +60,30 @@ export async function trainCommand(argv: string[]): Promise<void> {
   if (!(OPTIMIZERS as readonly string[]).includes(optimizer)) throw new UsageError(`--optimizer must be ${OPTIMIZERS.join(', ')}, got '${optimizer}'`);
   const scheduleName = stringFlag(values, 'schedule', 'constant');
   makeSchedule(scheduleName, epochs);
-  const widths = parseArchitecture(stringFlag(values, 'arch', '784-300-100-10'));
+  const archText = stringFlag(values, 'arch', '784-300-100-10');
   const activation = stringFlag(values, 'activation', 'relu') as Activation;
+  const spec = architectureSpec(archText, activation);
+  const shapes = specShapes(spec);
+  const outputs = shapes.outputs[shapes.outputs.length - 1]!;
   const init = stringFlag(values, 'init', 'he') as InitScheme;
   if (!INIT_SCHEMES.includes(init)) throw new UsageError(`--init must be ${INIT_SCHEMES.join(', ')}, got '${init}'`);
   const encoding = parseEncoding(stringFlag(values, 'encoding', 'auto'));
   // Everything that can refuse the run is checked before the data is loaded and training starts.
-  checkArchitecture(mlpSpec(widths, activation), '--arch');
+  checkArchitecture(spec, '--arch');
   const outPath = outputFlag(values, 'out');
   const backend = trainingBackend(values, out);
   const threads = threadsFlag(values, out, backend);
   const dataSpec = stringFlag(values, 'data', 'digits');
   const data = loadData(dataSpec, out);
-  if (widths[0] !== data.train.features) throw new UsageError(`--arch starts with ${widths[0]} inputs but ${data.train.name} has ${data.train.features} features`);
-  if (widths[widths.length - 1]! < data.train.numClasses) throw new UsageError(`--arch ends with ${widths[widths.length - 1]} outputs but the data has ${data.train.numClasses} classes`);
+  if (shapes.inputFeatures !== data.train.features) throw new UsageError(`--arch starts with ${shapes.inputFeatures} inputs but ${data.train.name} has ${data.train.features} features`);
+  if (outputs.length !== 1 || outputs[0]! < data.train.numClasses) throw new UsageError(`--arch ends with [${outputs.join(', ')}] outputs but the data has ${data.train.numClasses} classes`);
 
-  const spec = mlpSpec(widths, activation);
   const recipe: TrainingRecipe = { init, epochs, batchSize, lr, optimizer: optimizer as OptimizerName, schedule: scheduleName as TrainingScheduleName, seed, backend };
   const holdout = holdoutFraction > 0 ? { fraction: holdoutFraction, seed: holdoutSeed } : undefined;
-  const parameterCount = widths.slice(1).reduce((n, w, i) => n + w * widths[i]! + w, 0);
+  const parameterCount = spec.layers.reduce((n, l) => n + (l.type === 'linear' ? (l.inFeatures + (l.bias ? 1 : 0)) * l.outFeatures
+    : l.type === 'conv2d' ? ((l.inChannels / l.groups) * l.kernelSize[0] * l.kernelSize[1] + (l.bias ? 1 : 0)) * l.outChannels : 0), 0);
   const heldOut = holdout === undefined ? 'no holdout' : `holding out ${holdoutFraction * 100} % (seed ${holdoutSeed})`;
-  out.note(`training ${widths.join('-')} (${parameterCount} parameters) for ${epochs} epochs, batch ${batchSize}, lr ${lr}, seed ${seed}, ${heldOut}, on ${backend} (${threads} thread${threads === 1 ? '' : 's'})`);
+  out.note(`training ${archText} (${parameterCount} parameters) for ${epochs} epochs, batch ${batchSize}, lr ${lr}, seed ${seed}, ${heldOut}, on ${backend} (${threads} thread${threads === 1 ? '' : 's'})`);
   const started = Date.now();
   const { model, history } = withThreads(threads, () => trainWithRecipe(spec, recipe, data.train, { ...(holdout === undefined ? {} : { holdout }), ...trainingReporter(out, 'train') }));
   const trainSeconds = (Date.now() - started) / 1000;
@@ -89,7 +100,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     epochs,
     secondsPerEpoch: trainSeconds / epochs,
     parameters: model.parameterCount(),
-    architecture: widths.join('-'),
+    architecture: archText,
     data: data.train.name,
     seed,
     backend: history.backend,

@@ -14,6 +14,12 @@
  *   left out (allowed since opset 11). `MatMul` was not used for that case: it computes A·B and would
  *   need a transposed [in, out] copy of the weight, i.e. a second layout for one kind of layer.
  * - `relu` / `sigmoid` / `tanh` → `Relu` / `Sigmoid` / `Tanh`.
+ * - `conv2d` → `Conv(X, W, B?)` with group, kernel_shape, pads [ph, pw, ph, pw] and strides; the weight
+ *   initializer keeps its [out, in/groups, kh, kw] layout (and is sparse when pruned, like a linear weight).
+ * - `maxpool2d` → `MaxPool`, `avgpool2d` → `AveragePool` with count_include_pad = 1 (zero padding counts
+ *   in the mean, as in PyTorch and in sparsegrad; ONNX's default would leave it out).
+ * - `flatten` → `Flatten(axis = 1)`; `reshape` → `Reshape(input, shape)` with an INT64 initializer
+ *   `layers.<i>.shape` = [-1, ...shape], so the graph input stays a row of features [batch, in] for every model.
  * - `dropout` is the identity at inference and is left out of the graph.
  * - Weights are float32 initializers. A pruned weight (one whose sparse form is smaller, by default) is a
  *   `sparse_initializer`: its nonzero values (`raw_data`) and their linear row-major indices (INT64, as packed
@@ -32,7 +38,7 @@
  *   GraphProto          node 1, name 2, initializer 5, input 11, output 12, sparse_initializer 15
  *   SparseTensorProto   values 1 (TensorProto), indices 2 (TensorProto), dims 3 (int64)
  *   NodeProto           input 1, output 2, name 3, op_type 4, attribute 5
- *   AttributeProto      name 1, i 3 (int64), type 20 (AttributeType INT = 2)
+ *   AttributeProto      name 1, i 3 (int64), ints 8 (packed int64), type 20 (AttributeType INT = 2, INTS = 7)
  *   TensorProto         dims 1 (repeated int64), data_type 2 (FLOAT = 1, INT64 = 7), int64_data 7, name 8, raw_data 9
  *   ValueInfoProto      name 1, type 2
  *   TypeProto           tensor_type 1;  TypeProto.Tensor  elem_type 1, shape 2
@@ -41,7 +47,9 @@
  * not declared [packed = true] in the proto2 file).
  */
 import { ConfigError, DTypeError, NonFiniteError, ShapeError } from '../../errors.ts';
-import type { LayerSpec, ModelSpec } from '../../nn/spec.ts';
+import { LAYER_TYPES, type Conv2dSpec, type LayerSpec, type ModelSpec, type Pool2dSpec } from '../../nn/spec.ts';
+import { specShapes } from '../../nn/spec-shapes.ts';
+import { floatInitializer, floatValueInfo, Graph, int64Initializer, intAttribute, intsAttribute, Model, node, opsetImport, sparseFloatInitializer, writeSparse } from './onnx-messages.ts';
 import { ProtoWriter } from './protobuf.ts';
 
 /** IR version 8 (ONNX 1.10–1.12); onnxruntime 1.30 reads IR versions up to 11. */
@@ -74,33 +82,16 @@ export interface OnnxExportOptions {
   readonly sparseInitializers?: 'auto' | 'always' | 'never';
 }
 
-// ---- onnx.proto constants ------------------------------------------------------------------------------
-
-const TENSOR_FLOAT = 1; // TensorProto.DataType.FLOAT
-const TENSOR_INT64 = 7; // TensorProto.DataType.INT64
-const ATTRIBUTE_INT = 2; // AttributeProto.AttributeType.INT
-
-const Model = { irVersion: 1, producerName: 2, producerVersion: 3, graph: 7, opsetImport: 8 } as const;
-const OpsetId = { domain: 1, version: 2 } as const;
-const Graph = { node: 1, name: 2, initializer: 5, input: 11, output: 12, sparseInitializer: 15 } as const;
-const SparseTensor = { values: 1, indices: 2, dims: 3 } as const;
-const Node = { input: 1, output: 2, name: 3, opType: 4, attribute: 5 } as const;
-const Attribute = { name: 1, i: 3, type: 20 } as const;
-const Tensor = { dims: 1, dataType: 2, int64Data: 7, name: 8, rawData: 9 } as const;
-const ValueInfo = { name: 1, type: 2 } as const;
-const Type = { tensorType: 1 } as const;
-const TypeTensor = { elemType: 1, shape: 2 } as const;
-const Shape = { dim: 1 } as const;
-const Dimension = { dimValue: 1, dimParam: 2 } as const;
-
 // ---- validation ----------------------------------------------------------------------------------------
 
 type LinearSpec = Extract<LayerSpec, { type: 'linear' }>;
 
-/** One linear layer after validation, with its parameter arrays. */
-interface CheckedLinear {
+/** One layer with weights (linear or conv2d) after validation, with its parameter arrays. */
+interface CheckedWeights {
   readonly index: number;
-  readonly spec: LinearSpec;
+  readonly spec: LinearSpec | Conv2dSpec;
+  /** The weight's shape: [out, in] or [outChannels, inChannels/groups, kh, kw]. */
+  readonly dims: readonly number[];
   readonly weight: Float32Array;
   readonly bias: Float32Array | null;
 }
@@ -127,14 +118,30 @@ function getParameter(params: ReadonlyMap<string, Float32Array>, name: string, e
   return value;
 }
 
+/** Throws unless the window fields of a conv2d or pooling layer are [h, w] pairs of integers ≥ 1 (padding ≥ 0). */
+function checkWindow(layer: Partial<Conv2dSpec>, i: number): void {
+  const pair = (p: unknown, min: number): boolean => Array.isArray(p) && p.length === 2 && p.every((v) => Number.isSafeInteger(v) && v >= min);
+  if (!pair(layer.kernelSize, 1) || !pair(layer.stride, 1) || !pair(layer.padding, 0)) {
+    throw new ConfigError(`ONNX export: layers[${i}] (${String(layer.type)}) needs kernelSize and stride pairs of integers ≥ 1 and a padding pair ≥ 0`);
+  }
+}
+
 /**
- * Checks the spec (known layer types, positive integer sizes, consecutive linear layers that fit together,
- * at least one linear layer) and the parameters (present, Float32Array, right length, finite, none extra).
+ * Checks the spec (known layer types, positive integer sizes, consecutive layers that fit together, at least
+ * one linear or conv2d layer) and the parameters (present, Float32Array, right length, finite, none extra).
  */
-function checkModel(spec: ModelSpec, params: ReadonlyMap<string, Float32Array>): CheckedLinear[] {
+function checkModel(spec: ModelSpec, params: ReadonlyMap<string, Float32Array>): CheckedWeights[] {
   if (spec === null || typeof spec !== 'object' || !Array.isArray(spec.layers)) throw new ConfigError('ONNX export: spec.layers must be an array of layer specs');
-  const linears: CheckedLinear[] = [];
+  const weighted: CheckedWeights[] = [];
   const expectedNames = new Set<string>();
+  let images = false; // has conv2d / pooling / reshape / flatten layers: shapes are checked by specShapes
+  const addWeights = (i: number, layer: LinearSpec | Conv2dSpec, dims: readonly number[], outputs: number): void => {
+    const weightName = `layers.${i}.weight`;
+    const biasName = `layers.${i}.bias`;
+    expectedNames.add(weightName);
+    if (layer.bias) expectedNames.add(biasName);
+    weighted.push({ index: i, spec: layer, dims, weight: getParameter(params, weightName, dims), bias: layer.bias ? getParameter(params, biasName, [outputs]) : null });
+  };
   spec.layers.forEach((layer: LayerSpec, i) => {
     const type = (layer as { type?: unknown } | null)?.type;
     switch (type) {
@@ -143,131 +150,74 @@ function checkModel(spec: ModelSpec, params: ReadonlyMap<string, Float32Array>):
       case 'tanh':
       case 'dropout':
         return;
+      case 'flatten':
+        images = true;
+        return;
+      case 'reshape': {
+        const shape = (layer as { shape?: unknown }).shape;
+        if (!Array.isArray(shape) || shape.length === 0 || !shape.every(isPositiveInt)) throw new ConfigError(`ONNX export: layers[${i}] (reshape) needs a shape of positive integers`);
+        images = true;
+        return;
+      }
+      case 'maxpool2d':
+      case 'avgpool2d':
+        checkWindow(layer as Partial<Conv2dSpec>, i);
+        images = true;
+        return;
+      case 'conv2d': {
+        const conv = layer as Conv2dSpec;
+        checkWindow(conv, i);
+        if (!isPositiveInt(conv.inChannels) || !isPositiveInt(conv.outChannels) || !isPositiveInt(conv.groups) || typeof conv.bias !== 'boolean') {
+          throw new ConfigError(`ONNX export: layers[${i}] (conv2d) needs positive integer inChannels, outChannels and groups and a boolean bias flag`);
+        }
+        if (conv.inChannels % conv.groups !== 0 || conv.outChannels % conv.groups !== 0) throw new ConfigError(`ONNX export: layers[${i}] (conv2d): groups ${conv.groups} must divide both channel counts`);
+        images = true;
+        addWeights(i, conv, [conv.outChannels, conv.inChannels / conv.groups, ...conv.kernelSize], conv.outChannels);
+        return;
+      }
       case 'linear': {
         const { inFeatures, outFeatures, bias } = layer as LinearSpec;
         if (!isPositiveInt(inFeatures) || !isPositiveInt(outFeatures)) {
           throw new ConfigError(`ONNX export: layers[${i}] (linear) needs positive integer inFeatures and outFeatures, got ${String(inFeatures)} and ${String(outFeatures)}`);
         }
         if (typeof bias !== 'boolean') throw new ConfigError(`ONNX export: layers[${i}] (linear) needs a boolean bias flag, got ${String(bias)}`);
-        const previous = linears[linears.length - 1];
-        if (previous !== undefined && previous.spec.outFeatures !== inFeatures) {
+        const previous = weighted[weighted.length - 1];
+        if (previous !== undefined && previous.spec.type === 'linear' && previous.spec.outFeatures !== inFeatures) {
           throw new ShapeError(
             `ONNX export: layers[${i}] (linear) expects ${inFeatures} input features but layers[${previous.index}] (linear) gives ${previous.spec.outFeatures}`,
           );
         }
-        const weightName = `layers.${i}.weight`;
-        const biasName = `layers.${i}.bias`;
-        expectedNames.add(weightName);
-        if (bias) expectedNames.add(biasName);
-        linears.push({
-          index: i,
-          spec: layer as LinearSpec,
-          weight: getParameter(params, weightName, [outFeatures, inFeatures]),
-          bias: bias ? getParameter(params, biasName, [outFeatures]) : null,
-        });
+        addWeights(i, layer as LinearSpec, [outFeatures, inFeatures], outFeatures);
         return;
       }
       default:
-        throw new ConfigError(`ONNX export: layers[${i}] has unknown type ${JSON.stringify(type)}; expected linear, relu, sigmoid, tanh or dropout`);
+        throw new ConfigError(`ONNX export: layers[${i}] has unknown type ${JSON.stringify(type)}; expected ${LAYER_TYPES.join(', ')}`);
     }
   });
-  if (linears.length === 0) throw new ConfigError('ONNX export: the model has no linear layer, so its input and output widths are unknown');
+  if (weighted.length === 0) throw new ConfigError('ONNX export: the model has no linear or conv2d layer, so its input and output widths are unknown');
+  if (images) {
+    try {
+      specShapes(spec);
+    } catch (error) {
+      if (error instanceof ConfigError) throw new ShapeError(`ONNX export: ${error.message}`);
+      throw error;
+    }
+  }
   for (const name of params.keys()) {
     if (!expectedNames.has(name)) {
       throw new ConfigError(`ONNX export: unexpected parameter ${name}: the spec has no such parameter (expected ${[...expectedNames].join(', ')})`);
     }
   }
-  return linears;
-}
-
-// ---- message builders ----------------------------------------------------------------------------------
-
-function opsetImport(version: number): ProtoWriter {
-  // domain "" (the default ai.onnx domain) is the field's default, so it is left out.
-  return new ProtoWriter().varint(OpsetId.version, version);
-}
-
-function intAttribute(name: string, value: number): ProtoWriter {
-  return new ProtoWriter().string(Attribute.name, name).varint(Attribute.i, value).varint(Attribute.type, ATTRIBUTE_INT);
-}
-
-function node(name: string, opType: string, inputs: readonly string[], output: string, attributes: readonly ProtoWriter[] = []): ProtoWriter {
-  const w = new ProtoWriter();
-  for (const input of inputs) w.string(Node.input, input);
-  w.string(Node.output, output).string(Node.name, name).string(Node.opType, opType);
-  for (const attribute of attributes) w.message(Node.attribute, attribute);
-  return w;
-}
-
-function floatInitializer(name: string, dims: readonly number[], values: Float32Array): ProtoWriter {
-  const w = new ProtoWriter();
-  for (const d of dims) w.varint(Tensor.dims, d);
-  w.varint(Tensor.dataType, TENSOR_FLOAT).string(Tensor.name, name);
-  // raw_data: fixed-width little-endian IEEE 754. A fresh copy, so later changes to `values` cannot leak in.
-  return w.bytes(Tensor.rawData, float32Bytes(values));
-}
-
-/** The nonzero entries of a row-major weight: their linear indices and values. */
-function nonzeros(values: Float32Array): { indices: number[]; values: Float32Array } {
-  const indices: number[] = [];
-  for (let j = 0; j < values.length; j++) if (values[j] !== 0) indices.push(j);
-  return { indices, values: Float32Array.from(indices, (j) => values[j]!) };
-}
-
-/** Bytes of the varint of a non-negative integer. */
-function varintLength(value: number): number {
-  let length = 1;
-  while (value >= 128) {
-    value = Math.floor(value / 128);
-    length++;
-  }
-  return length;
-}
-
-/** Whether a weight goes out sparse: by the option, and for 'auto' when its sparse form is smaller. */
-function writeSparse(weight: Float32Array, choice: 'auto' | 'always' | 'never'): boolean {
-  if (choice !== 'auto') return choice === 'always';
-  let sparseBytes = 0;
-  for (let j = 0; j < weight.length; j++) if (weight[j] !== 0) sparseBytes += 4 + varintLength(j);
-  return sparseBytes < 4 * weight.length;
-}
-
-/**
- * A SparseTensorProto: values [nnz] FLOAT (raw_data, named like the weight) and indices [nnz] INT64 (linear,
- * increasing, packed varints), for a dense tensor of `dims`.
- */
-function sparseFloatInitializer(name: string, dims: readonly number[], weight: Float32Array): ProtoWriter {
-  const { indices, values } = nonzeros(weight);
-  const valuesTensor = new ProtoWriter().varint(Tensor.dims, values.length).varint(Tensor.dataType, TENSOR_FLOAT).string(Tensor.name, name);
-  valuesTensor.bytes(Tensor.rawData, float32Bytes(values));
-  const indicesTensor = new ProtoWriter().varint(Tensor.dims, indices.length).varint(Tensor.dataType, TENSOR_INT64);
-  if (indices.length > 0) indicesTensor.packedVarints(Tensor.int64Data, indices);
-  const sparse = new ProtoWriter().message(SparseTensor.values, valuesTensor).message(SparseTensor.indices, indicesTensor);
-  for (const d of dims) sparse.varint(SparseTensor.dims, d);
-  return sparse;
-}
-
-/** Little-endian IEEE 754 bytes of float32 values (a fresh copy). */
-function float32Bytes(values: Float32Array): Uint8Array {
-  const raw = new Uint8Array(values.length * 4);
-  const view = new DataView(raw.buffer);
-  for (let j = 0; j < values.length; j++) view.setFloat32(j * 4, values[j]!, true);
-  return raw;
-}
-
-/** A float32 tensor ValueInfoProto whose dims are numbers (fixed) or strings (symbolic). */
-function floatValueInfo(name: string, dims: readonly (number | string)[]): ProtoWriter {
-  const shape = new ProtoWriter();
-  for (const d of dims) {
-    const dim = typeof d === 'number' ? new ProtoWriter().varint(Dimension.dimValue, d) : new ProtoWriter().string(Dimension.dimParam, d);
-    shape.message(Shape.dim, dim);
-  }
-  const tensorType = new ProtoWriter().varint(TypeTensor.elemType, TENSOR_FLOAT).message(TypeTensor.shape, shape);
-  const type = new ProtoWriter().message(Type.tensorType, tensorType);
-  return new ProtoWriter().string(ValueInfo.name, name).message(ValueInfo.type, type);
+  return weighted;
 }
 
 const ACTIVATION_OPS = { relu: 'Relu', sigmoid: 'Sigmoid', tanh: 'Tanh' } as const;
+
+/** kernel_shape, pads (begin h, begin w, end h, end w) and strides of a Conv, MaxPool or AveragePool node. */
+function windowAttributes(layer: Conv2dSpec | Pool2dSpec): ProtoWriter[] {
+  const [ph, pw] = layer.padding;
+  return [intsAttribute('kernel_shape', layer.kernelSize), intsAttribute('pads', [ph, pw, ph, pw]), intsAttribute('strides', layer.stride)];
+}
 
 /**
  * Serialises the model as an ONNX ModelProto (IR version 8, default-domain opset 17 unless set).
@@ -298,10 +248,13 @@ export function exportOnnx(spec: ModelSpec, params: ReadonlyMap<string, Float32A
   const sparseChoice = options.sparseInitializers ?? 'auto';
   if (!['auto', 'always', 'never'].includes(sparseChoice)) throw new ConfigError(`ONNX export: sparseInitializers must be auto, always or never, got ${String(sparseChoice)}`);
 
-  const linears = checkModel(spec, params);
-  const inFeatures = linears[0]!.spec.inFeatures;
-  const outFeatures = linears[linears.length - 1]!.spec.outFeatures;
-  const linearAt = new Map(linears.map((l) => [l.index, l]));
+  const weighted = checkModel(spec, params);
+  const shapes = weighted.some((w) => w.spec.type === 'conv2d') || spec.layers.some((l) => l.type === 'reshape' || l.type === 'flatten') ? specShapes(spec) : null;
+  const first = weighted[0]!.spec;
+  const last = weighted[weighted.length - 1]!.spec;
+  const inFeatures = shapes?.inputFeatures ?? (first.type === 'linear' ? first.inFeatures : 0);
+  const outShape = shapes?.outputs[shapes.outputs.length - 1] ?? (last.type === 'linear' ? [last.outFeatures] : []);
+  const weightsAt = new Map(weighted.map((l) => [l.index, l]));
 
   // The last layer that becomes a node writes the graph output; dropout layers write nothing.
   let lastNodeLayer = -1;
@@ -312,23 +265,36 @@ export function exportOnnx(spec: ModelSpec, params: ReadonlyMap<string, Float32A
   const nodes: ProtoWriter[] = [];
   const initializers: ProtoWriter[] = [];
   const sparseInitializers: ProtoWriter[] = [];
+  /** The weight (dense or sparse, by size) and bias initializers of layer i; returns their names. */
+  const weightInputs = (i: number): string[] => {
+    const checked = weightsAt.get(i)!;
+    const weightName = `layers.${i}.weight`;
+    if (writeSparse(checked.weight, sparseChoice)) sparseInitializers.push(sparseFloatInitializer(weightName, checked.dims, checked.weight));
+    else initializers.push(floatInitializer(weightName, checked.dims, checked.weight));
+    if (checked.bias === null) return [weightName];
+    const biasName = `layers.${i}.bias`;
+    initializers.push(floatInitializer(biasName, [checked.dims[0]!], checked.bias));
+    return [weightName, biasName];
+  };
   let current = ONNX_INPUT_NAME;
   spec.layers.forEach((layer, i) => {
     if (layer.type === 'dropout') return;
     const output = i === lastNodeLayer ? ONNX_OUTPUT_NAME : `layers.${i}.output`;
     if (layer.type === 'linear') {
-      const linear = linearAt.get(i)!;
-      const weightName = `layers.${i}.weight`;
-      const inputs = [current, weightName];
-      const dims = [layer.outFeatures, layer.inFeatures];
-      if (writeSparse(linear.weight, sparseChoice)) sparseInitializers.push(sparseFloatInitializer(weightName, dims, linear.weight));
-      else initializers.push(floatInitializer(weightName, dims, linear.weight));
-      if (linear.bias !== null) {
-        const biasName = `layers.${i}.bias`;
-        inputs.push(biasName);
-        initializers.push(floatInitializer(biasName, [layer.outFeatures], linear.bias));
-      }
-      nodes.push(node(`layers.${i}.gemm`, 'Gemm', inputs, output, [intAttribute('transB', 1)]));
+      nodes.push(node(`layers.${i}.gemm`, 'Gemm', [current, ...weightInputs(i)], output, [intAttribute('transB', 1)]));
+    } else if (layer.type === 'conv2d') {
+      nodes.push(node(`layers.${i}.conv`, 'Conv', [current, ...weightInputs(i)], output, [intAttribute('group', layer.groups), ...windowAttributes(layer)]));
+    } else if (layer.type === 'maxpool2d') {
+      nodes.push(node(`layers.${i}.maxpool`, 'MaxPool', [current], output, windowAttributes(layer)));
+    } else if (layer.type === 'avgpool2d') {
+      // Zero padding counts in the mean, as in PyTorch's default (ONNX's default would leave it out).
+      nodes.push(node(`layers.${i}.avgpool`, 'AveragePool', [current], output, [intAttribute('count_include_pad', 1), ...windowAttributes(layer)]));
+    } else if (layer.type === 'flatten') {
+      nodes.push(node(`layers.${i}.flatten`, 'Flatten', [current], output, [intAttribute('axis', 1)]));
+    } else if (layer.type === 'reshape') {
+      const shapeName = `layers.${i}.shape`;
+      initializers.push(int64Initializer(shapeName, [-1, ...layer.shape]));
+      nodes.push(node(`layers.${i}.reshape`, 'Reshape', [current, shapeName], output));
     } else {
       const opType = ACTIVATION_OPS[layer.type];
       nodes.push(node(`layers.${i}.${layer.type}`, opType, [current], output));
@@ -341,7 +307,7 @@ export function exportOnnx(spec: ModelSpec, params: ReadonlyMap<string, Float32A
   graph.string(Graph.name, graphName);
   for (const t of initializers) graph.message(Graph.initializer, t);
   graph.message(Graph.input, floatValueInfo(ONNX_INPUT_NAME, [ONNX_BATCH_DIM, inFeatures]));
-  graph.message(Graph.output, floatValueInfo(ONNX_OUTPUT_NAME, [ONNX_BATCH_DIM, outFeatures]));
+  graph.message(Graph.output, floatValueInfo(ONNX_OUTPUT_NAME, [ONNX_BATCH_DIM, ...outShape]));
   for (const t of sparseInitializers) graph.message(Graph.sparseInitializer, t);
 
   const model = new ProtoWriter().varint(Model.irVersion, ONNX_IR_VERSION).string(Model.producerName, 'sparsegrad');

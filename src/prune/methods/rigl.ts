@@ -42,7 +42,11 @@ export const rigl = definePruningMethod<{ updateEvery: number | undefined; dropF
     if (start === 'scratch') ctx.reinitialize();
     const targets = ctx.targets;
     const kept = keptPerLayer(
-      targets.map((t) => ({ rows: t.weight.value.shape[0]!, cols: t.weight.value.shape[1]!, ...(t.name in overrides ? { sparsity: overrides[t.name]! } : {}) })),
+      targets.map((t) => ({
+        rows: t.weight.value.shape[0]!, cols: t.weight.value.shape[1]!,
+        ...(t.weight.value.rank === 4 ? { kernel: [t.weight.value.shape[2]!, t.weight.value.shape[3]!] as const } : {}),
+        ...(t.name in overrides ? { sparsity: overrides[t.name]! } : {}),
+      })),
       ctx.sparsity,
       distribution as LayerDistribution,
     );

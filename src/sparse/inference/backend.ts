@@ -49,4 +49,10 @@ export interface InferenceBackend<M extends InferenceModel = InferenceModel> {
   readonly costModel: CostModel;
   /** A model of the validated layers (copies the backend may keep). Called only when supported(). */
   compile(layers: readonly CheckedLayer[], options: BackendCompileOptions): M;
+  /**
+   * A model of a network that starts with convolution layers (`conv`, each with CheckedLayer.conv set) and
+   * continues with the fully connected `rest` (possibly none); see inference/conv-model.ts. A backend without it
+   * does not run convolutions (compileInference then throws UnsupportedError).
+   */
+  compileConv?(conv: readonly CheckedLayer[], rest: readonly CheckedLayer[], options: BackendCompileOptions): InferenceModel;
 }

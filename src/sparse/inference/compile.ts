@@ -1,7 +1,7 @@
 import { ConfigError, UnsupportedError } from '../../errors.ts';
 import { resolveThreads } from '../../wasm/threads.ts';
 import { STRATEGIES, type InferenceBackend, type InferenceStrategy } from './backend.ts';
-import { checkLayers, type CsrInferenceLayer, type InferenceLayer } from './layers.ts';
+import { checkLayers, type AnyInferenceLayer, type CsrInferenceLayer, type InferenceLayer } from './layers.ts';
 import type { InferenceModel } from './model.ts';
 import { checkBackend, defaultBackendName, findInferenceBackend, inferenceBackends, type BackendModel, type BackendName } from './registry.ts';
 
@@ -29,11 +29,12 @@ export interface CompileOptions {
 
 /**
  * Compiles `layers` (input first; each with a dense `weight`, or a `csr` weight that stays sparse) into an
- * inference model on the chosen backend. Validates every shape, the layer chain and the weights (finite),
+ * inference model on the chosen backend. A network may start with convolution layers (`kind: 'conv2d'`, see
+ * ConvInferenceLayer; each with its pooling fused) and continue with fully connected ones. Validates every shape, the layer chain and the weights (finite),
  * and copies them, so later changes to the caller's arrays do not reach the model. Knows no backend's kernels: it checks the options against the backend's contract
  * (inference/backend.ts) and hands it the validated layers.
  * Throws ConfigError (unknown backend or strategy, bad maxPlans, threads or layers), UnsupportedError (a backend this
- * engine cannot run, naming the ones it can), ShapeError and NonFiniteError (layers).
+ * engine cannot run, naming the ones it can, or one without convolutions for a conv layer), ShapeError and NonFiniteError (layers).
  *
  * @example
  * ```ts
@@ -48,8 +49,8 @@ export interface CompileOptions {
  * ```
  */
 export function compileInference<B extends BackendName>(layers: readonly (InferenceLayer | CsrInferenceLayer)[], options: CompileOptions & { backend: B }): BackendModel<B>;
-export function compileInference(layers: readonly (InferenceLayer | CsrInferenceLayer)[], options?: CompileOptions): InferenceModel;
-export function compileInference(layers: readonly (InferenceLayer | CsrInferenceLayer)[], options: CompileOptions = {}): InferenceModel {
+export function compileInference(layers: readonly AnyInferenceLayer[], options?: CompileOptions): InferenceModel;
+export function compileInference(layers: readonly AnyInferenceLayer[], options: CompileOptions = {}): InferenceModel {
   const backend = resolveBackend(options.backend);
   const strategy = options.strategy ?? 'auto';
   if (!(STRATEGIES as readonly string[]).includes(strategy)) throw new ConfigError(`compileInference: unknown strategy '${String(strategy)}' (${STRATEGIES.join(', ')})`);
@@ -63,7 +64,12 @@ export function compileInference(layers: readonly (InferenceLayer | CsrInference
     throw new UnsupportedError(`compileInference: backend '${backend.name}' needs ${backend.requirement}, which this JavaScript engine does not provide; use backend ${usable.join(' or ')}`);
   }
   const { threads } = resolveThreads(options.threads ?? 1);
-  const model = backend.compile(checkLayers(layers, 'compileInference'), { strategy, maxPlans, threads });
+  const checked = checkLayers(layers, 'compileInference');
+  const convCount = checked.filter((layer) => layer.conv !== undefined).length; // checkLayers puts them first
+  let model: InferenceModel;
+  if (convCount === 0) model = backend.compile(checked, { strategy, maxPlans, threads });
+  else if (backend.compileConv === undefined) throw new UnsupportedError(`compileInference: backend '${backend.name}' does not run convolution layers`);
+  else model = backend.compileConv(checked.slice(0, convCount), checked.slice(convCount), { strategy, maxPlans, threads });
   model.prepare(options.batch ?? 1);
   return model;
 }

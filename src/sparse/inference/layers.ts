@@ -2,6 +2,7 @@ import { ConfigError, NonFiniteError, ShapeError } from '../../errors.ts';
 import { isFloat32Array } from '../../tensor/typed-array.ts';
 import { csrFromDense, csrToDense } from '../convert.ts';
 import { CSRMatrix } from '../csr-matrix.ts';
+import { checkConvLayer, isConvLayer, type CheckedConv, type ConvInferenceLayer } from './conv-layers.ts';
 
 /*
  * The plain layer data a model is compiled from, and its validation: what every backend receives, already
@@ -48,7 +49,16 @@ export interface CheckedLayer {
    * each time it is read, so read it once, and only where a dense form is really needed.
    */
   readonly masked: Float32Array;
+  /**
+   * For a convolution layer (conv-layers.ts): its geometry; csr and masked are then the matrix [outChannels,
+   * inChannels·kh·kw], and in/outFeatures the sizes of its input image and its (pooled) output. Absent for a
+   * fully connected layer.
+   */
+  readonly conv?: CheckedConv;
 }
+
+/** Any layer compileInference takes: fully connected (dense or CSR) or a convolution. */
+export type AnyInferenceLayer = InferenceLayer | CsrInferenceLayer | ConvInferenceLayer;
 
 /**
  * Validates every layer and the chain (each layer's inputs = the previous layer's outputs) and copies the
@@ -57,12 +67,17 @@ export interface CheckedLayer {
  * weight that is not masked out, or bias: a pruned format would silently drop it, so no backend accepts it),
  * SparseFormatError (a CSR layer whose structure is broken).
  */
-export function checkLayers(layers: readonly (InferenceLayer | CsrInferenceLayer)[], who: string): CheckedLayer[] {
+export function checkLayers(layers: readonly AnyInferenceLayer[], who: string): CheckedLayer[] {
   if (layers.length === 0) throw new ConfigError(`${who}: a model needs at least one layer`);
   const checked = layers.map((layer, index) => {
     const where = `${who}: layer ${index}`;
+    if (isConvLayer(layer)) return checkConvLayer(layer, where, (bias, rows, activation) => checkBiasAndActivation(bias, rows, activation, where));
     return isCsrLayer(layer) ? checkCsrLayer(layer, where) : checkLayer(layer, where);
   });
+  // Convolutions extract features, fully connected layers classify them: the backends run that order.
+  const firstDense = checked.findIndex((l) => l.conv === undefined);
+  const lateConv = checked.findIndex((l, i) => l.conv !== undefined && firstDense >= 0 && i > firstDense);
+  if (lateConv >= 0) throw new ConfigError(`${who}: layer ${lateConv} is a convolution after the fully connected layer ${firstDense}; compiled inference runs convolutions first`);
   for (let l = 1; l < checked.length; l++) {
     if (checked[l]!.inFeatures !== checked[l - 1]!.outFeatures) {
       throw new ShapeError(`${who}: layer ${l} expects ${checked[l]!.inFeatures} inputs but layer ${l - 1} gives ${checked[l - 1]!.outFeatures}`);

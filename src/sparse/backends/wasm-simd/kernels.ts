@@ -9,6 +9,7 @@
  *   kernels-sell.ts    sellMatvec                                    SELL-4 (sell.ts): the batch-1 sparse kernel
  *   kernels-bsr.ts     bsrMatvec, bsrPanel16                         4×1 blocks
  *   kernels-layout.ts  rowsToPanels16, panelsToRows16, nonFiniteProbe, scanVector
+ *   kernels-conv.ts    convCsrTiles, im2colTile16, scatterTile16, pool2d, pool2x2   convolution layers (conv.ts)
  *
  * Why: scalar V8 code spends one bounds-checked load per multiply-add and has no vector instructions. In
  * WebAssembly the loads are unchecked (the memory is guarded) and one f32x4 instruction does four
@@ -25,6 +26,7 @@
 import { assembleModule } from '../../../wasm/assembler.ts';
 import { wasmApi, type WasmMemory } from '../../../wasm/runtime.ts';
 import { bsrMatvec, bsrPanel16 } from './kernels-bsr.ts';
+import { convCsrTiles, im2colTile16, pool2d, pool2x2, scatterTile16 } from './kernels-conv.ts';
 import { cscMatvecSkipZeros, spmmPanel16, spmv } from './kernels-csr.ts';
 import { denseMatvec, densePanel16 } from './kernels-dense.ts';
 import { nonFiniteProbe, scanVector, transpose16 } from './kernels-layout.ts';
@@ -44,6 +46,11 @@ export interface WasmKernels {
   panelsToRows16(nPanels: number, nFeatures: number, panels: number, rows: number): void;
   nonFiniteProbe(nRows: number, nCols: number, x: number, probe: number): void;
   scanVector(n: number, x: number, out: number): void;
+  convCsrTiles(nRows: number, indptr: number, offsets: number, values: number, bias: number, relu: number, nTiles: number, tiles: number, x: number, y: number, planeBytes: number): void;
+  im2colTile16(nRows: number, rowOffsets: number, tile: number, x: number, panel: number): void;
+  scatterTile16(nRows: number, tile: number, panel: number, y: number, planeBytes: number): void;
+  pool2d(max: number, planes: number, kh: number, kw: number, sh: number, sw: number, outH: number, outW: number, inRowBytes: number, inPlaneBytes: number, x: number, y: number, scale: number): void;
+  pool2x2(max: number, planes: number, outH: number, outW: number, inRowBytes: number, inPlaneBytes: number, x: number, y: number): void;
 }
 
 let moduleBytes: Uint8Array | null = null;
@@ -54,6 +61,7 @@ export function kernelModuleBytes(): Uint8Array {
   moduleBytes ??= assembleModule([
     spmmPanel16(), spmv(), cscMatvecSkipZeros(), sellMatvec(), bsrMatvec(), bsrPanel16(), densePanel16(), denseMatvec(),
     transpose16('rowsToPanels16'), transpose16('panelsToRows16'), nonFiniteProbe(), scanVector(),
+    convCsrTiles(), im2colTile16(), scatterTile16(), pool2d(), pool2x2(),
   ], 1);
   return moduleBytes;
 }
