@@ -91,6 +91,15 @@ export {
 export { exportOnnx, type OnnxExportOptions } from './io/onnx/export.ts';
 export { importModel, detectImportFormat, IMPORT_FORMATS, type ImportOptions, type ImportFormat, type ImportActivation } from './io/import/index.ts';
 
+// quantize: int8 and k-means weight sharing, trained quantization and quantization-aware training (issue 14)
+export {
+  quantizeRowsInt8, dequantizeRowsInt8, fakeQuantizeRowsInt8, kmeansCodebook, quantizeModel, quantizableParameters, QUANTIZE_METHODS,
+  SharedWeightTraining, Int8AwareTraining, centroidGradients, quantizeAndFineTune,
+  type KmeansOptions, type KmeansResult, type QuantizeMethod, type QuantizeOptions, type ModelQuantization,
+  type FineTuneQuantizedOptions, type FineTuneQuantizedResult,
+} from './quantize/index.ts';
+export type { QuantizedValues, Int8Values, CodebookValues } from './io/encodings/quantized-values.ts';
+
 // report: SVG charts and the self-contained HTML report, as strings
 export {
   lineChart, barChart, renderReport,

@@ -22,6 +22,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   // The study harness (comparison grids, sweeps, sensitivity, their charts) sits above prune.
   study: ['prune', 'nn', 'autograd', 'tensor', 'data', 'report'],
   io: ['nn', 'sparse', 'tensor'],
+  // Quantizers (issue 14) sit above nn like prune: they quantize and fine-tune live models, and hand over codes
+  // in the model file's own record type (io/encodings/quantized-values.ts), so the codes trained are the codes stored.
+  quantize: ['nn', 'autograd', 'tensor', 'data', 'io'],
   // The inference-only entry (sparsegrad/infer): model files in, compiled models out; no nn, autograd or prune.
   infer: ['io', 'sparse', 'tensor'],
   report: [],
