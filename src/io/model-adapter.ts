@@ -5,6 +5,7 @@ import type { Sequential } from '../nn/sequential.ts';
 import { Rng } from '../tensor/rng.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { csrToDense, denseToCsr, pickEncoding, type ModelRecord, type ParamEncoding, type ParamRecord } from './model-file.ts';
+import type { QuantizedValues } from './encodings/quantized-values.ts';
 
 /*
  * Between live models and the plain records a model file holds. The file format knows nothing of
@@ -21,6 +22,11 @@ export interface ToRecordOptions {
    * with a mask gets a U8 mask tensor.
    */
   encoding?: ParamEncoding | 'auto';
+  /**
+   * Codes of quantized weights by parameter name (from quantizeModel / quantizeAndFineTune), over every entry
+   * of the weight, row-major. They are stored with the weights; the model's values must be what they stand for.
+   */
+  quantization?: ReadonlyMap<string, QuantizedValues>;
 }
 
 /**
@@ -34,9 +40,11 @@ export function modelToRecord(model: Sequential, options: ToRecordOptions = {}):
     const shape = [...p.value.shape];
     const dense = Float32Array.from(p.value.data);
     const mask = p.mask === null ? undefined : Uint8Array.from(p.mask);
-    const draft: ParamRecord = { shape, dense, ...(mask === undefined ? {} : { mask }) };
+    const quantized = options.quantization?.get(name);
+    const draft: ParamRecord = { shape, dense, ...(mask === undefined ? {} : { mask }), ...(quantized === undefined ? {} : { quantized }) };
     if (shape.length === 2 && pickEncoding(draft, options.encoding ?? 'auto') === 'csr') {
-      params.set(name, { shape, csr: denseToCsr(shape[0]!, shape[1]!, dense, mask) });
+      const csr = denseToCsr(shape[0]!, shape[1]!, dense, mask);
+      params.set(name, { shape, csr, ...(quantized === undefined ? {} : { quantized: storedCodes(quantized, csr.nRows, csr.nCols, csr.indptr, csr.indices) }) });
     } else {
       params.set(name, draft);
     }
@@ -61,6 +69,14 @@ export function modelFromRecord(record: ModelRecord): Sequential {
   }
   for (const layer of model.layers) if (layer instanceof Linear && layer.weight.mask?.every((m) => m === 1)) layer.weight.mask = null;
   return model;
+}
+
+/** The codes of a CSR weight's stored entries, picked from codes over every entry. */
+function storedCodes(q: QuantizedValues, rows: number, cols: number, indptr: Int32Array, indices: Int32Array): QuantizedValues {
+  const positions = new Int32Array(indices.length);
+  for (let r = 0; r < rows; r++) for (let k = indptr[r]!; k < indptr[r + 1]!; k++) positions[k] = r * cols + indices[k]!;
+  if (q.kind === 'int8') return { ...q, codes: Int8Array.from(positions, (i) => q.codes[i]!) };
+  return { ...q, codes: Uint8Array.from(positions, (i) => q.codes[i]!) };
 }
 
 function structureMask(rows: number, cols: number, indptr: Int32Array, indices: Int32Array): Uint8Array {

@@ -6,8 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import { bundleEntry } from '../support/bundle.ts';
 
-/** The budget for sparsegrad/infer, gzipped. Measured 23.4 KiB when set; the SIMD kernel module grows. */
-const INFER_GZIP_BUDGET = 32 * 1024;
+/**
+ * The budget for sparsegrad/infer, gzipped. Measured 23.4 KiB when set (32 KiB budget); the SIMD kernel module
+ * grew it to 30.7 KiB, and the decoders of the compact model-file encodings (issue 14: int8, codebooks, gaps,
+ * Huffman; every one checked, with messages that name the defect) add 4.4 KiB, so the budget moved to 36 KiB.
+ */
+const INFER_GZIP_BUDGET = 36 * 1024;
 /** Source folders that must not reach the inference bundle: training, pruning, studies, reports, data. */
 const TRAINING_CODE = /^src\/(autograd|prune|study|report|compile|data|tensor\/wasm)\/|^src\/nn\/(?!spec\.ts)/;
 
