@@ -9,9 +9,10 @@ import { bundleEntry } from '../support/bundle.ts';
 /**
  * The budget for sparsegrad/infer, gzipped. Measured 23.4 KiB when set (32 KiB budget); the SIMD kernel module
  * grew it to 30.7 KiB, and the decoders of the compact model-file encodings (issue 14: int8, codebooks, gaps,
- * Huffman; every one checked, with messages that name the defect) add 4.4 KiB, so the budget moved to 36 KiB.
+ * Huffman; every one checked, with messages that name the defect) add 4.4 KiB and the int8 backend (its kernel
+ * module and model; a quantized model in a browser is what it is for) 3.3 KiB: 38.4 KiB, budget 40 KiB.
  */
-const INFER_GZIP_BUDGET = 36 * 1024;
+const INFER_GZIP_BUDGET = 40 * 1024;
 /** Source folders that must not reach the inference bundle: training, pruning, studies, reports, data. */
 const TRAINING_CODE = /^src\/(autograd|prune|study|report|compile|data|tensor\/wasm)\/|^src\/nn\/(?!spec\.ts)/;
 
