@@ -122,6 +122,7 @@ export const op = {
   i32Load8S: (offset = 0) => [0x2c, ...memarg(0, offset)], // [addr] → [i32], one byte sign-extended
   f32ConvertI32S: [0xb2], // [i32] → [f32]
   f32Abs: [0x8b],
+  i32x4Splat: simd(0x11), // [i32] → [v128]
   v128Load8x8S: (offset = 0) => [...simd(0x01), ...memarg(3, offset)], // [addr] → [8 bytes sign-extended to i16x8]
   v128Load8Splat: (offset = 0) => [...simd(0x07), ...memarg(0, offset)], // [addr] → [one byte in all 16 lanes]
   v128Load16Splat: (offset = 0) => [...simd(0x08), ...memarg(1, offset)], // [addr] → [one i16 in all 8 lanes]

@@ -7,8 +7,8 @@ import { Int8Model } from './model.ts';
 
 /**
  * The int8 WebAssembly SIMD backend: weights quantized to int8 per row (exactly the codes of an int8 model
- * file), activations quantized per sample on the fly, int8 × int8 products summed in int32 (dense:
- * i32x4.dot_i16x8_s; CSR: i16x8.extmul of bytes), bias and ReLU applied after rescaling. Results are within
+ * file), activations quantized per sample on the fly, int8 × int8 products summed in int32
+ * (i32x4.dot_i16x8_s), bias and ReLU applied after rescaling. Results are within
  * 8-bit rounding of the float model, not bit-equal to it, which is why it is a backend of its own that a
  * user picks, rather than kernels that the float backend's 'auto' could choose behind the user's back.
  */

@@ -4,9 +4,9 @@
  *     y[s][r] = act( float(Σ_j W[r][j]·q[s][j]) · (wScale[r] · xScale[s]) + bias[r] )      act = ReLU or identity
  *
  * W holds int8 codes with one scale per row; q the activations quantized per sample (kernels-quantize.ts). Every
- * code is in [−127, 127], so a product is below 2^14 and two of them fit in int16 (2·127² = 32,258 < 2^15), and
- * an int32 sum overflows only past 130,000 products per output (the architecture bounds widths below that
- * only loosely, so rows longer than MAX_INT8_ROW are refused when a model is compiled).
+ * code is in [−127, 127], so a product is below 2^14, the pair sum of i32x4.dot_i16x8_s cannot overflow, and
+ * an int32 sum overflows only past 133,000 products per output (rows longer than MAX_INT8_ROW are refused
+ * when a model is compiled).
  *
  *   denseInt8Panel16(nRows, nPairs, w, wScales, bias, relu, q, xScales, y)   16 samples (q from quantizePanelPairs16):
  *       W as int16 pairs (row r, pair i: [W[r][2i], W[r][2i+1]] at byte (r·nPairs + i)·4); each pair of
@@ -15,10 +15,11 @@
  *   denseInt8Matvec(nRows, nGroups, w, wScales, bias, relu, q, xScale, y)    one vector (q from quantizeVector):
  *       W as int8 rows of 8·nGroups bytes (zero-padded); 8 features per v128.load8x8_s + dot, 4 rows at a
  *       time. O(nRows·nGroups·8).
- *   csrInt8Panel16(nRows, indptr, offsets, values, wScales, bias, relu, q, xScales, y)   16 samples (q from
- *       quantizePanelBytes16; offsets = column·16): two stored entries at a time, i16x8.extmul of the
- *       activations' bytes by the splatted weight, the two products added in int16 and widened into 4 int32
- *       accumulators. O(16·nnz).
+ *   csrPairsPanel16(nRows, pairPtr, pairOffsets, pairWeights, wScales, bias, relu, q, xScales, y)   16 samples
+ *       (q from quantizePanelWords16): each row's stored entries taken two at a time (pairPtr counts pairs; an
+ *       odd last entry pairs with a zero weight), the two columns' int16 activations interleaved by one
+ *       shuffle per 4 samples and multiplied by the [w1, w2] pair with i32x4.dot_i16x8_s. pairOffsets holds
+ *       column·32 twice per pair, pairWeights the two int16 weights. O(16·nnz).
  *   csrInt8Matvec(nRows, indptr, columns, values, wScales, bias, relu, q, xScale, y)    one vector, scalar
  *       int32 multiply-adds. O(nnz).
  *
@@ -143,57 +144,36 @@ export function denseInt8Matvec(): FunctionBuilder {
   return f;
 }
 
-/** Builds csrInt8Panel16 (see the top of this file). */
-export function csrInt8Panel16(): FunctionBuilder {
-  const f = new FunctionBuilder('csrInt8Panel16', 10);
-  const [nRows, indptr, offsets, values, wScales, bias, relu, q, xScalesAt, y] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+const INTERLEAVE_LOW_I16 = [0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23];
+const INTERLEAVE_HIGH_I16 = [8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31];
+
+/** Builds csrPairsPanel16 (see the top of this file). */
+export function csrPairsPanel16(): FunctionBuilder {
+  const f = new FunctionBuilder('csrPairsPanel16', 10);
+  const [nRows, pairPtr, pairOffsets, pairWeights, wScales, bias, relu, q, xScalesAt, y] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   const xScales = loadScales(f, xScalesAt);
-  const row = f.local(I32), k = f.local(I32), end = f.local(I32), pairEnd = f.local(I32), yRow = f.local(I32);
+  const row = f.local(I32), p = f.local(I32), end = f.local(I32), offsetAt = f.local(I32), a = f.local(I32), b = f.local(I32), yRow = f.local(I32);
   const acc = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
-  const xa = f.local(V128), xb = f.local(V128), wa = f.local(V128), wb = f.local(V128), low = f.local(V128), high = f.local(V128);
+  const a0 = f.local(V128), a1 = f.local(V128), b0 = f.local(V128), b1 = f.local(V128), weight = f.local(V128);
   const scaleLocal = f.local(V128), biasLocal = f.local(V128);
-  /** The activations of stored entry `k` (+ offset entries): 16 bytes at q + offsets[k]. */
-  const activations = (entry: number): void => {
-    f.emit(op.get(q), op.get(offsets), op.get(k), op.i32(2), op.i32Shl, op.i32Add, op.i32Load(4 * entry), op.i32Add, op.v128Load(0));
-  };
-  const weight = (entry: number): void => {
-    f.emit(op.get(values), op.get(k), op.i32Add, op.v128Load8Splat(entry));
-  };
-  const accumulate = (): void => {
-    f.emit(op.get(acc[0]!), op.get(low), op.i32x4ExtendLowI16x8S, op.i32x4Add, op.set(acc[0]!));
-    f.emit(op.get(acc[1]!), op.get(low), op.i32x4ExtendHighI16x8S, op.i32x4Add, op.set(acc[1]!));
-    f.emit(op.get(acc[2]!), op.get(high), op.i32x4ExtendLowI16x8S, op.i32x4Add, op.set(acc[2]!));
-    f.emit(op.get(acc[3]!), op.get(high), op.i32x4ExtendHighI16x8S, op.i32x4Add, op.set(acc[3]!));
-  };
   f.emit(op.i32(0), op.set(row));
   whileLoop(f, () => f.emit(op.get(row), op.get(nRows), op.i32GeU), () => {
-    element(f, indptr, row);
-    f.emit(op.i32Load(0), op.set(k));
-    element(f, indptr, row);
-    f.emit(op.i32Load(4), op.tee(end), op.get(k), op.i32Sub, op.i32(-2), op.i32And, op.get(k), op.i32Add, op.set(pairEnd));
-    for (const a of acc) f.emit(op.v128Zero, op.set(a));
-    whileLoop(f, () => f.emit(op.get(k), op.get(pairEnd), op.i32GeU), () => {
-      activations(0);
-      f.emit(op.set(xa));
-      activations(1);
-      f.emit(op.set(xb));
-      weight(0);
-      f.emit(op.set(wa));
-      weight(1);
-      f.emit(op.set(wb));
-      f.emit(op.get(xa), op.get(wa), op.i16x8ExtmulLowI8x16S, op.get(xb), op.get(wb), op.i16x8ExtmulLowI8x16S, op.i16x8Add, op.set(low));
-      f.emit(op.get(xa), op.get(wa), op.i16x8ExtmulHighI8x16S, op.get(xb), op.get(wb), op.i16x8ExtmulHighI8x16S, op.i16x8Add, op.set(high));
-      accumulate();
-      increment(f, k, 2);
+    element(f, pairPtr, row);
+    f.emit(op.i32Load(0), op.set(p));
+    element(f, pairPtr, row);
+    f.emit(op.i32Load(4), op.set(end));
+    for (const v of acc) f.emit(op.v128Zero, op.set(v));
+    whileLoop(f, () => f.emit(op.get(p), op.get(end), op.i32GeU), () => {
+      f.emit(op.get(pairOffsets), op.get(p), op.i32(3), op.i32Shl, op.i32Add, op.tee(offsetAt), op.i32Load(0), op.get(q), op.i32Add, op.set(a));
+      f.emit(op.get(offsetAt), op.i32Load(4), op.get(q), op.i32Add, op.set(b));
+      element(f, pairWeights, p);
+      f.emit(op.v128Load32Splat(0), op.set(weight));
+      f.emit(op.get(a), op.v128Load(0), op.set(a0), op.get(a), op.v128Load(16), op.set(a1), op.get(b), op.v128Load(0), op.set(b0), op.get(b), op.v128Load(16), op.set(b1));
+      [[a0, b0, INTERLEAVE_LOW_I16], [a0, b0, INTERLEAVE_HIGH_I16], [a1, b1, INTERLEAVE_LOW_I16], [a1, b1, INTERLEAVE_HIGH_I16]].forEach(([x1, x2, lanes], k) => {
+        f.emit(op.get(acc[k]!), op.get(x1 as number), op.get(x2 as number), op.i8x16Shuffle(lanes as number[]), op.get(weight), op.i32x4DotI16x8S, op.i32x4Add, op.set(acc[k]!));
+      });
+      increment(f, p, 1);
     });
-    f.emit(op.get(k), op.get(end), op.i32LtU, op.if); // an odd last entry
-    activations(0);
-    f.emit(op.set(xa));
-    weight(0);
-    f.emit(op.set(wa));
-    f.emit(op.get(xa), op.get(wa), op.i16x8ExtmulLowI8x16S, op.set(low), op.get(xa), op.get(wa), op.i16x8ExtmulHighI8x16S, op.set(high));
-    accumulate();
-    f.emit(op.end);
     f.emit(op.get(y), op.get(row), op.i32(6), op.i32Shl, op.i32Add, op.set(yRow));
     storePanelRow(f, { row, wScales, bias, relu, yRow }, acc, xScales, scaleLocal, biasLocal);
     increment(f, row, 1);

@@ -5,11 +5,11 @@
  *
  *     scale[s] = max_j |x[s][j]| / 127        q[s][j] = round(x[s][j] / scale[s])  (ties to even; in [−127, 127])
  *
- * (a sample of zeros gets scale 0 and codes 0: 127/0 = ∞, 0·∞ = NaN, and the saturating truncation maps NaN to 0).
+ * (a sample of zeros gets scale 0 and codes 0: its multiplier 127/max is replaced by 0).
  * Float inputs are 16-sample panels (feature j of sample t at float j·16 + t, as in ../wasm-simd/kernels.ts)
  * or one vector. Three output layouts, one per consuming kernel:
  *
- *   quantizePanelBytes16(nFeatures, x, q, scales)   int8, feature-major: byte j·16 + t (CSR panels)
+ *   quantizePanelWords16(nFeatures, x, q, scales)   int16, feature-major: bytes j·32 + 2t (CSR panels)
  *   quantizePanelPairs16(nFeatures, x, q, scales)   int16, features paired: for the pair (2i, 2i+1), 4 vectors
  *       of [x[2i][t], x[2i+1][t]] for t in 0–3, 4–7, 8–11, 12–15 at byte i·64 (dense panels: the operand
  *       layout of i32x4.dot_i16x8_s). The feature after an odd count is read too; its weights are zero.
@@ -39,33 +39,44 @@ function panelScales(f: FunctionBuilder, nFeatures: number, x: number, scales: n
   });
   max.forEach((m, k) => {
     f.emit(op.get(scales), op.get(m), op.f32Const(127), op.f32x4Splat, op.f32x4Div, op.v128Store(16 * k));
-    f.emit(op.f32Const(127), op.f32x4Splat, op.get(m), op.f32x4Div, op.set(inverse[k]!));
+    // 127/max, or 0 for a sample of zeros (or a NaN max): codes x·0 = 0, never NaN.
+    f.emit(op.f32Const(127), op.f32x4Splat, op.get(m), op.f32x4Div, op.get(m), op.v128Zero, op.f32x4Gt, op.v128And, op.set(inverse[k]!));
   });
 }
 
-/** Pushes the i32x4 codes of 4 floats at address `at` + offset: trunc_sat(nearest(x · inverse)). */
+/**
+ * Pushes the i32x4 codes of 4 floats at address `at` + offset: round-half-even(x · inverse), by the float
+ * trick v + 1.5·2^23, whose low mantissa bits are then the rounded integer (exact for |v| < 2^22; here
+ * |v| ≤ 127). Two cheap instructions instead of f32x4.nearest and the saturating truncation, which x64
+ * engines expand into a long sequence; the one input they would have caught, NaN, cannot occur (inverse is 0
+ * where max is 0 or NaN), and a caller's padding lanes may give garbage codes that only meet zero weights.
+ */
 function codes(f: FunctionBuilder, at: number, offset: number, inverse: number): void {
-  f.emit(op.get(at), op.v128Load(offset), op.get(inverse), op.f32x4Mul, op.f32x4Nearest, op.i32x4TruncSatF32x4S);
+  f.emit(op.get(at), op.v128Load(offset), op.get(inverse), op.f32x4Mul, op.f32Const(ROUNDING_MAGIC), op.f32x4Splat, op.f32x4Add);
+  f.emit(op.i32(ROUNDING_MAGIC_BITS), op.i32x4Splat, op.i32x4Sub);
 }
 
-/** Builds quantizePanelBytes16 (see the top of this file). */
-export function quantizePanelBytes16(): FunctionBuilder {
-  const f = new FunctionBuilder('quantizePanelBytes16', 4);
+/** 1.5·2^23 and its bit pattern (0x4B400000). */
+const ROUNDING_MAGIC = 12582912;
+const ROUNDING_MAGIC_BITS = 0x4b400000;
+
+/** Builds quantizePanelWords16 (see the top of this file). */
+export function quantizePanelWords16(): FunctionBuilder {
+  const f = new FunctionBuilder('quantizePanelWords16', 4);
   const [nFeatures, x, q, scales] = [0, 1, 2, 3];
   const inverse = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
   const at = f.local(I32), end = f.local(I32), out = f.local(I32);
   panelScales(f, nFeatures, x, scales, inverse);
   f.emit(op.get(x), op.set(at), op.get(x), op.get(nFeatures), op.i32(6), op.i32Shl, op.i32Add, op.set(end), op.get(q), op.set(out));
   whileLoop(f, () => f.emit(op.get(at), op.get(end), op.i32GeU), () => {
-    f.emit(op.get(out));
-    codes(f, at, 0, inverse[0]!);
-    codes(f, at, 16, inverse[1]!);
-    f.emit(op.i16x8NarrowI32x4S);
-    codes(f, at, 32, inverse[2]!);
-    codes(f, at, 48, inverse[3]!);
-    f.emit(op.i16x8NarrowI32x4S, op.i8x16NarrowI16x8S, op.v128Store(0));
+    for (let half = 0; half < 2; half++) {
+      f.emit(op.get(out));
+      codes(f, at, 32 * half, inverse[2 * half]!);
+      codes(f, at, 32 * half + 16, inverse[2 * half + 1]!);
+      f.emit(op.i16x8NarrowI32x4S, op.v128Store(16 * half));
+    }
     increment(f, at, 64);
-    increment(f, out, 16);
+    increment(f, out, 32);
   });
   return f;
 }
@@ -117,7 +128,7 @@ export function quantizeVector(): FunctionBuilder {
   });
   for (let lane = 0; lane < 4; lane++) f.emit(op.get(maxScalar), op.get(max), op.f32x4ExtractLane(lane), op.f32Max, op.set(maxScalar));
   f.emit(op.get(scale), op.get(maxScalar), op.f32Const(127), op.f32Div, op.f32Store(0));
-  f.emit(op.f32Const(127), op.get(maxScalar), op.f32Div, op.f32x4Splat, op.set(inverse));
+  f.emit(op.f32Const(127), op.get(maxScalar), op.f32Div, op.f32zero, op.get(maxScalar), op.f32zero, op.f32Gt, op.select, op.f32x4Splat, op.set(inverse));
   // Pass 2 in groups of 16 floats → 16 bytes, up to 15 past n.
   f.emit(op.get(x), op.set(k), op.get(x), op.get(rowBytes), op.i32Add, op.set(rowBytes), op.get(q), op.set(out));
   whileLoop(f, () => f.emit(op.get(k), op.get(rowBytes), op.i32GeU), () => {

@@ -2,8 +2,8 @@
  * The int8 inference kernels as one WebAssembly module (assembled by src/wasm/assembler.ts), with the float
  * panel transposes and the non-finite probe of the float SIMD backend:
  *
- *   kernels-quantize.ts  quantizePanelBytes16, quantizePanelPairs16, quantizeVector     activations → int8
- *   kernels-int8.ts      denseInt8Panel16, denseInt8Matvec, csrInt8Panel16, csrInt8Matvec  int8 × int8 → int32 → float
+ *   kernels-quantize.ts  quantizePanelWords16, quantizePanelPairs16, quantizeVector     activations → int8
+ *   kernels-int8.ts      denseInt8Panel16, denseInt8Matvec, csrPairsPanel16, csrInt8Matvec  int8 × int8 → int32 → float
  *   ../wasm-simd/kernels-layout.ts  rowsToPanels16, panelsToRows16, nonFiniteProbe
  *
  * Every argument is a size, a flag or a byte address in the instance's memory.
@@ -11,17 +11,17 @@
 import { assembleModule } from '../../../wasm/assembler.ts';
 import { wasmApi, type WasmMemory } from '../../../wasm/runtime.ts';
 import { nonFiniteProbe, transpose16 } from '../wasm-simd/kernels-layout.ts';
-import { csrInt8Matvec, csrInt8Panel16, denseInt8Matvec, denseInt8Panel16 } from './kernels-int8.ts';
-import { quantizePanelBytes16, quantizePanelPairs16, quantizeVector } from './kernels-quantize.ts';
+import { csrInt8Matvec, csrPairsPanel16, denseInt8Matvec, denseInt8Panel16 } from './kernels-int8.ts';
+import { quantizePanelPairs16, quantizePanelWords16, quantizeVector } from './kernels-quantize.ts';
 
 /** The kernels of one instance, bound to its memory (signatures in kernels-quantize.ts and kernels-int8.ts). */
 export interface Int8Kernels {
-  quantizePanelBytes16(nFeatures: number, x: number, q: number, scales: number): void;
+  quantizePanelWords16(nFeatures: number, x: number, q: number, scales: number): void;
   quantizePanelPairs16(nFeatures: number, x: number, q: number, scales: number): void;
   quantizeVector(n: number, x: number, q: number, scale: number): void;
   denseInt8Panel16(nRows: number, nPairs: number, w: number, wScales: number, bias: number, relu: number, q: number, xScales: number, y: number): void;
   denseInt8Matvec(nRows: number, nGroups: number, w: number, wScales: number, bias: number, relu: number, q: number, xScale: number, y: number): void;
-  csrInt8Panel16(nRows: number, indptr: number, offsets: number, values: number, wScales: number, bias: number, relu: number, q: number, xScales: number, y: number): void;
+  csrPairsPanel16(nRows: number, pairPtr: number, pairOffsets: number, pairWeights: number, wScales: number, bias: number, relu: number, q: number, xScales: number, y: number): void;
   csrInt8Matvec(nRows: number, indptr: number, columns: number, values: number, wScales: number, bias: number, relu: number, q: number, xScale: number, y: number): void;
   rowsToPanels16(nPanels: number, nFeatures: number, rows: number, panels: number): void;
   panelsToRows16(nPanels: number, nFeatures: number, panels: number, rows: number): void;
@@ -34,7 +34,7 @@ let compiledModule: object | null = null;
 /** The assembled module's bytes (built once). */
 export function int8ModuleBytes(): Uint8Array {
   moduleBytes ??= assembleModule([
-    quantizePanelBytes16(), quantizePanelPairs16(), quantizeVector(), denseInt8Panel16(), denseInt8Matvec(), csrInt8Panel16(), csrInt8Matvec(),
+    quantizePanelWords16(), quantizePanelPairs16(), quantizeVector(), denseInt8Panel16(), denseInt8Matvec(), csrPairsPanel16(), csrInt8Matvec(),
     transpose16('rowsToPanels16'), transpose16('panelsToRows16'), nonFiniteProbe(),
   ], 1);
   return moduleBytes;

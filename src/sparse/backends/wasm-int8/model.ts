@@ -121,8 +121,8 @@ export class Int8Model extends CompiledNetwork<Int8Plan> {
           k.quantizePanelPairs16(placed.inFeatures, input, this.codes, this.scales);
           k.denseInt8Panel16(placed.outFeatures, Math.ceil(placed.inFeatures / 2), placed.densePairs, placed.scales, placed.bias, placed.relu, this.codes, this.scales, output);
         } else {
-          k.quantizePanelBytes16(placed.inFeatures, input, this.codes, this.scales);
-          k.csrInt8Panel16(placed.outFeatures, placed.indptr, placed.panelOffsets, placed.values, placed.scales, placed.bias, placed.relu, this.codes, this.scales, output);
+          k.quantizePanelWords16(placed.inFeatures, input, this.codes, this.scales);
+          k.csrPairsPanel16(placed.outFeatures, placed.pairPtr, placed.pairOffsets, placed.pairWeights, placed.scales, placed.bias, placed.relu, this.codes, this.scales, output);
         }
         this.activate(step, output, 16 * placed.outFeatures);
         [input, output] = [output, input];

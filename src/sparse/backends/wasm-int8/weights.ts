@@ -48,9 +48,12 @@ export interface PlacedInt8Layer {
   readonly bias: number;
   readonly scales: number;
   readonly indptr: number;
-  readonly panelOffsets: number;
   readonly columns: number;
   readonly values: number;
+  /** The CSR entries in pairs for csrPairsPanel16: pairs per row (prefix sums), column·32 twice per pair, weights as int16 pairs. */
+  readonly pairPtr: number;
+  readonly pairOffsets: number;
+  readonly pairWeights: number;
   densePairs: number;
   denseRows: number;
 }
@@ -74,12 +77,32 @@ export function placeInt8Layer(arena: WasmArena, layer: CheckedLayer, index: num
     bias: layer.bias === null ? arena.alloc(4 * layer.outFeatures) : arena.allocF32(layer.bias),
     scales: arena.allocF32(int8.scales),
     indptr: arena.allocI32(csr.indptr),
-    panelOffsets: arena.allocI32(csr.indices.map((c) => c * 16)),
     columns: arena.allocI32(csr.indices),
     values: placeBytes(arena, new Uint8Array(int8.codes.buffer, int8.codes.byteOffset, int8.codes.length)),
+    ...placeCsrPairs(arena, csr, int8.codes),
     densePairs: 0,
     denseRows: 0,
   };
+}
+
+/** The CSR entries two by two (an odd row's last entry pairs with weight 0 on its own column). */
+function placeCsrPairs(arena: WasmArena, csr: CSRMatrix, codes: Int8Array): { pairPtr: number; pairOffsets: number; pairWeights: number } {
+  const pairPtr = new Int32Array(csr.nRows + 1);
+  for (let r = 0; r < csr.nRows; r++) pairPtr[r + 1] = pairPtr[r]! + Math.ceil((csr.indptr[r + 1]! - csr.indptr[r]!) / 2);
+  const total = pairPtr[csr.nRows]!;
+  const offsets = new Int32Array(2 * total);
+  const weights = new Int16Array(2 * total);
+  for (let r = 0; r < csr.nRows; r++) {
+    const begin = csr.indptr[r]!, end = csr.indptr[r + 1]!;
+    for (let k = begin, pair = pairPtr[r]!; k < end; k += 2, pair++) {
+      const second = k + 1 < end ? k + 1 : k;
+      offsets[2 * pair] = csr.indices[k]! * 32;
+      offsets[2 * pair + 1] = csr.indices[second]! * 32;
+      weights[2 * pair] = codes[k]!;
+      weights[2 * pair + 1] = second === k ? 0 : codes[second]!;
+    }
+  }
+  return { pairPtr: arena.allocI32(pairPtr), pairOffsets: arena.allocI32(offsets), pairWeights: placeBytes(arena, new Uint8Array(weights.buffer)) };
 }
 
 /** The dense int16-pair form for panels: row r, pair i at byte (r·nPairs + i)·4 (odd widths padded with 0). */
