@@ -94,7 +94,7 @@ export { importModel, detectImportFormat, IMPORT_FORMATS, type ImportOptions, ty
 // quantize: int8 and k-means weight sharing, trained quantization and quantization-aware training (issue 14)
 export {
   quantizeRowsInt8, dequantizeRowsInt8, fakeQuantizeRowsInt8, kmeansCodebook, quantizeModel, quantizableParameters, QUANTIZE_METHODS,
-  SharedWeightTraining, Int8AwareTraining, centroidGradients, quantizeAndFineTune,
+  SharedWeightTraining, Int8AwareTraining, centroidGradients, quantizeAndFineTune, compressionStages, type CompressionStages,
   type KmeansOptions, type KmeansResult, type QuantizeMethod, type QuantizeOptions, type ModelQuantization,
   type FineTuneQuantizedOptions, type FineTuneQuantizedResult,
 } from './quantize/index.ts';
@@ -102,8 +102,8 @@ export type { QuantizedValues, Int8Values, CodebookValues } from './io/encodings
 
 // report: SVG charts and the self-contained HTML report, as strings
 export {
-  lineChart, barChart, renderReport,
+  lineChart, barChart, renderReport, compressionChart,
   type LineChartOptions, type LineSeries, type BarChartOptions, type BarSeries, type ReferenceLine,
   type Report, type ReportSection, type ReportBlock, type TextBlock, type TableBlock, type ChartBlock, type KeyValueBlock,
-  type CodeBlock, type TableColumn, type Cell, type RunMetadata,
+  type CodeBlock, type TableColumn, type Cell, type RunMetadata, type CompressionChartOptions, type CompressionPoint,
 } from './report/index.ts';

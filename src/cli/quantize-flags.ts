@@ -7,12 +7,13 @@
 
 import type { Dataset } from '../data/dataset.ts';
 import { modelToRecord, type ToRecordOptions } from '../io/model-adapter.ts';
-import { serializeModel, type ModelRecord, type ParamEncoding, type SerializeOptions } from '../io/model-file.ts';
+import { serializeModel, type ParamEncoding } from '../io/model-file.ts';
 import type { Sequential } from '../nn/sequential.ts';
 import type { FitOptions } from '../nn/train.ts';
 import { saveModelFile } from '../node/model-io.ts';
 import type { OutputOptions } from '../node/output-path.ts';
-import { quantizeAndFineTune, type FineTuneQuantizedResult, type ModelQuantization, type QuantizeMethod } from '../quantize/index.ts';
+import { quantizeAndFineTune, type CompressionStages, type FineTuneQuantizedResult, type ModelQuantization, type QuantizeMethod } from '../quantize/index.ts';
+export { compressionStages } from '../quantize/index.ts';
 import type { Backend } from '../tensor/backend.ts';
 import { UsageError } from './args.ts';
 
@@ -71,33 +72,6 @@ export function quantizeForCli(model: Sequential, train: Dataset, choice: Quanti
     seed: run.seed,
     fit: { backend: run.backend, threads: run.threads, ...run.callbacks },
   });
-}
-
-/** The file size after each stage, bytes (Deep Compression's Table 1). */
-export interface CompressionStages {
-  readonly dense: number;
-  readonly pruned: number;
-  readonly quantized: number | null;
-  readonly entropyCoded: number | null;
-}
-
-/**
- * Serialized sizes of `model` at each stage (architecture and weights; `training` metadata only if given):
- * dense float32 (every weight, no masks), pruned (float32, CSR where smaller),
- * and, with codes, quantized (codes, CSR structure as relative-index gaps) and entropy-coded (+ Huffman).
- */
-export function compressionStages(model: Sequential, quantization: ModelQuantization | null, training?: Record<string, unknown>): CompressionStages {
-  const withTraining = (record: ModelRecord): ModelRecord => (training === undefined ? record : { ...record, training });
-  const size = (options: ToRecordOptions, serialize: SerializeOptions): number => serializeModel(withTraining(modelToRecord(model, options)), serialize).length;
-  // The baseline is the dense float32 model: every weight, no masks.
-  const denseRecord = modelToRecord(model, { encoding: 'dense' });
-  const unmasked = new Map([...denseRecord.params].map(([name, { mask: _mask, ...param }]) => [name, param]));
-  return {
-    dense: serializeModel(withTraining({ ...denseRecord, params: unmasked }), { encoding: 'dense' }).length,
-    pruned: size({ encoding: 'auto' }, { encoding: 'auto' }),
-    quantized: quantization === null ? null : size({ encoding: 'auto', quantization }, { encoding: 'auto', indices: 'gaps' }),
-    entropyCoded: quantization === null ? null : size({ encoding: 'auto', quantization }, { encoding: 'auto', indices: 'gaps', huffman: true }),
-  };
 }
 
 /** The stages as JSON rows with their compression ratio against the dense file. */

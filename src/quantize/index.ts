@@ -3,3 +3,4 @@ export { kmeansCodebook, type KmeansOptions, type KmeansResult } from './kmeans.
 export { quantizeModel, quantizableParameters, QUANTIZE_METHODS, type QuantizeMethod, type QuantizeOptions, type ModelQuantization } from './quantize-model.ts';
 export { SharedWeightTraining, Int8AwareTraining, centroidGradients } from './trained.ts';
 export { quantizeAndFineTune, type FineTuneQuantizedOptions, type FineTuneQuantizedResult } from './fine-tune.ts';
+export { compressionStages, type CompressionStages } from './stages.ts';
