@@ -48,14 +48,25 @@ if (existsSync(digitsPath)) {
   }
   // One line per method, each with its best criterion per sparsity — chosen by validation accuracy (held-out
   // training images) when the table has it, so the test set takes no part in the choice.
-  const best = methods.map((method) => ({
+  // Named variants (threshold-dynamic, dns-scheduled) get their own chart beside their paper's rule, so no
+  // chart has more lines than the palette has colours (8).
+  const isVariant = (m: string): boolean => /-(dynamic|scheduled)$/.test(m);
+  const bestOf = (method: string): { name: string; points: [number, number][] } => ({
     name: method,
     points: sparsities.map((s) => {
       const rs = doc.rows.filter((r) => r.method === method && r.targetSparsity === s);
       const top = rs.sort((a, b) => (b.validationAccuracy ?? b.testAccuracy) - (a.validationAccuracy ?? a.testAccuracy))[0]!;
       return [top.sparsity, top.testAccuracy * 100] as [number, number];
     }),
-  }));
+  });
+  const best = methods.filter((m) => !isVariant(m)).map(bestOf);
+  const variants = methods.filter(isVariant).flatMap((v) => [bestOf(v.replace(/-(dynamic|scheduled)$/, '')), bestOf(v)]);
+  if (variants.length > 0) {
+    writeFileSync('docs/digits-variants.svg', lineChart({
+      title: 'Digits: the papers\' rules and their named variants', xLabel: 'sparsity', yLabel: 'test accuracy (%)', xScale: 'sparsity', series: variants,
+      referenceLines: [{ y: doc.dense.testAccuracy * 100, label: 'dense' }],
+    }));
+  }
   writeFileSync('docs/digits-methods.svg', lineChart({
     title: `Digits: test accuracy by method (criterion chosen per sparsity by ${doc.rows.every((r) => r.validationAccuracy !== undefined) ? 'validation' : 'test'} accuracy)`, xLabel: 'sparsity', yLabel: 'test accuracy (%)', xScale: 'sparsity', series: best,
     referenceLines: [{ y: doc.dense.testAccuracy * 100, label: 'dense' }],
