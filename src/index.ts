@@ -89,6 +89,7 @@ export {
   type DecodedSafetensors, type SafetensorsTensor, type SafetensorsLimits, type SafetensorsHeader, type SafetensorsTensorInfo,
 } from './io/safetensors.ts';
 export { exportOnnx, type OnnxExportOptions } from './io/onnx/export.ts';
+export { int8WeightsOfRecord, type OnnxInt8Weight } from './io/onnx/int8-weights.ts';
 export { importModel, detectImportFormat, IMPORT_FORMATS, type ImportOptions, type ImportFormat, type ImportActivation } from './io/import/index.ts';
 
 // quantize: int8 and k-means weight sharing, trained quantization and quantization-aware training (issue 14)

@@ -71,6 +71,9 @@ describe('sparsegrad prune --quantize, then inspect, predict, compile, export', 
     expect(qat.code, qat.stderr).toBe(0);
     expect(Math.abs((qat.json!['testAccuracy'] as number) - (qat.json!['floatTestAccuracy'] as number))).toBeLessThan(0.02);
     expect(deserializeModel(readFileSync(out)).params.get('layers.0.weight')!.quantized?.kind).toBe('int8');
+    const exported = await runCli(['export', '--model', out, '--onnx', join(dir, 'int8.onnx'), '--json']);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.json!['int8Weights']).toEqual(['layers.0.weight', 'layers.2.weight']); // behind DequantizeLinear
     const ptq = await runCli(['quantize', '--model', model, '--method', 'kmeans', '--bits', '3', '--epochs', '0', '--json', '--quiet']);
     expect(ptq.code, ptq.stderr).toBe(0);
     expect((await runCli(['quantize', '--model', model, '--method', 'int4'])).code).toBe(2);

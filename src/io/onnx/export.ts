@@ -42,6 +42,7 @@
  */
 import { ConfigError, DTypeError, NonFiniteError, ShapeError } from '../../errors.ts';
 import type { LayerSpec, ModelSpec } from '../../nn/spec.ts';
+import { checkInt8Weight, int8SparseIsSmaller, int8WeightGraph, type OnnxInt8Weight } from './int8-weights.ts';
 import { ProtoWriter } from './protobuf.ts';
 
 /** IR version 8 (ONNX 1.10–1.12); onnxruntime 1.30 reads IR versions up to 11. */
@@ -72,6 +73,12 @@ export interface OnnxExportOptions {
    * form (a pruned weight), 'always', or 'never' (every weight dense, zeros included).
    */
   readonly sparseInitializers?: 'auto' | 'always' | 'never';
+  /**
+   * Weights to export as int8 codes + per-row scales behind a `DequantizeLinear` node (int8-weights.ts), by
+   * name (`int8WeightsOfRecord` reads them from a model record); each must reproduce its float weight exactly.
+   * Other weights are float32.
+   */
+  readonly int8Weights?: ReadonlyMap<string, OnnxInt8Weight>;
 }
 
 // ---- onnx.proto constants ------------------------------------------------------------------------------
@@ -299,6 +306,12 @@ export function exportOnnx(spec: ModelSpec, params: ReadonlyMap<string, Float32A
   if (!['auto', 'always', 'never'].includes(sparseChoice)) throw new ConfigError(`ONNX export: sparseInitializers must be auto, always or never, got ${String(sparseChoice)}`);
 
   const linears = checkModel(spec, params);
+  const int8Weights = options.int8Weights ?? new Map<string, OnnxInt8Weight>();
+  for (const [name, int8] of int8Weights) {
+    const linear = linears.find((l) => `layers.${l.index}.weight` === name);
+    if (linear === undefined) throw new ConfigError(`ONNX export: int8Weights names ${name}, which is not a linear layer's weight`);
+    checkInt8Weight(name, int8, linear.weight, linear.spec.outFeatures, linear.spec.inFeatures);
+  }
   const inFeatures = linears[0]!.spec.inFeatures;
   const outFeatures = linears[linears.length - 1]!.spec.outFeatures;
   const linearAt = new Map(linears.map((l) => [l.index, l]));
@@ -321,7 +334,14 @@ export function exportOnnx(spec: ModelSpec, params: ReadonlyMap<string, Float32A
       const weightName = `layers.${i}.weight`;
       const inputs = [current, weightName];
       const dims = [layer.outFeatures, layer.inFeatures];
-      if (writeSparse(linear.weight, sparseChoice)) sparseInitializers.push(sparseFloatInitializer(weightName, dims, linear.weight));
+      const int8 = int8Weights.get(weightName);
+      if (int8 !== undefined) {
+        const sparse = sparseChoice === 'auto' ? int8SparseIsSmaller(int8.codes) : sparseChoice === 'always';
+        const pieces = int8WeightGraph(weightName, int8, layer.outFeatures, layer.inFeatures, sparse);
+        initializers.push(...pieces.initializers);
+        sparseInitializers.push(...pieces.sparseInitializers);
+        nodes.push(pieces.node);
+      } else if (writeSparse(linear.weight, sparseChoice)) sparseInitializers.push(sparseFloatInitializer(weightName, dims, linear.weight));
       else initializers.push(floatInitializer(weightName, dims, linear.weight));
       if (linear.bias !== null) {
         const biasName = `layers.${i}.bias`;
