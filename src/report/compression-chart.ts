@@ -1,7 +1,9 @@
 /**
  * The Deep Compression picture: accuracy against file size (bytes, log scale), one series per stage —
  * pruned (float32), pruned + quantized, + entropy coding — with the dense model as a reference line, so
- * each stage's shift to the left at (nearly) the same height is what a reader sees.
+ * each stage's shift to the left at (nearly) the same height is what a reader sees. A series' line joins its
+ * Pareto front (the most accurate model at each size or smaller); the models it dominates are single markers,
+ * so points from several methods and sparsities do not zigzag.
  */
 import { lineChart } from './line-chart.ts';
 
@@ -25,11 +27,7 @@ export interface CompressionChartOptions {
 
 /** An SVG line chart of accuracy (%) against file bytes on a log axis; see the file comment. */
 export function compressionChart(options: CompressionChartOptions): string {
-  const series = [...options.series].map(([name, points]) => ({
-    name,
-    points: [...points].sort((a, b) => a.bytes - b.bytes).map((p): [number, number] => [p.bytes, 100 * p.accuracy]),
-    markers: true,
-  }));
+  const series = [...options.series].map(([name, points]) => ({ name, points: frontierThenOthers(points), markers: true }));
   return lineChart({
     title: options.title,
     xLabel: 'file size (bytes, log scale)',
@@ -40,4 +38,22 @@ export function compressionChart(options: CompressionChartOptions): string {
     ...(options.dense === undefined ? {} : { referenceLines: [{ y: 100 * options.dense.accuracy, label: `dense float32 (${Math.round(options.dense.bytes / 1024)} KiB)` }] }),
     ...(options.description === undefined ? {} : { description: options.description }),
   });
+}
+
+/**
+ * [bytes, accuracy %] pairs: the Pareto front by increasing size (each point more accurate than every smaller
+ * one), then every other point behind a NaN pair, which breaks the line so it shows as a lone marker.
+ */
+function frontierThenOthers(points: readonly CompressionPoint[]): [number, number][] {
+  const sorted = [...points].sort((a, b) => a.bytes - b.bytes || b.accuracy - a.accuracy);
+  const front: [number, number][] = [];
+  const others: [number, number][] = [];
+  let best = -Infinity;
+  for (const p of sorted) {
+    if (p.accuracy > best) {
+      best = p.accuracy;
+      front.push([p.bytes, 100 * p.accuracy]);
+    } else others.push([NaN, NaN], [p.bytes, 100 * p.accuracy]);
+  }
+  return [...front, ...others];
 }
