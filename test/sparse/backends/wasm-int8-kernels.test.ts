@@ -67,6 +67,13 @@ describe('int8 weight rows', () => {
 });
 
 describe.runIf(int8KernelsSupported())('int8 WebAssembly SIMD kernels', () => {
+  it('places the float32 SELL-4 form only where int8 sums are exact in float32 (≤ 1040 inputs)', () => {
+    const arena = new WasmArena(instantiateInt8Kernels()!.memory);
+    const place = (cols: number) => placeInt8Layer(arena, { inFeatures: cols, outFeatures: 2, activation: 'none', bias: null, csr: csrFromDense(new Float32Array(2 * cols).fill(1), 2, cols), masked: new Float32Array(2 * cols).fill(1) }, 0);
+    expect(place(1040).sell).not.toBeNull();
+    expect(place(1041).sell).toBeNull();
+  });
+
   const instance = instantiateInt8Kernels()!;
   const arena = new WasmArena(instance.memory);
   const k = instance.kernels;
@@ -156,10 +163,23 @@ describe.runIf(int8KernelsSupported())('int8 WebAssembly SIMD kernels', () => {
             for (const [name, run] of [
               ['denseInt8Matvec', (out: number) => k.denseInt8Matvec(rows, Math.ceil(cols / 8), layer.denseRows, layer.scales, layer.bias, layer.relu, q, scale, out)],
               ['csrInt8Matvec', (out: number) => k.csrInt8Matvec(rows, layer.indptr, layer.columns, layer.values, layer.scales, layer.bias, layer.relu, q, scale, out)],
+              ['sellInt8Matvec', (out: number) => {
+                const codes = nanBuffer(4 * (cols + 16));
+                k.codesToF32(cols, q, codes);
+                for (let j = 0; j < cols; j++) if (read(codes + 4 * j, 1)[0] !== sampleCodes[s]![j]) expect.fail(`codesToF32 ${s},${j}`);
+                const { nSlices, slicePtr, rowOffsets, slots } = layer.sell!;
+                k.sellInt8Matvec(nSlices, slicePtr, rowOffsets, slots, layer.scales, layer.bias, layer.relu, codes, scale, out);
+              }],
             ] as const) {
               const out = nanBuffer(4 * rows);
               run(out);
               const got = one(read(out, rows));
+              // The same bits from every vector kernel (an exact integer sum, rescaled in the same order).
+              if (name !== 'denseInt8Matvec') {
+                const reference = nanBuffer(4 * rows);
+                k.denseInt8Matvec(rows, Math.ceil(cols / 8), layer.denseRows, layer.scales, layer.bias, layer.relu, q, scale, reference);
+                expect(Array.from(read(out, rows)), name).toEqual(Array.from(read(reference, rows)));
+              }
               for (let r = 0; r < rows; r++) {
                 const want = expected[s * rows + r]!;
                 if (!(Math.abs(got[s * rows + r]! - want) <= 4 * 2 ** -23 * magnitude[s * rows + r]! + 1e-30)) expect.fail(`${name}: sample ${s}, row ${r}: ${got[s * rows + r]} vs ${want}`);

@@ -14,7 +14,8 @@ import { placeDensePairs, placeDenseRows, placeInt8Layer, type PlacedInt8Layer }
  * before each layer, int8 × int8 products summed in int32 and rescaled once per output (kernels-int8.ts).
  *
  * A batch is cut like the float SIMD backend's (16-sample panels, a few single vectors), and each layer picks
- * dense or CSR for panels and for vectors by the cost model. A panel goes through all layers before the next
+ * dense or CSR for panels and for vectors by the cost model (CSR vectors run the SELL-4 kernel, or the scalar
+ * CSR gather for layers wider than 1040 inputs). A panel goes through all layers before the next
  * panel starts, so the activations of one panel (float, then int8) stay in the cache and the scratch holds one
  * panel's worth, not the batch's. It runs on one thread: the `threads` option is accepted and ignored
  * (model.threads is 1) — the float backend's thread pool shares its own kernel instance and memory layout.
@@ -48,6 +49,8 @@ export class Int8Model extends CompiledNetwork<Int8Plan> {
   private readonly panelA: number;
   private readonly panelB: number;
   private readonly codes: number;
+  /** One vector's codes as float32, for sellInt8Matvec. */
+  private readonly codesF32: number;
   private readonly scales: number;
   private scratch = 0;
   private scratchBytes = 0;
@@ -67,6 +70,7 @@ export class Int8Model extends CompiledNetwork<Int8Plan> {
     this.panelA = arena.alloc(64 * (this.widest + 16));
     this.panelB = arena.alloc(64 * (this.widest + 16));
     this.codes = arena.alloc(32 * (this.widest + 16));
+    this.codesF32 = arena.alloc(4 * (this.widest + 16));
     this.scales = arena.alloc(64);
   }
 
@@ -140,6 +144,10 @@ export class Int8Model extends CompiledNetwork<Int8Plan> {
         k.quantizeVector(placed.inFeatures, input, this.codes, this.scales);
         if (step.vectorKernel === 'dense') {
           k.denseInt8Matvec(placed.outFeatures, Math.ceil(placed.inFeatures / 8), placed.denseRows, placed.scales, placed.bias, placed.relu, this.codes, this.scales, output);
+        } else if (placed.sell !== null) {
+          k.codesToF32(placed.inFeatures, this.codes, this.codesF32);
+          const { nSlices, slicePtr, rowOffsets, slots } = placed.sell;
+          k.sellInt8Matvec(nSlices, slicePtr, rowOffsets, slots, placed.scales, placed.bias, placed.relu, this.codesF32, this.scales, output);
         } else {
           k.csrInt8Matvec(placed.outFeatures, placed.indptr, placed.columns, placed.values, placed.scales, placed.bias, placed.relu, this.codes, this.scales, output);
         }

@@ -1,14 +1,17 @@
 /*
  * The int8 weights of a compiled layer: every row quantized symmetrically with its own scale (the rule of
  * src/quantize/int8.ts, so a model saved with int8 codes gets exactly those codes back), in the forms the
- * kernels read (kernels-int8.ts): CSR values as int8 with column offsets, and on first use dense rows as int16
+ * kernels read (kernels-int8.ts): CSR values as int8 with column offsets, SELL-4 slots of the codes as float32
+ * for batch 1 (kernels-int8-sell.ts), and on first use dense rows as int16
  * feature pairs (panels) or zero-padded int8 (vectors).
  */
 import { ConfigError } from '../../../errors.ts';
 import type { CSRMatrix } from '../../csr-matrix.ts';
 import type { CheckedLayer } from '../../inference/layers.ts';
-import type { WasmArena } from '../wasm-simd/arena.ts';
+import { placeSell, type PlacedSell, type WasmArena } from '../wasm-simd/arena.ts';
+import { sellFromCsr, SELL_MAX_INPUTS } from '../wasm-simd/sell.ts';
 import { MAX_INT8_ROW } from './kernels-int8.ts';
+import { SELL_INT8_MAX_INPUTS } from './kernels-int8-sell.ts';
 
 /** A layer's CSR weights as int8 codes with one scale per row. */
 export interface Int8Csr {
@@ -54,6 +57,8 @@ export interface PlacedInt8Layer {
   readonly pairPtr: number;
   readonly pairOffsets: number;
   readonly pairWeights: number;
+  /** SELL-4 of the codes as float32 for sellInt8Matvec (batch 1), or null above SELL_INT8_MAX_INPUTS inputs. */
+  readonly sell: PlacedSell | null;
   densePairs: number;
   denseRows: number;
 }
@@ -80,6 +85,7 @@ export function placeInt8Layer(arena: WasmArena, layer: CheckedLayer, index: num
     columns: arena.allocI32(csr.indices),
     values: placeBytes(arena, new Uint8Array(int8.codes.buffer, int8.codes.byteOffset, int8.codes.length)),
     ...placeCsrPairs(arena, csr, int8.codes),
+    sell: layer.inFeatures > Math.min(SELL_INT8_MAX_INPUTS, SELL_MAX_INPUTS) ? null : placeSell(arena, sellFromCsr({ ...csr, values: Float32Array.from(int8.codes) })),
     densePairs: 0,
     denseRows: 0,
   };
