@@ -65,6 +65,19 @@ describe('sparsegrad prune --quantize, then inspect, predict, compile, export', 
     expect(agree).toBeGreaterThanOrEqual(ours === null ? 35 : batch);
   });
 
+  it('compare --quantize gives every row the size after each stage and draws accuracy against log-scale bytes', async () => {
+    const paths = ['c.json', 'c.svg', 'cc.svg'].map((name) => join(dir, name));
+    const result = await runCli(['compare', '--model', model, '--methods', 'oneshot', '--criteria', 'magnitude', '--sparsities', '0.9', '--epochs', '1', '--quantize', 'kmeans:4',
+      '--out-json', paths[0]!, '--out-svg', paths[1]!, '--out-compression-svg', paths[2]!, '--json', '--quiet']);
+    expect(result.code, result.stderr).toBe(0);
+    const row = (result.json!['rows'] as { testAccuracy: number; compression: { stages: { dense: number; pruned: number; quantized: number; entropyCoded: number }; testAccuracy: number } }[])[0]!;
+    expect(row.compression.stages.quantized).toBeLessThan(row.compression.stages.pruned);
+    expect(row.compression.stages.entropyCoded).toBeLessThanOrEqual(row.compression.stages.quantized);
+    expect(row.compression.testAccuracy).toBeGreaterThan(0.5);
+    expect(readFileSync(paths[2]!, 'utf8')).toContain('file size (bytes, log scale)');
+    expect((await runCli(['compare', '--model', model, '--quantize', 'kmeans:0'])).code).toBe(2);
+  });
+
   it('quantize --method int8 with QAT and 0-epoch PTQ; bad flags are usage errors', async () => {
     const out = join(dir, 'int8.safetensors');
     const qat = await runCli(['quantize', '--model', model, '--method', 'int8', '--epochs', '1', '--out', out, '--json', '--quiet']);
