@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { machineInfo, type BenchOptions } from './harness.ts';
 
 /** Each suite is a module bench/<name>.ts exporting `run(options): Promise<{ rows: object[] }>` */
-const SUITES = ['dense', 'gemm', 'sparse', 'train', 'onnx', 'threads', 'conv'] as const;
+const SUITES = ['dense', 'gemm', 'sparse', 'train', 'onnx', 'threads', 'conv', 'int8'] as const;
 
 async function main(argv: string[]): Promise<void> {
   const suite = argv[0];

@@ -95,12 +95,22 @@ export {
   type DecodedSafetensors, type SafetensorsTensor, type SafetensorsLimits, type SafetensorsHeader, type SafetensorsTensorInfo,
 } from './io/safetensors.ts';
 export { exportOnnx, type OnnxExportOptions } from './io/onnx/export.ts';
+export { int8WeightsOfRecord, type OnnxInt8Weight } from './io/onnx/int8-weights.ts';
 export { importModel, detectImportFormat, IMPORT_FORMATS, type ImportOptions, type ImportFormat, type ImportActivation } from './io/import/index.ts';
+
+// quantize: int8 and k-means weight sharing, trained quantization and quantization-aware training (issue 14)
+export {
+  quantizeRowsInt8, dequantizeRowsInt8, fakeQuantizeRowsInt8, kmeansCodebook, quantizeModel, quantizableParameters, QUANTIZE_METHODS,
+  SharedWeightTraining, Int8AwareTraining, centroidGradients, quantizeAndFineTune, compressionStages, type CompressionStages,
+  type KmeansOptions, type KmeansResult, type QuantizeMethod, type QuantizeOptions, type ModelQuantization,
+  type FineTuneQuantizedOptions, type FineTuneQuantizedResult,
+} from './quantize/index.ts';
+export type { QuantizedValues, Int8Values, CodebookValues } from './io/encodings/quantized-values.ts';
 
 // report: SVG charts and the self-contained HTML report, as strings
 export {
-  lineChart, barChart, renderReport,
+  lineChart, barChart, renderReport, compressionChart,
   type LineChartOptions, type LineSeries, type BarChartOptions, type BarSeries, type ReferenceLine,
   type Report, type ReportSection, type ReportBlock, type TextBlock, type TableBlock, type ChartBlock, type KeyValueBlock,
-  type CodeBlock, type TableColumn, type Cell, type RunMetadata,
+  type CodeBlock, type TableColumn, type Cell, type RunMetadata, type CompressionChartOptions, type CompressionPoint,
 } from './report/index.ts';

@@ -19,9 +19,13 @@ const ALLOWED: Record<string, readonly string[]> = {
   prune: ['nn', 'autograd', 'tensor', 'data'],
   // The nn → sparse compiler: a trained model in, a compiled inference model out.
   compile: ['nn', 'sparse'],
-  // The study harness (comparison grids, sweeps, sensitivity, their charts) sits above prune.
-  study: ['prune', 'nn', 'autograd', 'tensor', 'data', 'report'],
+  // The study harness (comparison grids, sweeps, sensitivity, their charts) sits above prune, and quantizes a
+  // grid's pruned models for the compression axis (issue 14).
+  study: ['prune', 'quantize', 'nn', 'autograd', 'tensor', 'data', 'report'],
   io: ['nn', 'sparse', 'tensor'],
+  // Quantizers (issue 14) sit above nn like prune: they quantize and fine-tune live models, and hand over codes
+  // in the model file's own record type (io/encodings/quantized-values.ts), so the codes trained are the codes stored.
+  quantize: ['nn', 'autograd', 'tensor', 'data', 'io'],
   // The inference-only entry (sparsegrad/infer): model files in, compiled models out; no nn, autograd or prune.
   infer: ['io', 'sparse', 'tensor'],
   report: [],

@@ -14,6 +14,7 @@ import { medianSecondsPerCall } from '../node/timer.ts';
 import { DEFAULT_BACKEND, resolveBackend, withBackend } from '../tensor/backend.ts';
 import { withThreads } from '../tensor/threads.ts';
 import { Rng } from '../tensor/rng.ts';
+import { compressionStages, quantizeAndFineTune, type CompressionStages, type QuantizeMethod } from '../quantize/index.ts';
 
 /*
  * The main job, end to end: train LeNet-300-100 on the built-in digits, prune it several ways at several
@@ -32,6 +33,11 @@ export interface DemoOptions {
   backend?: 'js' | 'wasm-simd';
   /** Threads for training, pruning and the timed inference on wasm-simd (default 1; results do not depend on it). */
   threads?: number;
+  /**
+   * Also quantize every pruned model (a copy) and fine-tune it for `epochs` at Adam rate 1e-4, for the
+   * report's compression axis (issue 14); absent: no quantization.
+   */
+  quantize?: { readonly method: QuantizeMethod; readonly bits?: number; readonly epochs: number };
   onStage?: (text: string) => void;
   onProgress?: (event: ProgressEvent, label: string) => void;
   onEpoch?: (stats: EpochStats, label: string) => void;
@@ -59,6 +65,8 @@ export interface DemoRun {
   readonly fileBytes: number;
   readonly latency: readonly LatencyRow[];
   readonly trainSeconds: number;
+  /** With `DemoOptions.quantize`: the file size after each stage and the quantized copy's test accuracy. */
+  readonly compression?: { readonly stages: CompressionStages; readonly testAccuracy: number };
 }
 
 export interface LatencyRow {
@@ -117,6 +125,16 @@ export function runDemo(data: DataSplit, options: DemoOptions): DemoResult {
         ...(options.onEpoch ? { onEpoch: (s: EpochStats) => options.onEpoch!(s, label) } : {}),
       })));
       const trainSeconds = (Date.now() - pruneStarted) / 1000;
+      let compression: DemoRun['compression'];
+      if (options.quantize !== undefined) {
+        const { method: quantizer, bits, epochs } = options.quantize;
+        stage(`quantizing: ${quantizer}${bits === undefined ? '' : ` ${bits}-bit`}, ${epochs} fine-tuning epoch${epochs === 1 ? '' : 's'}`);
+        const quantized = cloneModel(result.model);
+        const { quantization } = withThreads(threads, () => quantizeAndFineTune(quantized, data.train, {
+          method: quantizer, ...(bits === undefined ? {} : { bits }), epochs, lr: 1e-4, seed: options.seed, fit: { backend: trainingBackend },
+        }));
+        compression = { stages: compressionStages(quantized, quantization), testAccuracy: evaluate(quantized, data.test).accuracy };
+      }
       runs.push({
         method: method.id,
         label: method.label,
@@ -126,12 +144,16 @@ export function runDemo(data: DataSplit, options: DemoOptions): DemoResult {
         fileBytes: serializeModel(modelToRecord(result.model), { encoding: 'auto' }).length,
         latency: measureLatency(result.model, sample, options.timingMs, result.sparsity, inferenceBackend, threads),
         trainSeconds,
+        ...(compression === undefined ? {} : { compression }),
       });
     }
   }
   return {
     machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.arch()}` },
-    options: { epochs: options.epochs, pruneEpochs: options.pruneEpochs, sparsities: options.sparsities, seed: options.seed, timingMs: options.timingMs, backend: inferenceBackend, threads: history.threads },
+    options: {
+      epochs: options.epochs, pruneEpochs: options.pruneEpochs, sparsities: options.sparsities, seed: options.seed, timingMs: options.timingMs, backend: inferenceBackend, threads: history.threads,
+      ...(options.quantize === undefined ? {} : { quantize: options.quantize }),
+    },
     dense: {
       testAccuracy: denseTest.accuracy,
       testLoss: denseTest.loss,

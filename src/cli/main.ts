@@ -1,5 +1,5 @@
 /**
- * The sparsegrad command line: train, prune, compare, sweep, compile, bench, export, import, inspect, predict, demo.
+ * The sparsegrad command line: train, prune, quantize, compare, sweep, compile, bench, export, import, inspect, predict, demo.
  * Exit codes: 0 success, 1 runtime failure, 2 usage error (including an output path the rules refuse),
  * 3 invalid input file (model or data), 4 a benchmark check failed.
  */
@@ -16,6 +16,7 @@ import { IMPORT_HELP, importCommand } from './commands/import.ts';
 import { INSPECT_HELP, inspectCommand } from './commands/inspect.ts';
 import { PREDICT_HELP, predictCommand } from './commands/predict.ts';
 import { pruneCommand, pruneHelp } from './commands/prune.ts';
+import { QUANTIZE_HELP, quantizeCommand } from './commands/quantize.ts';
 import { sweepCommand, sweepHelp } from './commands/sweep.ts';
 import { TRAIN_HELP, trainCommand } from './commands/train.ts';
 
@@ -30,6 +31,7 @@ const COMMANDS: Record<string, Command> = {
   demo: { summary: 'the main job: train → prune → compile sparse → benchmark → HTML report', help: DEMO_HELP, run: demoCommand },
   train: { summary: 'train an MLP on digits, Fashion-MNIST or IDX data', help: TRAIN_HELP, run: trainCommand },
   prune: { summary: 'prune a trained model with any criterion and method, retrain, save it sparse', help: pruneHelp, run: pruneCommand },
+  quantize: { summary: 'quantize a model (int8, or k-means weight sharing), fine-tune it, save it compact', help: QUANTIZE_HELP, run: quantizeCommand },
   compare: { summary: 'grid of methods × criteria × sparsities: JSON table and SVG chart', help: compareHelp, run: compareCommand },
   sweep: { summary: 'grid search for a pruning setting on held-out validation data (or K folds)', help: sweepHelp, run: sweepCommand },
   compile: { summary: 'compile a model for sparse inference; per-layer kernels, sizes, FLOPs; check vs dense', help: COMPILE_HELP, run: compileCommand },

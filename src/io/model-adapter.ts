@@ -6,6 +6,7 @@ import { Rng } from '../tensor/rng.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { Conv2d } from '../nn/conv.ts';
 import { csrDims, csrToDense, denseToCsr, pickEncoding, type ModelRecord, type ParamEncoding, type ParamRecord } from './model-file.ts';
+import type { QuantizedValues } from './encodings/quantized-values.ts';
 
 /*
  * Between live models and the plain records a model file holds. The file format knows nothing of
@@ -22,6 +23,11 @@ export interface ToRecordOptions {
    * with a mask gets a U8 mask tensor.
    */
   encoding?: ParamEncoding | 'auto';
+  /**
+   * Codes of quantized weights by parameter name (from quantizeModel / quantizeAndFineTune), over every entry
+   * of the weight, row-major. They are stored with the weights; the model's values must be what they stand for.
+   */
+  quantization?: ReadonlyMap<string, QuantizedValues>;
 }
 
 /**
@@ -35,10 +41,12 @@ export function modelToRecord(model: Sequential, options: ToRecordOptions = {}):
     const shape = [...p.value.shape];
     const dense = Float32Array.from(p.value.data);
     const mask = p.mask === null ? undefined : Uint8Array.from(p.mask);
-    const draft: ParamRecord = { shape, dense, ...(mask === undefined ? {} : { mask }) };
+    const quantized = options.quantization?.get(name);
+    const draft: ParamRecord = { shape, dense, ...(mask === undefined ? {} : { mask }), ...(quantized === undefined ? {} : { quantized }) };
     const dims = csrDims(shape);
     if (dims !== null && pickEncoding(draft, options.encoding ?? 'auto') === 'csr') {
-      params.set(name, { shape, csr: denseToCsr(dims[0], dims[1], dense, mask) });
+      const csr = denseToCsr(dims[0], dims[1], dense, mask);
+      params.set(name, { shape, csr, ...(quantized === undefined ? {} : { quantized: storedCodes(quantized, csr.nRows, csr.nCols, csr.indptr, csr.indices) }) });
     } else {
       params.set(name, draft);
     }
@@ -65,6 +73,14 @@ export function modelFromRecord(record: ModelRecord): Sequential {
     if ((layer instanceof Linear || layer instanceof Conv2d) && layer.weight.mask?.every((m) => m === 1)) layer.weight.mask = null;
   }
   return model;
+}
+
+/** The codes of a CSR weight's stored entries, picked from codes over every entry. */
+function storedCodes(q: QuantizedValues, rows: number, cols: number, indptr: Int32Array, indices: Int32Array): QuantizedValues {
+  const positions = new Int32Array(indices.length);
+  for (let r = 0; r < rows; r++) for (let k = indptr[r]!; k < indptr[r + 1]!; k++) positions[k] = r * cols + indices[k]!;
+  if (q.kind === 'int8') return { ...q, codes: Int8Array.from(positions, (i) => q.codes[i]!) };
+  return { ...q, codes: Uint8Array.from(positions, (i) => q.codes[i]!) };
 }
 
 function structureMask(rows: number, cols: number, indptr: Int32Array, indices: Int32Array): Uint8Array {

@@ -20,6 +20,13 @@
  *             P.csr.values      F32      [nnz]
  *     mask    P.mask            U8       the parameter's shape, values 0/1 (optional; 0 = pruned, the value is 0)
  *
+ * Compact encodings (issue 14; encodings/entry.ts lists their tensors): quantized values (int8 codes with per-row
+ * scales, or a bit-packed codebook index per entry), CSR structure as b-bit relative gaps instead of row
+ * pointers and columns, and canonical Huffman coding of the codebook indices and gaps. A parameter in one is
+ * listed in `encodings` with its fields, e.g. {"kind":"csr","shape":[300,784],"values":"codebook","bits":5,
+ * "indices":"gaps","gapBits":4,"entries":11760,"symbols":12011,"huffman":["codes","gaps"]}; the record then
+ * holds the codes (ParamRecord.quantized) next to the float32 values they stand for.
+ *
  * Column indices are written as U16 when the matrix has at most 65,536 columns (every index then fits in 16
  * bits; this is what makes a 95 %-sparse LeNet-300-100 file ~12x smaller than the dense one instead of ~10x),
  * and as I32 otherwise. Readers accept I32 for any width (other writers, e.g. scipy's int32 indices, may use
@@ -43,6 +50,9 @@ import { checkActivationBound } from './activation-bound.ts';
 import { MAX_INT32, parameterShapes, specToJson, validateModelSpec } from './model-architecture.ts';
 import { DEFAULT_MAX_METADATA_JSON_BYTES, MODEL_FORMAT, MODEL_FORMAT_VERSION, readProfileMetadata, trainingToJson } from './model-metadata.ts';
 import { checkParamValues, csrDims, csrIndexDtype, planParams, toCsrMatrix } from './model-params.ts';
+import { entryToJson, type EncodingEntry } from './encodings/entry.ts';
+import { checkCompactOptions, decodeParam, encodeParam, type CompactOptions } from './encodings/param-codec.ts';
+import type { QuantizedValues } from './encodings/quantized-values.ts';
 import { decodeSafetensors, encodeSafetensors, readSafetensorsHeader, type SafetensorsHeader, type SafetensorsLimits, type SafetensorsTensor } from './safetensors.ts';
 import { utf8Encode } from './utf8.ts';
 
@@ -61,12 +71,17 @@ export { csrDims, csrIndexDtype, MAX_U16_INDEX_COLUMNS } from './model-params.ts
  */
 export type CsrRecord = Pick<CSRMatrix, 'nRows' | 'nCols' | 'indptr' | 'indices' | 'values'>;
 
-/** One parameter: its shape and exactly one of `dense` / `csr`, plus an optional 0/1 pruning mask. */
+/**
+ * One parameter: its shape and exactly one of `dense` / `csr`, plus an optional 0/1 pruning mask and, for a
+ * quantized 2-D weight, its codes (which must give exactly the float32 values; see quantized-values.ts).
+ */
 export interface ParamRecord {
   readonly shape: readonly number[];
   readonly dense?: Float32Array;
   readonly csr?: CsrRecord;
   readonly mask?: Uint8Array;
+  /** Quantized codes of the stored entries (every entry of `dense`, or the CSR values), in their order. */
+  readonly quantized?: QuantizedValues;
 }
 
 /** Everything a model file holds, as plain data. */
@@ -81,8 +96,11 @@ export interface ModelRecord {
 /** How a parameter is stored in a model file: dense float32, or CSR (row pointers, column indices, values). */
 export type ParamEncoding = 'dense' | 'csr';
 
-/** Settings of `serializeModel` (and `saveModel`). */
-export interface SerializeOptions {
+/**
+ * Settings of `serializeModel` (and `saveModel`). The compact options (`indices: 'gaps'`, `gapBits`,
+ * `huffman`) apply to CSR weights and quantized weights (encodings/param-codec.ts).
+ */
+export interface SerializeOptions extends CompactOptions {
   /** How to store 2-D weights: always dense, always CSR, or whichever is smaller (default). Biases are dense. */
   readonly encoding?: ParamEncoding | 'auto';
 }
@@ -125,6 +143,8 @@ export interface ParamSummary {
   readonly hasMask: boolean;
   /** Bytes the parameter takes in the file, mask included. */
   readonly storedBytes: number;
+  /** How values and structure are coded, e.g. 'f32', 'codebook 5-bit + huffman, gaps 4-bit + huffman'. */
+  readonly coding: string;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -142,6 +162,7 @@ export function serializeModel(record: ModelRecord, options: SerializeOptions = 
   if (choice !== 'dense' && choice !== 'csr' && choice !== 'auto') {
     throw new ConfigError(`model encoding must be 'dense', 'csr' or 'auto', got '${String(choice)}'`);
   }
+  checkCompactOptions(options);
   const spec = validateModelSpec(record.spec, limits);
   const expected = parameterShapes(spec);
   if (!(record.params instanceof Map)) throw new ConfigError('ModelRecord.params must be a Map from parameter name to ParamRecord');
@@ -154,7 +175,7 @@ export function serializeModel(record: ModelRecord, options: SerializeOptions = 
   const checked = new Map<string, ParamRecord>();
   const tensors: [string, SafetensorsTensor][] = [];
   const masks: [string, SafetensorsTensor][] = [];
-  const csrShapes: [string, readonly number[]][] = []; // becomes __metadata__.encodings
+  const encodingEntries: string[] = []; // becomes __metadata__.encodings
   for (const [name, shape] of expected) {
     const given = record.params.get(name);
     if (given === undefined) throw new ModelFormatError('E_MISSING_TENSOR', `cannot save model: parameter "${name}" ${formatShape(shape)} is missing`);
@@ -164,6 +185,15 @@ export function serializeModel(record: ModelRecord, options: SerializeOptions = 
     const param = checkParamValues(name, given, limits.allowNonFinite ?? false);
     checked.set(name, param);
 
+    if (shape.length === 2 && (param.quantized !== undefined || (options.indices ?? 'plain') !== 'plain')) {
+      // Compact encodings: try both layouts under 'auto' and keep the smaller (a mask, if any, is part of it).
+      const kinds = choice === 'auto' ? (['dense', 'csr'] as const) : [choice];
+      const encoded = kinds.map((kind) => encodeParam(name, param, kind, options)).reduce((a, b) => (b.bytes < a.bytes ? b : a));
+      for (const tensor of encoded.tensors) (tensor[0] === `${name}.mask` ? masks : tensors).push(tensor);
+      // A dense float32 weight (gaps asked for, but dense was smaller) is the plain format and is not listed.
+      if (!(encoded.entry.kind === 'dense' && encoded.entry.values === 'f32')) encodingEntries.push(`${JSON.stringify(name)}:${entryToJson(encoded.entry, shape)}`);
+      continue;
+    }
     if (pickEncoding(param, choice) === 'csr') {
       const [rows, cols] = csrDims(shape)!;
       const csr = param.csr ?? denseToCsr(rows, cols, param.dense as Float32Array, param.mask);
@@ -174,7 +204,7 @@ export function serializeModel(record: ModelRecord, options: SerializeOptions = 
         : { dtype: 'I32', shape: [csr.indices.length], data: csr.indices };
       tensors.push([`${name}.csr.indices`, indices]);
       tensors.push([`${name}.csr.values`, { dtype: 'F32', shape: [csr.values.length], data: csr.values }]);
-      csrShapes.push([name, shape]);
+      encodingEntries.push(`${JSON.stringify(name)}:{"kind":"csr","shape":[${shape.join(',')}]}`);
     } else {
       tensors.push([name, { dtype: 'F32', shape: [...shape], data: param.dense ?? sparseCsrToDense(param.csr as CSRMatrix) }]);
     }
@@ -188,10 +218,7 @@ export function serializeModel(record: ModelRecord, options: SerializeOptions = 
     ['format_version', MODEL_FORMAT_VERSION],
     ['model', specToJson(spec)],
   ]);
-  if (csrShapes.length > 0) {
-    const entries = csrShapes.map(([name, shape]) => `${JSON.stringify(name)}:{"kind":"csr","shape":[${shape.join(',')}]}`);
-    metadata.set('encodings', `{${entries.join(',')}}`);
-  }
+  if (encodingEntries.length > 0) metadata.set('encodings', `{${encodingEntries.join(',')}}`);
   if (record.training !== undefined) {
     const training = trainingToJson(record.training);
     const maxBytes = limits.maxMetadataJsonBytes ?? DEFAULT_MAX_METADATA_JSON_BYTES;
@@ -246,6 +273,14 @@ export function csrToDense(csr: CsrRecord): Float32Array {
   return sparseCsrToDense(toCsrMatrix('a CSR record', csr));
 }
 
+/** A short description of how a parameter's values and structure are coded (for `inspect`). */
+function describeCoding(entry: EncodingEntry | undefined): string {
+  if (entry === undefined) return 'f32';
+  const huffman = (stream: 'codes' | 'gaps'): string => (entry.huffman.includes(stream) ? ' + huffman' : '');
+  const values = entry.values === 'int8' ? 'int8 per-row scales' : entry.values === 'codebook' ? `codebook ${entry.bits}-bit${huffman('codes')}` : 'f32';
+  return entry.indices === 'gaps' ? `${values}, gaps ${entry.gapBits}-bit${huffman('gaps')}` : values;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Reading
 // ---------------------------------------------------------------------------------------------------------
@@ -265,7 +300,9 @@ export function deserializeModel(bytes: Uint8Array, limits: ModelLimits = {}): M
     const tensorData = (name: string) => (file.tensors.get(name) as SafetensorsTensor).data;
     const mask = plan.hasMask ? { mask: tensorData(`${plan.name}.mask`) as Uint8Array } : {};
     let param: ParamRecord;
-    if (plan.encoding === 'csr') {
+    if (plan.entry !== undefined) {
+      param = decodeParam(plan.name, plan.shape, plan.entry, tensorData, plan.hasMask);
+    } else if (plan.encoding === 'csr') {
       const [nRows, nCols] = csrDims(plan.shape)!;
       // planParams allowed U16 indices only where they can address every column; widen them (a copy) so
       // callers always get an Int32Array, and checkParamValues below checks them like any others.
@@ -297,14 +334,10 @@ export function readModelHeader(bytes: Uint8Array, options: ModelLimits & { read
   const table = new Map(container.tensors.map((info) => [info.name, info]));
   const plans = planParams(profile, table);
   const params = plans.map((plan): ParamSummary => {
-    const tensorNames = plan.encoding === 'csr' ? ['indptr', 'indices', 'values'].map((part) => `${plan.name}.csr.${part}`) : [plan.name];
-    if (plan.hasMask) tensorNames.push(`${plan.name}.mask`);
+    // Every tensor of a parameter is named P or P.<part> (planParams has matched each one to a parameter).
     let storedBytes = 0;
-    for (const name of tensorNames) {
-      const [begin, end] = (table.get(name) as SafetensorsHeader['tensors'][number]).dataOffsets;
-      storedBytes += end - begin;
-    }
-    return { name: plan.name, shape: plan.shape, encoding: plan.encoding, nnz: plan.nnz, hasMask: plan.hasMask, storedBytes };
+    for (const [name, info] of table) if (name === plan.name || name.startsWith(`${plan.name}.`)) storedBytes += info.dataOffsets[1] - info.dataOffsets[0];
+    return { name: plan.name, shape: plan.shape, encoding: plan.encoding, nnz: plan.nnz, hasMask: plan.hasMask, storedBytes, coding: describeCoding(plan.entry) };
   });
   const header = { formatVersion: profile.formatVersion, spec: profile.spec, params, container };
   return profile.training === undefined ? header : { ...header, training: profile.training };

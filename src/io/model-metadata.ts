@@ -6,11 +6,11 @@
 
 import { ConfigError, ModelFormatError } from '../errors.ts';
 import type { ModelSpec } from '../nn/spec.ts';
-import { formatShape, shapesEqual } from '../tensor/shape.ts';
 import { isPlainObject, parameterShapes, validateModelSpec } from './model-architecture.ts';
 import type { ModelLimits } from './model-file.ts';
 import { jsonKind, jsonToPlain, parseStrictJson, type JsonValue } from './strict-json.ts';
 import { utf8Encode } from './utf8.ts';
+import { isPlainEncoding, readEntry, type EncodingEntry } from './encodings/entry.ts';
 
 /** The value of `__metadata__.format`. */
 export const MODEL_FORMAT = 'sparsegrad';
@@ -63,6 +63,8 @@ export interface ProfileMetadata {
   readonly expected: Map<string, readonly number[]>;
   /** Names of parameters stored as CSR. */
   readonly csrParams: Set<string>;
+  /** Parameters stored in a compact encoding (quantized values or relative indices; encodings/entry.ts). */
+  readonly compact: Map<string, EncodingEntry>;
   readonly training?: Record<string, unknown>;
 }
 
@@ -90,11 +92,16 @@ export function readProfileMetadata(metadata: Map<string, string>, limits: Model
   const expected = parameterShapes(spec);
 
   const csrParams = new Set<string>();
+  const compact = new Map<string, EncodingEntry>();
   const encodingsText = metadata.get('encodings');
   if (encodingsText !== undefined) {
     const encodings = parseMetadataJson('encodings', encodingsText, 3, limits);
     if (!(encodings instanceof Map)) throw new ModelFormatError('E_BAD_METADATA', `__metadata__.encodings must be a JSON object, got ${jsonKind(encodings)}`);
-    for (const [name, entry] of encodings) csrParams.add(readEncodingEntry(name, entry, expected));
+    for (const [name, value] of encodings) {
+      const entry = readEncodingEntry(name, value, expected);
+      if (entry.kind === 'csr') csrParams.add(name);
+      if (!isPlainEncoding(entry)) compact.set(name, entry);
+    }
   }
 
   let training: Record<string, unknown> | undefined;
@@ -105,7 +112,7 @@ export function readProfileMetadata(metadata: Map<string, string>, limits: Model
     rejectProtoKeys(parsed, 'training');
     training = jsonToPlain(parsed) as Record<string, unknown>;
   }
-  const profile = { formatVersion: version, spec, expected, csrParams };
+  const profile = { formatVersion: version, spec, expected, csrParams, compact };
   return training === undefined ? profile : { ...profile, training };
 }
 
@@ -118,24 +125,15 @@ function parseMetadataJson(key: string, text: string, maxDepth: number, limits: 
   return parseStrictJson(text, { what: `__metadata__.${key}`, errorCode: 'E_BAD_METADATA', maxDepth });
 }
 
-/** One `encodings` entry: `"<param>": {"kind": "csr", "shape": [...]}` for a 2-D or 4-D weight, its shape as in the architecture. */
-function readEncodingEntry(name: string, entry: JsonValue, expected: Map<string, readonly number[]>): string {
+/** One `encodings` entry (encodings/entry.ts): `"<param>": {"kind": "csr", "shape": [the weight's dimensions], ...}`. */
+function readEncodingEntry(name: string, entry: JsonValue, expected: Map<string, readonly number[]>): EncodingEntry {
   const shape = expected.get(name);
   if (shape === undefined) {
     throw new ModelFormatError('E_BAD_METADATA', `__metadata__.encodings names ${JSON.stringify(name)}, which is not a parameter of the architecture`);
   }
   const plain = jsonToPlain(entry);
-  if (!isPlainObject(plain) || Object.keys(plain).length !== 2 || plain['kind'] !== 'csr' || !Array.isArray(plain['shape'])) {
-    throw new ModelFormatError('E_BAD_METADATA', `__metadata__.encodings entry for "${name}" must be exactly {"kind":"csr","shape":[the weight's dimensions]}`);
-  }
-  if (shape.length !== 2 && shape.length !== 4) throw new ModelFormatError('E_BAD_METADATA', `__metadata__.encodings: "${name}" is ${shape.length}-D; only 2-D (linear) and 4-D (conv2d) weights can be CSR`);
-  if (!shapesEqual(plain['shape'] as number[], shape)) {
-    throw new ModelFormatError(
-      'E_BAD_SHAPE',
-      `__metadata__.encodings gives "${name}" shape ${JSON.stringify(plain['shape'])} but the architecture needs ${formatShape(shape)}`,
-    );
-  }
-  return name;
+  if (!isPlainObject(plain)) throw new ModelFormatError('E_BAD_METADATA', `__metadata__.encodings entry for "${name}" must be an object such as {"kind":"csr","shape":[rows, cols]}`);
+  return readEntry(name, plain, shape);
 }
 
 function rejectProtoKeys(value: JsonValue, path: string): void {

@@ -12,6 +12,8 @@ import { isFloat32Array, isInt32Array, isUint8Array } from '../tensor/typed-arra
 import { describeArray } from '../tensor/tensor.ts';
 import type { CsrRecord, ParamEncoding, ParamRecord } from './model-file.ts';
 import type { ProfileMetadata } from './model-metadata.ts';
+import { planEncodedTensors, type EncodingEntry, type NeedTensor } from './encodings/entry.ts';
+import { checkQuantizedValues, dequantizedValue } from './encodings/quantized-values.ts';
 
 /** Matrices with at most this many columns store their CSR column indices as U16 (largest index 65,535). */
 export const MAX_U16_INDEX_COLUMNS = 65536;
@@ -38,6 +40,8 @@ export interface ParamPlan {
   readonly encoding: ParamEncoding;
   readonly nnz: number | null;
   readonly hasMask: boolean;
+  /** The compact encoding, for parameters stored in one (absent for float32 dense and plain CSR). */
+  readonly entry?: EncodingEntry;
 }
 
 /**
@@ -62,27 +66,18 @@ export function planParams(profile: ProfileMetadata, table: ReadonlyMap<string, 
   for (const [name, shape] of profile.expected) {
     const csrParts = ['indptr', 'indices', 'values'].map((part) => `${name}.csr.${part}`);
     let plan: ParamPlan;
-    if (profile.csrParams.has(name)) {
+    const compact = profile.compact.get(name);
+    if (compact !== undefined) {
+      if (table.has(name) && !(compact.kind === 'dense' && compact.values === 'f32')) {
+        throw new ModelFormatError('E_UNEXPECTED_TENSOR', `parameter "${name}" is stored twice: as dense float32 tensor "${name}" and in the encoding __metadata__.encodings gives it`);
+      }
+      const nnz = planEncodedTensors(name, shape, compact, need, () => plainCsrStructure(name, shape, need));
+      plan = { name, shape, encoding: compact.kind, nnz, hasMask: false, entry: compact };
+    } else if (profile.csrParams.has(name)) {
       if (table.has(name)) {
         throw new ModelFormatError('E_UNEXPECTED_TENSOR', `parameter "${name}" is stored twice: as dense tensor "${name}" and as CSR (per __metadata__.encodings)`);
       }
-      const [rows, cols] = csrDims(shape)!;
-      need(`${name}.csr.indptr`, 'I32', [rows + 1], `the row pointers of ${formatShape(shape)} "${name}"`);
-      // I32 can address any column (the architecture caps widths below 2^31), so it is accepted at every width,
-      // even where this writer would use U16: the meaning of each index is unambiguous, only the size differs.
-      // U16 is refused above 65,536 columns. Such a file may well pass validateCsr (all its indices are below
-      // nCols), but the likeliest writer of one cast wider indices to 16 bits, wrapping them modulo 65,536 onto
-      // other, valid-looking columns; nothing in the file could tell that corruption from an honest matrix
-      // whose entries happen to sit in the first 65,536 columns, so it is rejected as a dtype error.
-      const indexDtypes = cols <= MAX_U16_INDEX_COLUMNS ? ['U16', 'I32'] : ['I32'];
-      const indexWhy = cols <= MAX_U16_INDEX_COLUMNS
-        ? `the column indices of "${name}"`
-        : `the column indices of "${name}" (${cols} columns, more than U16 can address)`;
-      const indicesShape = need(`${name}.csr.indices`, indexDtypes, null, indexWhy);
-      if (indicesShape.length !== 1) {
-        throw new ModelFormatError('E_BAD_SHAPE', `tensor "${name}.csr.indices" has shape ${formatShape(indicesShape)}; it must be 1-D`);
-      }
-      const nnz = indicesShape[0] as number;
+      const nnz = plainCsrStructure(name, shape, need);
       need(`${name}.csr.values`, 'F32', [nnz], `the values of "${name}" (one per column index)`);
       plan = { name, shape, encoding: 'csr', nnz, hasMask: false };
     } else {
@@ -105,6 +100,27 @@ export function planParams(profile: ProfileMetadata, table: ReadonlyMap<string, 
     }
   }
   return plans;
+}
+
+/** Checks the plain CSR structure tensors (row pointers, U16/I32 column indices) and returns the entry count. */
+function plainCsrStructure(name: string, shape: readonly number[], need: NeedTensor): number {
+  const [rows, cols] = csrDims(shape)!;
+  need(`${name}.csr.indptr`, 'I32', [rows + 1], `the row pointers of ${formatShape(shape)} "${name}"`);
+  // I32 can address any column (the architecture caps widths below 2^31), so it is accepted at every width,
+  // even where this writer would use U16: the meaning of each index is unambiguous, only the size differs.
+  // U16 is refused above 65,536 columns. Such a file may well pass validateCsr (all its indices are below
+  // nCols), but the likeliest writer of one cast wider indices to 16 bits, wrapping them modulo 65,536 onto
+  // other, valid-looking columns; nothing in the file could tell that corruption from an honest matrix
+  // whose entries happen to sit in the first 65,536 columns, so it is rejected as a dtype error.
+  const indexDtypes = cols <= MAX_U16_INDEX_COLUMNS ? ['U16', 'I32'] : ['I32'];
+  const indexWhy = cols <= MAX_U16_INDEX_COLUMNS
+    ? `the column indices of "${name}"`
+    : `the column indices of "${name}" (${cols} columns, more than U16 can address)`;
+  const indicesShape = need(`${name}.csr.indices`, indexDtypes, null, indexWhy);
+  if (indicesShape.length !== 1) {
+    throw new ModelFormatError('E_BAD_SHAPE', `tensor "${name}.csr.indices" has shape ${formatShape(indicesShape)}; it must be 1-D`);
+  }
+  return indicesShape[0] as number;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -142,7 +158,32 @@ export function checkParamValues(name: string, param: ParamRecord, allowNonFinit
     checked = { ...param, csr };
   }
   if (param.mask !== undefined) checkMask(name, checked, size);
+  if (param.quantized !== undefined) checkQuantizedParam(name, checked);
   return checked;
+}
+
+/**
+ * A quantized weight's codes must be valid (quantized-values.ts) and give exactly its float32 values; a dense
+ * weight's pruned entries (mask 0) hold 0 with code 0. ModelFormatError E_BAD_QUANT naming the entry.
+ */
+function checkQuantizedParam(name: string, param: ParamRecord): void {
+  const q = param.quantized!;
+  if (param.shape.length !== 2) throw new ModelFormatError('E_BAD_QUANT', `parameter "${name}" is ${param.shape.length}-D; only 2-D weights can be quantized`);
+  const [rows, cols] = param.shape as [number, number];
+  const values = param.dense ?? (param.csr as CsrRecord).values;
+  checkQuantizedValues(name, q, rows, values.length);
+  const indptr = param.csr?.indptr;
+  let row = 0;
+  for (let k = 0; k < values.length; k++) {
+    if (indptr === undefined) row = Math.floor(k / cols);
+    else while ((indptr[row + 1] as number) <= k) row++;
+    const pruned = param.dense !== undefined && param.mask !== undefined && param.mask[k] === 0;
+    if (pruned && q.codes[k] !== 0) throw new ModelFormatError('E_BAD_QUANT', `"${name}" entry ${k} is pruned (mask 0) but has code ${q.codes[k]}; pruned entries have code 0`);
+    const expected = pruned ? 0 : dequantizedValue(q, k, row);
+    if (values[k] !== expected) {
+      throw new ModelFormatError('E_BAD_QUANT', `"${name}" holds ${values[k]} at stored entry ${k} (row ${row}), but its code stands for ${expected}`);
+    }
+  }
 }
 
 /**

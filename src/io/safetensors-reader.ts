@@ -289,6 +289,7 @@ function readTensorData(bytes: Uint8Array, position: number, byteCount: number, 
   const absolute = bytes.byteOffset + position;
   // Plain typed arrays on the same memory (a Node Buffer's subarray would be a Buffer, with other semantics).
   if (dtype === 'U8') return new Uint8Array(bytes.buffer, absolute, byteCount);
+  if (dtype === 'I8') return new Int8Array(bytes.buffer, absolute, byteCount);
   if (LITTLE_ENDIAN_HOST) {
     if (absolute % elementSize === 0) {
       if (dtype === 'F64') return new Float64Array(bytes.buffer, absolute, length);

@@ -5,13 +5,13 @@
  */
 
 /** The element types this library reads and writes (a subset of what safetensors defines). */
-export type SafetensorsDType = 'F64' | 'F32' | 'I32' | 'U16' | 'U8';
-export type SafetensorsData = Float64Array | Float32Array | Int32Array | Uint16Array | Uint8Array;
+export type SafetensorsDType = 'F64' | 'F32' | 'I32' | 'U16' | 'U8' | 'I8';
+export type SafetensorsData = Float64Array | Float32Array | Int32Array | Uint16Array | Uint8Array | Int8Array;
 
-export const SAFETENSORS_DTYPES: readonly SafetensorsDType[] = ['F64', 'F32', 'I32', 'U16', 'U8'];
+export const SAFETENSORS_DTYPES: readonly SafetensorsDType[] = ['F64', 'F32', 'I32', 'U16', 'U8', 'I8'];
 
 /** Bytes per element of each dtype. */
-export const BYTES_PER_ELEMENT: Readonly<Record<SafetensorsDType, number>> = { F64: 8, F32: 4, I32: 4, U16: 2, U8: 1 };
+export const BYTES_PER_ELEMENT: Readonly<Record<SafetensorsDType, number>> = { F64: 8, F32: 4, I32: 4, U16: 2, U8: 1, I8: 1 };
 
 /** What importers also read from other frameworks' files: half floats, bfloat16, 64-bit integers, booleans. */
 export type SafetensorsImportDType = SafetensorsDType | 'F16' | 'BF16' | 'I64' | 'BOOL';

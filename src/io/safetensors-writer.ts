@@ -93,7 +93,7 @@ function checkTensorForWriting(name: string, tensor: SafetensorsTensor): void {
   if (!Object.hasOwn(BYTES_PER_ELEMENT, dtype)) {
     throw new DTypeError(`safetensors: tensor "${name}" has dtype ${String(dtype)}; supported: ${SAFETENSORS_DTYPES.join(', ')}`);
   }
-  const expectedKind = { F64: Float64Array, F32: Float32Array, I32: Int32Array, U16: Uint16Array, U8: Uint8Array }[dtype];
+  const expectedKind = { F64: Float64Array, F32: Float32Array, I32: Int32Array, U16: Uint16Array, U8: Uint8Array, I8: Int8Array }[dtype];
   if (!(data instanceof expectedKind)) {
     throw new DTypeError(`safetensors: tensor "${name}" is ${dtype} and needs a ${expectedKind.name}, got ${describeArray(data)}`);
   }
@@ -128,7 +128,7 @@ function checkWellFormed(text: string, what: string): void {
 }
 
 function writeLittleEndian(file: Uint8Array, position: number, data: SafetensorsData): void {
-  if (LITTLE_ENDIAN_HOST || data instanceof Uint8Array) {
+  if (LITTLE_ENDIAN_HOST || data instanceof Uint8Array || data instanceof Int8Array) {
     file.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), position);
     return;
   }

@@ -11,3 +11,4 @@ export type { Report, ReportSection, ReportBlock, TextBlock, TableBlock, ChartBl
 export { formatNumber, formatPercent, formatBytes, formatCompact, formatFixed } from './format.ts';
 export type { NumberFormat } from './format.ts';
 export { escapeXml } from './escape.ts';
+export { compressionChart, type CompressionChartOptions, type CompressionPoint } from './compression-chart.ts';

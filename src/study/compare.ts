@@ -6,7 +6,8 @@ import { checkPruneConfig, checkSparsity, criterionByName, pruningMethod, type C
 import { currentBackend, type Backend } from '../tensor/backend.ts';
 import { modelState } from './model-state.ts';
 import { mean, std } from './sweep.ts';
-import { runTasksInline, stableJson, uniqueTasks, type DenseResult, type Score, type StudyTask, type TaskResult, type TrialResult } from './tasks.ts';
+import { runTasksInline, stableJson, uniqueTasks, type DenseResult, type Score, type StudyTask, type TaskResult, type TrialQuantization, type TrialResult } from './tasks.ts';
+import type { CompressionStages } from '../quantize/index.ts';
 import { planSummary, type ValidationPlan } from './validation.ts';
 
 /*
@@ -36,6 +37,8 @@ export interface ComparisonOptions {
   validation?: ValidationPlan;
   /** Kernels to train on (default: the scoped backend of `withBackend`, else DEFAULT_BACKEND). */
   backend?: Backend;
+  /** Also quantize every pruned model (with fine-tuning): rows gain the compression axis (`compression`). */
+  quantize?: TrialQuantization;
   onRun?: (label: string, index: number, total: number) => void;
   onRow?: (row: ComparisonRow) => void;
   onProgress?: (event: ProgressEvent, label: string) => void;
@@ -56,6 +59,11 @@ export interface ComparisonRow {
   readonly seconds: number;
   /** The method options the run was given (calibrated ones included), when there are any. */
   readonly options?: Readonly<Record<string, OptionValue>>;
+  /**
+   * With `quantize`: the file size after each stage (dense, pruned, quantized, entropy-coded) and the quantized
+   * model's test accuracy (and mean validation accuracy over the folds).
+   */
+  readonly compression?: { readonly stages: CompressionStages; readonly testAccuracy: number; readonly validationAccuracy?: number };
 }
 
 /** What `runComparison` returns: the unpruned model's scores and one row per run. */
@@ -109,9 +117,9 @@ export function planComparison(plan: ValidationPlan | null, options: Omit<Compar
   const folds = plan === null ? [] : plan.folds.map((_, f) => f);
   const oneRun = plan === null || plan.recipe === null; // the validation run is the final run
   const trial = (run: (typeof runs)[number], fold: number | 'final', validation: boolean, test: boolean): StudyTask => ({
-    kind: 'trial', key: `trial|fold=${fold}|${validation ? 'v' : ''}${test ? 't' : ''}|c=${run.calibrate}|${stableJson(run.config)}`,
+    kind: 'trial', key: `trial|fold=${fold}|${validation ? 'v' : ''}${test ? 't' : ''}|c=${run.calibrate}|${stableJson(run.config)}${options.quantize === undefined ? '' : `|q=${stableJson(options.quantize)}`}`,
     label: `${run.label}${typeof fold === 'number' && folds.length > 1 ? ` fold ${fold + 1}/${folds.length}` : ''}`,
-    fold, config: run.config, calibrate: run.calibrate, validation, test,
+    fold, config: run.config, calibrate: run.calibrate, validation, test, ...(options.quantize === undefined ? {} : { quantize: options.quantize }),
   });
   const testTask = (run: (typeof runs)[number]): StudyTask => (plan === null ? trial(run, 'final', false, true) : oneRun ? trial(run, 0, true, true) : trial(run, 'final', false, true));
   const foldTasks = (run: (typeof runs)[number]): StudyTask[] => (plan === null || oneRun ? [] : folds.map((f) => trial(run, f, true, false)));
@@ -135,6 +143,7 @@ export function planComparison(plan: ValidationPlan | null, options: Omit<Compar
           ...(accuracies.length === 0 ? {} : { validationAccuracy: mean(accuracies), validationStd: std(accuracies) }),
           seconds: final.seconds + (oneRun ? 0 : validationRuns.reduce((s, r) => s + r.seconds, 0)),
           ...(final.options === undefined ? {} : { options: final.options }),
+          ...(final.compression === undefined ? {} : { compression: compressionOf(final, validationRuns) }),
         };
       });
       const dense = folds.map((f) => (get(denseTasks[f]!) as DenseResult).validation.accuracy);
@@ -145,6 +154,12 @@ export function planComparison(plan: ValidationPlan | null, options: Omit<Compar
       };
     },
   };
+}
+
+/** A row's compression axis: the final run's stage sizes and quantized test accuracy, validation over the folds. */
+function compressionOf(final: TrialResult, validationRuns: readonly TrialResult[]): NonNullable<ComparisonRow['compression']> {
+  const accuracies = validationRuns.flatMap((r) => (r.compression?.validation === undefined ? [] : [r.compression.validation.accuracy]));
+  return { stages: final.compression!.stages, testAccuracy: final.compression!.test!.accuracy, ...(accuracies.length === 0 ? {} : { validationAccuracy: mean(accuracies) }) };
 }
 
 /**

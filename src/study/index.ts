@@ -5,4 +5,4 @@ export { sweepChart } from './sweep-chart.ts';
 export { sensitivityAnalysis, type SensitivityRow } from './sensitivity.ts';
 export { holdoutValidation, directoryValidation, crossValidation, type ValidationPlan, type ValidationSource, type ValidationFold } from './validation.ts';
 export { readHoldoutRecord, readTrainingRecipe, rebuildHoldout, trainWithRecipe, type HoldoutRecord, type TrainingRecipe, type RecipeTrainingOptions } from './recipe.ts';
-export type { TrialResult, Score } from './tasks.ts';
+export type { TrialResult, TrialQuantization, Score } from './tasks.ts';

@@ -8,6 +8,7 @@ import { withThreads } from '../tensor/threads.ts';
 import { modelFromState, modelState, type ModelState } from './model-state.ts';
 import { trainWithRecipe } from './recipe.ts';
 import type { ValidationPlan } from './validation.ts';
+import { compressionStages, quantizeAndFineTune, type CompressionStages, type QuantizeMethod } from '../quantize/index.ts';
 
 /*
  * A study (a comparison grid, a sweep, cross-validation) is a list of independent tasks: each is plain
@@ -41,6 +42,16 @@ export interface TrialTask {
   readonly calibrate: boolean;
   readonly validation: boolean;
   readonly test: boolean;
+  /** After pruning and scoring, quantize the pruned model (with fine-tuning) and score it again (issue 14). */
+  readonly quantize?: TrialQuantization;
+}
+
+/** How a trial quantizes its pruned model: method, codebook bits (kmeans), fine-tuning epochs and Adam rate. */
+export interface TrialQuantization {
+  readonly method: QuantizeMethod;
+  readonly bits?: number;
+  readonly epochs: number;
+  readonly lr: number;
 }
 
 /** A unit of work of a study. */
@@ -74,6 +85,8 @@ export interface TrialResult {
   readonly validation?: Score;
   readonly test?: Score;
   readonly seconds: number;
+  /** With `TrialTask.quantize`: the file size after each stage and the quantized model's scores. */
+  readonly compression?: { readonly stages: CompressionStages; readonly validation?: Score; readonly test?: Score };
 }
 
 /** What any task returns. */
@@ -158,15 +171,23 @@ export class StudyRunner {
     };
     if (task.validation && validation === null) throw new ConfigError(`${task.label}: the final run has no validation data`);
     if (task.test && this.setup.test === null) throw new ConfigError(`${task.label}: no test data was given`);
+    const pruned = { ...(task.validation ? { validation: score(validation!) } : {}), ...(task.test ? { test: score(this.setup.test!) } : {}) };
+    const bytes = storedBytes(result.model); // before quantization rewrites the weights in place
+    let compression: TrialResult['compression'];
+    if (task.quantize !== undefined) {
+      const { method, bits, epochs, lr } = task.quantize;
+      const { quantization } = quantizeAndFineTune(result.model, train, { method, ...(bits === undefined ? {} : { bits }), epochs, lr, batchSize: config.batchSize, seed: config.seed });
+      compression = { stages: compressionStages(result.model, quantization), ...(task.validation ? { validation: score(validation!) } : {}), ...(task.test ? { test: score(this.setup.test!) } : {}) };
+    }
     return {
       kind: 'trial',
       key: task.key,
       sparsity: result.sparsity,
-      bytes: storedBytes(result.model),
+      bytes,
       ...(hasOptions ? { options } : {}),
-      ...(task.validation ? { validation: score(validation!) } : {}),
-      ...(task.test ? { test: score(this.setup.test!) } : {}),
+      ...pruned,
       seconds: (Date.now() - started) / 1000,
+      ...(compression === undefined ? {} : { compression }),
     };
   }
 

@@ -119,6 +119,27 @@ export const op = {
   i32x4Add: simd(0xae),
   i32x4Sub: simd(0xb1),
   f32x4Pmax: simd(0xeb), // [a, b] → a < b ? b : a per lane (pseudo-maximum: a NaN in a stays; one maxps on x64)
+  // Added for the int8 inference kernels (src/sparse/backends/wasm-int8): integer dot products and quantization.
+  i32Load8S: (offset = 0) => [0x2c, ...memarg(0, offset)], // [addr] → [i32], one byte sign-extended
+  f32ConvertI32S: [0xb2], // [i32] → [f32]
+  f32Abs: [0x8b],
+  i32x4Splat: simd(0x11), // [i32] → [v128]
+  v128Load8x8S: (offset = 0) => [...simd(0x01), ...memarg(3, offset)], // [addr] → [8 bytes sign-extended to i16x8]
+  v128Load8Splat: (offset = 0) => [...simd(0x07), ...memarg(0, offset)], // [addr] → [one byte in all 16 lanes]
+  v128Load16Splat: (offset = 0) => [...simd(0x08), ...memarg(1, offset)], // [addr] → [one i16 in all 8 lanes]
+  i8x16NarrowI16x8S: simd(0x65), // [a, b] → [a's 8 lanes then b's, each saturated to i8]
+  f32x4Nearest: simd(0x6a), // round to nearest, ties to even
+  i32x4ExtaddPairwiseI16x8S: simd(0x7e), // [v] → [v0+v1, v2+v3, v4+v5, v6+v7] as i32
+  i16x8NarrowI32x4S: simd(0x85), // [a, b] → [a's 4 lanes then b's, each saturated to i16]
+  i16x8Add: simd(0x8e),
+  i16x8ExtmulLowI8x16S: simd(0x9c), // [a, b] → lanes 0–7 of a·b as i16 (exact for i8 inputs)
+  i16x8ExtmulHighI8x16S: simd(0x9d), // lanes 8–15
+  i32x4ExtendLowI16x8S: simd(0xa7), // [v] → lanes 0–3 sign-extended to i32
+  i32x4ExtendHighI16x8S: simd(0xa8), // lanes 4–7
+  i32x4DotI16x8S: simd(0xba), // [a, b] → [a0·b0 + a1·b1, a2·b2 + a3·b3, …] as i32 (pmaddwd on x64)
+  f32x4Abs: simd(0xe0),
+  i32x4TruncSatF32x4S: simd(0xf8), // [v] → i32 lanes, saturating; NaN → 0
+  f32x4ConvertI32x4S: simd(0xfa),
 };
 
 /** The four little-endian bytes of a float32 (for f32.const). */

@@ -13,7 +13,7 @@ import { Rng } from '../../src/tensor/rng.ts';
 import { runCliProcess } from '../support/cli-process.ts';
 import { runCli } from './run-cli.ts';
 
-const SUITES = ['dense', 'gemm', 'sparse', 'train', 'onnx', 'threads', 'conv'];
+const SUITES = ['dense', 'gemm', 'sparse', 'train', 'onnx', 'threads', 'conv', 'int8'];
 
 describe('sparsegrad bench: the command', () => {
   it('needs a known suite, and its help lists every suite bench/run.ts has', async () => {

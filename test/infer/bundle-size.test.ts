@@ -7,11 +7,16 @@ import { describe, expect, it } from 'vitest';
 import { bundleEntry } from '../support/bundle.ts';
 
 /**
- * The budget for sparsegrad/infer, gzipped. Measured 23.4 KiB when set at 32 KiB; threads brought it to 30.7 KiB;
- * convolutional models (their model-file checks, conv inference layers and kernels) add a few KiB more, so the
- * budget is 40 KiB (issue 15).
+/**
+ * The budget for sparsegrad/infer, gzipped. Measured 23.4 KiB when set (32 KiB budget); the SIMD kernel module
+ * grew it to 30.7 KiB. Issue 14 added the decoders of the compact model-file encodings (int8, codebooks, gaps,
+ * Huffman; every one checked, with messages that name the defect: 4.4 KiB) and the int8 backend (3.3 KiB);
+ * issue 15 the checks of convolutional model files and the conv inference layers and kernels (6.4 KiB).
+ * Together 47.1 KiB when the two were merged; budget 50 KiB. Still a small fraction of onnxruntime-web or
+ * tfjs, but every user of the entry pays for conv and int8 code: splitting them into opt-in entries is the
+ * next step if it has to shrink.
  */
-const INFER_GZIP_BUDGET = 40 * 1024;
+const INFER_GZIP_BUDGET = 50 * 1024;
 /**
  * Source folders that must not reach the inference bundle: training, pruning, studies, reports, data. Of nn only
  * the architecture description may: spec.ts (the types) and spec-shapes.ts (the shape checks model files use).

@@ -33,7 +33,7 @@ describe('validateModelSpec', () => {
     expect(messageOf({ layers: [null] })).toBe('layer 0 must be an object with a string "type"');
     expect(messageOf({ layers: [linear(2, 2), 'relu'] })).toBe('layer 1 must be an object with a string "type"');
     expect(messageOf({ layers: [{ type: 7 }] })).toBe('layer 0 must be an object with a string "type"');
-    expect(messageOf({ layers: [{ type: 'conv' }] })).toBe('layer 0 has unknown type "conv" (known: linear, relu, sigmoid, tanh, dropout)');
+    expect(messageOf({ layers: [{ type: 'conv' }] })).toBe('layer 0 has unknown type "conv" (known: linear, relu, sigmoid, tanh, dropout, conv2d, maxpool2d, avgpool2d, flatten, reshape)');
   });
 
   it('each layer has exactly its own fields', () => {

@@ -115,10 +115,19 @@ describe('reading __metadata__', () => {
     expect(reject(withMetadata(good, 'training', accented), { maxMetadataJsonBytes: 407 })).toMatchObject({ code: 'E_BAD_METADATA' });
   });
 
-  it('encodings entries must be exactly {"kind":"csr","shape":[rows, cols]}', () => {
-    const message = '__metadata__.encodings entry for "layers.0.weight" must be exactly {"kind":"csr","shape":[rows, cols]}';
-    for (const entry of ['"csr"', '[]', '{"kind":"csr"}', '{"kind":"csr","shape":[2,2],"x":1}', '{"kind":"coo","shape":[2,2]}', '{"kind":"csr","shape":"2x2"}', '{"shape":[2,2],"form":"csr"}']) {
-      expect(reject(withMetadata(good, 'encodings', `{"layers.0.weight":${entry}}`)), entry).toEqual({ code: 'E_BAD_METADATA', message });
+  it('encodings entries are objects with known fields only, each naming what is wrong', () => {
+    const entryError = (why: string) => ({ code: 'E_BAD_METADATA', message: `__metadata__.encodings entry for "layers.0.weight"${why}` });
+    const known = '(known: kind, shape, values, bits, indices, gapBits, entries, symbols, huffman)';
+    for (const [entry, why] of [
+      ['"csr"', ' must be an object such as {"kind":"csr","shape":[rows, cols]}'],
+      ['[]', ' must be an object such as {"kind":"csr","shape":[rows, cols]}'],
+      ['{"kind":"csr"}', ': "shape" must be an array'],
+      ['{"kind":"csr","shape":[2,2],"x":1}', `: unknown field "x" ${known}`],
+      ['{"kind":"coo","shape":[2,2]}', ': "kind" must be "dense" or "csr", got "coo"'],
+      ['{"kind":"csr","shape":"2x2"}', ': "shape" must be an array'],
+      ['{"shape":[2,2],"form":"csr"}', `: unknown field "form" ${known}`],
+    ] as const) {
+      expect(reject(withMetadata(good, 'encodings', `{"layers.0.weight":${entry}}`)), entry).toEqual(entryError(why));
     }
     expect(reject(withMetadata(good, 'encodings', '{"layers.0.weight":{"kind":"csr","shape":[3,2]}}'))).toEqual({
       code: 'E_BAD_SHAPE', message: '__metadata__.encodings gives "layers.0.weight" shape [3,2] but the architecture needs [2, 2]',

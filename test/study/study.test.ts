@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../src/nn/index.ts';
 import { holdoutSplit } from '../../src/data/split.ts';
 import { comparisonChart, pickSparsest, runComparison, sensitivityAnalysis, sweepChart, sweepPruning } from '../../src/study/index.ts';
+import { compressionChart } from '../../src/report/index.ts';
 import { holdoutRecord } from '../../src/study/recipe.ts';
 import { chooseSetting, type SweepRow } from '../../src/study/sweep.ts';
 import { holdoutValidation } from '../../src/study/validation.ts';
@@ -96,6 +97,28 @@ describe('comparison grids', () => {
     const svg = comparisonChart(comparison, 'toy');
     expect(svg).toContain('oneshot / magnitude');
     expect(svg).toContain('threshold');
+  });
+
+  it('gains the compression axis with quantize: stage sizes shrink, the pruned row is unchanged, the chart is log-scale', () => {
+    const grid = { methods: ['oneshot'], criteria: ['magnitude'], sparsities: [0.5, 0.8], base };
+    const plain = runComparison(dense, { train, test }, grid);
+    const quantized = runComparison(dense, { train, test }, { ...grid, quantize: { method: 'kmeans', bits: 3, epochs: 1, lr: 1e-4 } });
+    expect(plain.rows.every((r) => r.compression === undefined)).toBe(true);
+    quantized.rows.forEach((row, i) => {
+      // quantizing happens after the pruned model is scored and measured: the pruned columns are the plain grid's
+      expect(row.testAccuracy).toBe(plain.rows[i]!.testAccuracy);
+      expect(row.sparsity).toBe(plain.rows[i]!.sparsity);
+      const { stages, testAccuracy } = row.compression!;
+      expect(stages.pruned).toBeLessThan(stages.dense);
+      expect(stages.quantized!).toBeLessThan(stages.pruned);
+      expect(stages.entropyCoded!).toBeLessThanOrEqual(stages.quantized!);
+      expect(testAccuracy).toBeGreaterThanOrEqual(0);
+      expect(testAccuracy).toBeLessThanOrEqual(1);
+    });
+    const series = new Map([['pruned', quantized.rows.map((r) => ({ bytes: r.compression!.stages.pruned, accuracy: r.testAccuracy }))]]);
+    const svg = compressionChart({ title: 'toy', series, dense: { bytes: quantized.rows[0]!.compression!.stages.dense, accuracy: quantized.dense.testAccuracy } });
+    expect(svg).toContain('file size (bytes, log scale)');
+    expect(svg).toContain('dense float32');
   });
 
   it('refuses methods it cannot put on a sparsity axis, unknown names, and options of methods not in the grid', () => {

@@ -7,18 +7,18 @@ import { MAX_THREADS } from '../../tensor/threads.ts';
 import { BENCH_MODEL_HELP, benchModelCommand } from './bench-model.ts';
 
 export const BENCH_HELP = `${BENCH_MODEL_HELP}
-usage: sparsegrad bench <dense|gemm|sparse|train|onnx|threads|conv> [--json] [--quick] [--max-time S] [--threads N]
+usage: sparsegrad bench <dense|gemm|sparse|train|onnx|threads|conv|int8> [--json] [--quick] [--max-time S] [--threads N]
 
 Runs a benchmark suite (benchmark.js underneath): dense matmul vs tfjs-cpu and a naive loop; the SIMD GEMM
 vs the f32x4 peak; sparse kernels vs the dense kernel and scipy; training speed (TypeScript and SIMD kernels,
 PyTorch, tfjs-layers); sparse inference vs onnxruntime-node; one thread against --threads N (default: one
 per core, here ${defaultThreads()}) for training, GEMM and inference; sparse vs dense convolution (LeNet-5's
-conv2 at batch 1) and LeNet-5 vs onnxruntime-node.
+conv2 at batch 1) and LeNet-5 vs onnxruntime-node; int8 against float32 kernels (wasm-int8 vs wasm-simd).
 Ratios are measured in one run. With --json the last stdout line is one JSON object {"rows": [...]}.
 The suites need a source checkout with dev dependencies installed (npm ci): they live in bench/.
 `;
 
-const SUITES = ['dense', 'gemm', 'sparse', 'train', 'onnx', 'threads', 'conv'];
+const SUITES = ['dense', 'gemm', 'sparse', 'train', 'onnx', 'threads', 'conv', 'int8'];
 
 export async function benchCommand(args: string[]): Promise<void> {
   const argv = args.flatMap((a) => (a.startsWith('--threads=') ? ['--threads', a.slice('--threads='.length)] : [a]));

@@ -13,6 +13,9 @@ import {
 import { methodFlagSpecs, methodOptionsFromFlags } from '../method-flags.ts';
 import { createOutput, bar, percent, table } from '../output.ts';
 import { writeFileAtomically } from '../../node/files.ts';
+import { compressionChart, type CompressionPoint } from '../../report/index.ts';
+import type { ComparisonRow } from '../../study/compare.ts';
+import { parseQuantizeFlag, quantizeLabel } from '../quantize-flags.ts';
 
 /** The compare command's own flags; method option flags come from the method registry. */
 const COMMON_FLAGS: OptionSpec = {
@@ -20,6 +23,7 @@ const COMMON_FLAGS: OptionSpec = {
   epochs: { type: 'string' }, scope: { type: 'string' }, granularity: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
   seed: { type: 'string' }, 'out-json': { type: 'string' }, 'out-svg': { type: 'string' }, title: { type: 'string' },
   json: { type: 'boolean' }, quiet: { type: 'boolean' }, backend: { type: 'string' }, threads: { type: 'string' }, ...FOLLOW_SYMLINKS_OPTION, ...VALIDATION_FLAGS, ...JOB_FLAGS,
+  quantize: { type: 'string' }, 'quantize-epochs': { type: 'string' }, 'quantize-lr': { type: 'string' }, 'out-compression-svg': { type: 'string' },
 };
 
 /** `sparsegrad compare --help`, listing the registered methods that can be put on a sparsity grid. */
@@ -46,6 +50,10 @@ ${jobsHelp(21, 'the --out-json path with .runs.ndjson')}
 ${trainingBackendHelp(21)}
 ${threadsHelp(21)}
   --out-json FILE    default compare.json;  --out-svg FILE  default compare.svg (both checked before the runs)
+  --quantize Q       also quantize every pruned model (int8, or kmeans:B), fine-tuned for --quantize-epochs
+                     (default 1) at --quantize-lr (default 0.0001): rows gain the file size after each stage
+                     and the quantized accuracy, and --out-compression-svg FILE (default
+                     compare-compression.svg) charts test accuracy against file size (log scale)
 ${FOLLOW_SYMLINKS_HELP}  --title TEXT       chart title
   --json             print the table as one JSON object on the last stdout line
   --quiet            no progress output
@@ -74,6 +82,12 @@ export async function compareCommand(argv: string[]): Promise<void> {
   const jobs = jobsFlag(values);
   const backend = trainingBackend(values, out);
   const threads = threadsFlag(values, out, backend);
+  const quantize = values['quantize'] === undefined ? null : parseQuantizeFlag(stringFlag(values, 'quantize'));
+  const trialQuantization = quantize === null ? undefined : {
+    method: quantize.method, ...(quantize.bits === null ? {} : { bits: quantize.bits }),
+    epochs: numberFlag(values, 'quantize-epochs', 1, { min: 0, integer: true }), lr: numberFlag(values, 'quantize-lr', 1e-4, { min: 0, exclusiveMin: true }),
+  };
+  const compressionSvgPath = quantize === null ? undefined : outputFlag(values, 'out-compression-svg', 'compare-compression.svg')!;
   const jsonPath = outputFlag(values, 'out-json', 'compare.json')!;
   const svgPath = outputFlag(values, 'out-svg', 'compare.svg')!;
   const runsPath = journalFlag(values, journalPathFor(jsonPath));
@@ -82,7 +96,7 @@ export async function compareCommand(argv: string[]): Promise<void> {
   const plan = validationPlanFromFlags(values, training, data, base.seed);
   if (plan === null) throw noValidationError('compare', data);
   noteValidation(out, plan);
-  const study = planComparison(plan, { methods: methods.map((m) => m.name), criteria, sparsities, base, methodOptions });
+  const study = planComparison(plan, { methods: methods.map((m) => m.name), criteria, sparsities, base, methodOptions, ...(trialQuantization === undefined ? {} : { quantize: trialQuantization }) });
   const state = modelState(model);
   const journal = openJournal(values, runsPath, studyIdentity('compare', state, data, plan, backend), out);
   const started = Date.now();
@@ -114,12 +128,34 @@ export async function compareCommand(argv: string[]): Promise<void> {
   const document = { data: dataSpec, base, methodOptions, methods: methods.map((m) => m.name), criteria, sparsities, backend, threads: threadsPerJob(threads, jobs), runs, seconds: (Date.now() - started) / 1000, ...comparison };
   await writeFileAtomically(jsonPath, JSON.stringify(document, null, 2) + '\n', outputOptions(values));
   await writeFileAtomically(svgPath, comparisonChart(comparison, title), outputOptions(values));
+  if (compressionSvgPath !== undefined) {
+    await writeFileAtomically(compressionSvgPath, compressionSvg(comparison.rows, comparison.dense.testAccuracy, quantizeLabel(quantize!), title), outputOptions(values));
+    out.note(`wrote ${compressionSvgPath}`);
+  }
   out.note(`wrote ${jsonPath} and ${svgPath}`);
   const spread = (std: number | undefined): string => (plan.folds.length > 1 && std !== undefined ? ` ± ${percent(std)}` : '');
   out.result(table(comparison.rows.map((r) => ({
     method: r.method, criterion: r.criterion, target: r.targetSparsity, sparsity: percent(r.sparsity),
     'validation acc': r.validationAccuracy === undefined ? '' : `${percent(r.validationAccuracy)}${spread(r.validationStd)}`, 'test acc': percent(r.testAccuracy),
-  })), ['method', 'criterion', 'target', 'sparsity', 'validation acc', 'test acc']));
+    ...(r.compression === undefined ? {} : {
+      'bytes pruned/quantized/Huffman': `${r.compression.stages.pruned}/${r.compression.stages.quantized}/${r.compression.stages.entropyCoded}`, 'quantized test acc': percent(r.compression.testAccuracy),
+    }),
+  })), ['method', 'criterion', 'target', 'sparsity', 'validation acc', 'test acc', ...(quantize === null ? [] : ['bytes pruned/quantized/Huffman', 'quantized test acc'])]));
   out.result(`dense: validation ${percent(comparison.dense.validationAccuracy ?? NaN)}${spread(comparison.dense.validationStd)}, test ${percent(comparison.dense.testAccuracy)}`);
   out.emitJson(document);
+}
+
+/** Test accuracy against file size per stage (pruned, quantized, entropy-coded), one point per grid row. */
+function compressionSvg(rows: readonly ComparisonRow[], denseAccuracy: number, label: string, title: string): string {
+  const series = new Map<string, CompressionPoint[]>([['pruned (float32)', []], [`pruned + ${label}`, []], [`pruned + ${label} + Huffman`, []]]);
+  let dense = 0;
+  for (const row of rows) {
+    if (row.compression === undefined) continue;
+    const { stages, testAccuracy } = row.compression;
+    dense = stages.dense;
+    series.get('pruned (float32)')!.push({ bytes: stages.pruned, accuracy: row.testAccuracy });
+    series.get(`pruned + ${label}`)!.push({ bytes: stages.quantized!, accuracy: testAccuracy });
+    series.get(`pruned + ${label} + Huffman`)!.push({ bytes: stages.entropyCoded!, accuracy: testAccuracy });
+  }
+  return compressionChart({ title: `${title}: accuracy against file size`, series, dense: { bytes: dense, accuracy: denseAccuracy } });
 }

@@ -9,6 +9,7 @@ import { FOLLOW_SYMLINKS_HELP, FOLLOW_SYMLINKS_OPTION, outputOptions, threadsFla
 import { demoReport } from '../demo-report.ts';
 import { runDemo } from '../demo.ts';
 import { bar, createOutput, percent, table } from '../output.ts';
+import { parseQuantizeFlag } from '../quantize-flags.ts';
 
 export const DEMO_HELP = `usage: sparsegrad demo [options]
 
@@ -22,6 +23,8 @@ ${FOLLOW_SYMLINKS_HELP}  --epochs N         dense training epochs, default 10
   --prune-epochs N   retraining epochs per pruned model, default 3
   --sparsities LIST  default 0.5,0.8,0.9,0.95,0.98
   --timing-ms MS     length of one timing sample, default 25
+  --quantize Q       also quantize every pruned model for the compression chart: kmeans:B (default kmeans:5),
+                     int8, or none;  --quantize-epochs E  fine-tuning epochs after quantizing, default 1
   --backend NAME     kernels for training and the timed inference: js or wasm-simd (default ${DEFAULT_BACKEND})
 ${threadsHelp(21)}
   --seed S           default 0
@@ -33,7 +36,7 @@ ${threadsHelp(21)}
 export async function demoCommand(argv: string[]): Promise<void> {
   const { values } = parseCommand(argv, {
     out: { type: 'string' }, epochs: { type: 'string' }, 'prune-epochs': { type: 'string' }, sparsities: { type: 'string' }, 'timing-ms': { type: 'string' },
-    seed: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' }, quick: { type: 'boolean' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
+    seed: { type: 'string' }, backend: { type: 'string' }, quantize: { type: 'string' }, 'quantize-epochs': { type: 'string' }, threads: { type: 'string' }, quick: { type: 'boolean' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
     ...FOLLOW_SYMLINKS_OPTION,
   });
   const out = createOutput({ json: values['json'] === true, quiet: values['quiet'] === true });
@@ -49,6 +52,11 @@ export async function demoCommand(argv: string[]): Promise<void> {
     backend: backendFlag(values),
     threads: 1,
   };
+  const quantizeText = stringFlag(values, 'quantize', 'kmeans:5');
+  const quantizeChoice = quantizeText === 'none' ? null : parseQuantizeFlag(quantizeText);
+  const quantize = quantizeChoice === null ? undefined : {
+    method: quantizeChoice.method, ...(quantizeChoice.bits === null ? {} : { bits: quantizeChoice.bits }), epochs: numberFlag(values, 'quantize-epochs', 1, { min: 0, integer: true }),
+  };
   options.threads = threadsFlag(values, out, resolveBackend(options.backend).backend);
   // The report folder (created if missing) and both files in it are checked before minutes of training, and
   // again when written.
@@ -60,6 +68,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
   let stageNumber = 0;
   const result = runDemo(data, {
     ...options,
+    ...(quantize === undefined ? {} : { quantize }),
     onStage: (text) => out.note(`[${++stageNumber}] ${text}`),
     onProgress: (e, label) => out.progress(`  ${label} epoch ${e.epoch}/${e.epochs} ${bar(e.batch / e.batches)} loss ${e.loss.toFixed(4)}`),
   });
@@ -74,7 +83,8 @@ export async function demoCommand(argv: string[]): Promise<void> {
   out.result(table(result.runs.map((r) => ({
     method: r.label, sparsity: percent(r.sparsity, 1), 'test acc': percent(r.testAccuracy), 'file KiB': (r.fileBytes / 1024).toFixed(1),
     'speedup b1': `${r.latency[0]!.speedup.toFixed(1)}×`, 'speedup b64': `${r.latency[1]!.speedup.toFixed(1)}×`, ideal: `${(1 / (1 - r.sparsity)).toFixed(1)}×`,
-  })), ['method', 'sparsity', 'test acc', 'file KiB', 'speedup b1', 'speedup b64', 'ideal']));
+    ...(r.compression === undefined ? {} : { 'quantized+Huffman KiB': (r.compression.stages.entropyCoded! / 1024).toFixed(1), 'quantized acc': percent(r.compression.testAccuracy) }),
+  })), ['method', 'sparsity', 'test acc', 'file KiB', 'speedup b1', 'speedup b64', 'ideal', ...(quantize === undefined ? [] : ['quantized+Huffman KiB', 'quantized acc'])]));
   out.result(`dense: ${percent(result.dense.testAccuracy)}, ${(result.dense.fileBytes / 1024).toFixed(1)} KiB, ${result.dense.latency.map((l) => `batch ${l.batch} ${l.denseUs.toFixed(1)} µs`).join(', ')}`);
   out.result(`report: ${htmlPath} (data: ${jsonPath}); ${result.seconds.toFixed(0)} s in all`);
   out.emitJson({ report: htmlPath, data: jsonPath, dense: result.dense, runs: result.runs, seconds: result.seconds });

@@ -15,6 +15,8 @@ import { FOLLOW_SYMLINKS_HELP, FOLLOW_SYMLINKS_OPTION, loadData, outputFlag, out
 import { finalTrainingData, jobsFlag, loadModelWithTraining, noteValidation, noValidationError, sweepSummary, validationHelp, validationPlanFromFlags, VALIDATION_FLAGS } from '../study-flags.ts';
 import { criteriaHelp, methodFlagSpecs, methodOptionsFromFlags, methodsHelp } from '../method-flags.ts';
 import { createOutput, kib, percent, table } from '../output.ts';
+import type { ModelQuantization } from '../../quantize/index.ts';
+import { compressionStages, parseEntropy, parseQuantizeFlag, PRUNE_QUANTIZE_FLAGS, PRUNE_QUANTIZE_HELP, quantizeForCli, quantizeLabel, saveQuantized, stageRows } from '../quantize-flags.ts';
 
 /** The flags every method shares; each method's own option flags come from the method registry. */
 const COMMON_FLAGS: OptionSpec = {
@@ -62,6 +64,7 @@ ${trainingBackendHelp(23)}
 ${threadsHelp(23)}
   --out FILE           where to save the pruned model (atomic write; checked before pruning)
 ${FOLLOW_SYMLINKS_HELP}  --encoding NAME      auto (default: CSR when smaller), csr or dense
+${PRUNE_QUANTIZE_HELP.trimEnd()}
   --json               print one JSON object as the last stdout line
   --quiet              no progress output
 
@@ -76,7 +79,7 @@ ${criteriaHelp()}
 /** `sparsegrad prune`: loads a model, prunes it with a registered method (sweeping its threshold if needed), saves it. */
 export async function pruneCommand(argv: string[]): Promise<void> {
   const methodFlags = methodFlagSpecs(COMMON_FLAGS);
-  const { values } = parseCommand(argv, { ...COMMON_FLAGS, ...methodFlags });
+  const { values } = parseCommand(argv, { ...COMMON_FLAGS, ...methodFlags, ...PRUNE_QUANTIZE_FLAGS });
   const out = createOutput({ json: values['json'] === true, quiet: values['quiet'] === true });
   const method = pruningMethod(stringFlag(values, 'method', 'gradual'));
   const options = methodOptionsFromFlags(values, [method], methodFlags).get(method.name)!;
@@ -86,6 +89,11 @@ export async function pruneCommand(argv: string[]): Promise<void> {
     lr: numberFlag(values, 'lr', 0.001, { min: 0, exclusiveMin: true }),
   });
   const encoding = parseEncoding(stringFlag(values, 'encoding', 'auto'));
+  const quantize = values['quantize'] === undefined ? null : parseQuantizeFlag(stringFlag(values, 'quantize'));
+  if (quantize === null && ['quantize-epochs', 'quantize-lr', 'entropy'].some((flag) => values[flag] !== undefined)) throw new UsageError('--quantize-epochs, --quantize-lr and --entropy need --quantize');
+  const entropy = parseEntropy(stringFlag(values, 'entropy', 'huffman'));
+  const quantizeEpochs = numberFlag(values, 'quantize-epochs', 1, { min: 0, integer: true });
+  const quantizeLr = numberFlag(values, 'quantize-lr', 1e-4, { min: 0, exclusiveMin: true });
   const outPath = outputFlag(values, 'out');
   const backend = trainingBackend(values, out);
   const jobs = jobsFlag(values);
@@ -135,6 +143,18 @@ export async function pruneCommand(argv: string[]): Promise<void> {
     onEpoch: (s) => reporter.onEpoch(s),
   })));
   out.endProgress();
+  // Deep Compression's pipeline: prune, then quantize with fine-tuning, then entropy-code (saveQuantized).
+  const prunedStages = compressionStages(result.model, null);
+  let quantization: ModelQuantization | null = null;
+  if (quantize !== null) {
+    const prunedAccuracy = evaluate(result.model, data.test).accuracy;
+    const quantizer = trainingReporter(out, `quantize ${quantizeLabel(quantize)}`);
+    quantization = withThreads(threads, () => quantizeForCli(result.model, train, quantize, {
+      epochs: quantizeEpochs, lr: quantizeLr, batchSize: config.batchSize, seed: config.seed, backend, threads, callbacks: quantizer,
+    })).quantization;
+    out.endProgress();
+    out.note(`quantized (${quantizeLabel(quantize)}): test accuracy ${percent(prunedAccuracy)} before quantizing`);
+  }
   const after = evaluate(result.model, data.test);
   const validated = plan === null || plan.recipe !== null ? null : evaluate(result.model, plan.external ?? subset(data.train, plan.folds[0]!.validationIndices!, `${data.train.name}/validation`));
   const report = sparsityReport(result.model);
@@ -159,16 +179,19 @@ export async function pruneCommand(argv: string[]): Promise<void> {
     ...(validated === null ? {} : { validationAccuracy: validated.accuracy }),
     ...(plan === null ? {} : { validation: { source: plan.source, folds: plan.folds.length, description: plan.description } }),
     ...(sweep === null ? {} : { sweep: sweepSummary(sweep) }),
+    ...(quantize === null ? {} : { quantize: { method: quantize.method, bits: quantize.bits ?? 8, epochs: quantizeEpochs, lr: quantizeLr } }),
+    stages: stageRows(quantization === null ? prunedStages : { ...compressionStages(result.model, quantization), pruned: prunedStages.pruned }),
   };
   if (outPath !== undefined) {
-    const bytes = await saveModelTo(outPath, result.model, encoding, {
-      training: {
-        command: 'prune', method: method.name, criterion: config.criterion, sparsity: result.sparsity, epochs: config.epochs, seed: config.seed, backend, testAccuracy: after.accuracy,
-        // Pruned and retrained without the holdout: it is still held out for this model (to prune it further).
-        ...(holdout === null || train === data.train ? {} : { holdout }),
-      },
-      ...outputOptions(values),
-    });
+    const trainingFacts = {
+      command: 'prune', method: method.name, criterion: config.criterion, sparsity: result.sparsity, epochs: config.epochs, seed: config.seed, backend, testAccuracy: after.accuracy,
+      // Pruned and retrained without the holdout: it is still held out for this model (to prune it further).
+      ...(holdout === null || train === data.train ? {} : { holdout }),
+      ...(quantize === null ? {} : { quantize: { method: quantize.method, bits: quantize.bits ?? 8, epochs: quantizeEpochs } }),
+    };
+    const bytes = quantization === null
+      ? await saveModelTo(outPath, result.model, encoding, { training: trainingFacts, ...outputOptions(values) })
+      : await saveQuantized(outPath, result.model, quantization, encoding, entropy, { training: trainingFacts, ...outputOptions(values) });
     summary['out'] = outPath;
     summary['fileBytes'] = bytes;
     out.note(`saved ${outPath} (${kib(bytes)})`);

@@ -49,6 +49,7 @@
 import { ConfigError, DTypeError, NonFiniteError, ShapeError } from '../../errors.ts';
 import { LAYER_TYPES, type Conv2dSpec, type LayerSpec, type ModelSpec, type Pool2dSpec } from '../../nn/spec.ts';
 import { specShapes } from '../../nn/spec-shapes.ts';
+import { checkInt8Weight, int8SparseIsSmaller, int8WeightGraph, type OnnxInt8Weight } from './int8-weights.ts';
 import { floatInitializer, floatValueInfo, Graph, int64Initializer, intAttribute, intsAttribute, Model, node, opsetImport, sparseFloatInitializer, writeSparse } from './onnx-messages.ts';
 import { ProtoWriter } from './protobuf.ts';
 
@@ -80,6 +81,12 @@ export interface OnnxExportOptions {
    * form (a pruned weight), 'always', or 'never' (every weight dense, zeros included).
    */
   readonly sparseInitializers?: 'auto' | 'always' | 'never';
+  /**
+   * Weights to export as int8 codes + per-row scales behind a `DequantizeLinear` node (int8-weights.ts), by
+   * name (`int8WeightsOfRecord` reads them from a model record); each must reproduce its float weight exactly.
+   * Other weights are float32.
+   */
+  readonly int8Weights?: ReadonlyMap<string, OnnxInt8Weight>;
 }
 
 // ---- validation ----------------------------------------------------------------------------------------
@@ -255,6 +262,13 @@ export function exportOnnx(spec: ModelSpec, params: ReadonlyMap<string, Float32A
   const inFeatures = shapes?.inputFeatures ?? (first.type === 'linear' ? first.inFeatures : 0);
   const outShape = shapes?.outputs[shapes.outputs.length - 1] ?? (last.type === 'linear' ? [last.outFeatures] : []);
   const weightsAt = new Map(weighted.map((l) => [l.index, l]));
+  // int8 weights (issue 14) are defined for linear layers: codes [out, in] and one scale per output row.
+  const int8Weights = options.int8Weights ?? new Map<string, OnnxInt8Weight>();
+  for (const [name, int8] of int8Weights) {
+    const linear = weighted.find((l) => `layers.${l.index}.weight` === name && l.spec.type === 'linear');
+    if (linear === undefined) throw new ConfigError(`ONNX export: int8Weights names ${name}, which is not a linear layer's weight`);
+    checkInt8Weight(name, int8, linear.weight, linear.dims[0]!, linear.dims[1]!);
+  }
 
   // The last layer that becomes a node writes the graph output; dropout layers write nothing.
   let lastNodeLayer = -1;
@@ -269,7 +283,15 @@ export function exportOnnx(spec: ModelSpec, params: ReadonlyMap<string, Float32A
   const weightInputs = (i: number): string[] => {
     const checked = weightsAt.get(i)!;
     const weightName = `layers.${i}.weight`;
-    if (writeSparse(checked.weight, sparseChoice)) sparseInitializers.push(sparseFloatInitializer(weightName, checked.dims, checked.weight));
+    const int8 = int8Weights.get(weightName);
+    if (int8 !== undefined) {
+      // int8 codes and per-row scales behind a DequantizeLinear node whose output is the float weight.
+      const sparse = sparseChoice === 'auto' ? int8SparseIsSmaller(int8.codes) : sparseChoice === 'always';
+      const pieces = int8WeightGraph(weightName, int8, checked.dims[0]!, checked.dims[1]!, sparse);
+      initializers.push(...pieces.initializers);
+      sparseInitializers.push(...pieces.sparseInitializers);
+      nodes.push(pieces.node);
+    } else if (writeSparse(checked.weight, sparseChoice)) sparseInitializers.push(sparseFloatInitializer(weightName, checked.dims, checked.weight));
     else initializers.push(floatInitializer(weightName, checked.dims, checked.weight));
     if (checked.bias === null) return [weightName];
     const biasName = `layers.${i}.bias`;

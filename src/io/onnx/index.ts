@@ -10,4 +10,5 @@ export {
   ONNX_OUTPUT_NAME,
   type OnnxExportOptions,
 } from './export.ts';
+export { int8WeightsOfRecord, type OnnxInt8Weight } from './int8-weights.ts';
 export { encodeVarint, float32LittleEndian, ProtoWriter, utf8Bytes, varintBytes, WireType } from './protobuf.ts';

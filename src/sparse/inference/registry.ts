@@ -1,6 +1,7 @@
 import { ConfigError } from '../../errors.ts';
 import { currentBackend, DEFAULT_BACKEND } from '../../tensor/backend.ts';
 import { jsBackend } from '../backends/js/backend.ts';
+import { wasmInt8Backend } from '../backends/wasm-int8/backend.ts';
 import { wasmSimdBackend } from '../backends/wasm-simd/backend.ts';
 import { STRATEGIES, type InferenceBackend } from './backend.ts';
 
@@ -14,6 +15,7 @@ import { STRATEGIES, type InferenceBackend } from './backend.ts';
 const BUILTIN_BACKENDS = {
   js: jsBackend,
   'wasm-simd': wasmSimdBackend,
+  'wasm-int8': wasmInt8Backend,
 } as const;
 
 /** The name of a built-in backend. */

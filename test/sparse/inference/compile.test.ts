@@ -125,7 +125,7 @@ describe('compileInference: backends from outside the package', () => {
 
   it('refuses unknown names, strategies a backend lacks, malformed and duplicate backends, naming the valid ones', () => {
     expect(() => compileInference(layers, { backend: 'gpu' })).toThrow(ConfigError);
-    expect(() => compileInference(layers, { backend: 'gpu' })).toThrow(/unknown backend 'gpu' \(js, wasm-simd, float64\)/);
+    expect(() => compileInference(layers, { backend: 'gpu' })).toThrow(/unknown backend 'gpu' \(js, wasm-simd, wasm-int8, float64\)/);
     expect(() => compileInference(layers, { backend: 'float64', strategy: 'csr' })).toThrow(/strategy 'csr' is not available with backend 'float64' \(auto, dense\)/);
     expect(() => compileInference(layers, { strategy: 'fast' as InferenceStrategy })).toThrow(/unknown strategy 'fast' \(auto, autotune, dense, csr, bsr4x1\)/);
     expect(() => compileInference(layers, { maxPlans: 0 })).toThrow(/maxPlans must be a positive integer, got 0/);
@@ -139,7 +139,7 @@ describe('compileInference: backends from outside the package', () => {
   it('refuses a backend this engine cannot run with UnsupportedError, naming the ones it can', () => {
     const unavailable = { ...float64Backend, name: 'quantum', requirement: 'a quantum computer', supported: () => false };
     expect(() => compileInference(layers, { backend: unavailable })).toThrow(UnsupportedError);
-    expect(() => compileInference(layers, { backend: unavailable })).toThrow(/backend 'quantum' needs a quantum computer, which this JavaScript engine does not provide; use backend 'js' or 'wasm-simd' or 'float64'/);
+    expect(() => compileInference(layers, { backend: unavailable })).toThrow(/backend 'quantum' needs a quantum computer, which this JavaScript engine does not provide; use backend 'js' or 'wasm-simd' or 'wasm-int8' or 'float64'/);
   });
 
   it('uses DEFAULT_BACKEND when none is named', () => {

@@ -1,0 +1,98 @@
+/**
+ * Quantizing a live model's weights: every 2-D parameter (the Linear weights) gets codes, and its values are
+ * replaced by the values the codes stand for, so the model in memory computes what the saved file will.
+ * Biases stay float32 (they are a few hundred numbers; Deep Compression keeps them too). Masks are read, never
+ * changed: a pruned weight (mask 0) is not quantized, keeps code 0 and stays exactly 0.
+ */
+
+import { ConfigError } from '../errors.ts';
+import type { CodebookValues, QuantizedValues } from '../io/encodings/quantized-values.ts';
+import type { Module } from '../nn/module.ts';
+import type { Parameter } from '../nn/parameter.ts';
+import { dequantizeRowsInt8, quantizeRowsInt8 } from './int8.ts';
+import { kmeansCodebook } from './kmeans.ts';
+
+/** How weights are quantized: symmetric int8 per row, or k-means weight sharing with a 2^bits codebook. */
+export type QuantizeMethod = 'int8' | 'kmeans';
+
+/** The quantization methods, in the order `--help` lists them. */
+export const QUANTIZE_METHODS: readonly QuantizeMethod[] = ['int8', 'kmeans'];
+
+/** Settings of quantizeModel. */
+export interface QuantizeOptions {
+  readonly method: QuantizeMethod;
+  /** Bits per codebook index for 'kmeans' (1…8; default 5). Ignored by 'int8'. */
+  readonly bits?: number;
+  /** Most Lloyd iterations for 'kmeans' (default 30). */
+  readonly maxIterations?: number;
+}
+
+/**
+ * The codes of every quantized weight, keyed by parameter name (`layers.<i>.weight`). Codes run over all
+ * entries of the weight, row-major (pruned ones hold code 0); `modelToRecord` keeps those of stored entries.
+ */
+export type ModelQuantization = Map<string, QuantizedValues>;
+
+/**
+ * Quantizes every 2-D parameter of `model` in place (values := dequantized codes) and returns the codes.
+ * ConfigError for an unknown method or bad bits; ShapeError for a non-finite weight.
+ *
+ * @example
+ * ```ts
+ * import { mlp, quantizeModel } from 'sparsegrad';
+ *
+ * const model = mlp([784, 300, 100, 10], { seed: 0 });
+ * const codes = quantizeModel(model, { method: 'kmeans', bits: 5 });
+ * const first = codes.get('layers.0.weight')!;
+ * console.log(first.kind, first.kind === 'codebook' && first.codebook.length <= 32); // codebook true
+ * ```
+ */
+export function quantizeModel(model: Module, options: QuantizeOptions): ModelQuantization {
+  const { method } = options;
+  if (!QUANTIZE_METHODS.includes(method)) throw new ConfigError(`quantizeModel: unknown method '${String(method)}' (${QUANTIZE_METHODS.join(', ')})`);
+  const result: ModelQuantization = new Map();
+  for (const [name, p] of quantizableParameters(model)) {
+    const [rows, cols] = p.value.shape as [number, number];
+    if (method === 'int8') {
+      const q = quantizeRowsInt8(p.value.data as Float32Array, rows, cols);
+      dequantizeRowsInt8(q, cols, p.value.data as Float32Array);
+      result.set(name, q);
+    } else {
+      result.set(name, shareWeights(p, options.bits ?? 5, options.maxIterations));
+    }
+  }
+  return result;
+}
+
+/** The 2-D float32 parameters of a model (Linear weights), by name. */
+export function quantizableParameters(model: Module): [string, Parameter][] {
+  return model.namedParameters().filter(([, p]) => p.value.shape.length === 2);
+}
+
+/** k-means over the kept entries of one weight; writes the centroids into the weight. */
+function shareWeights(p: Parameter, bits: number, maxIterations: number | undefined): CodebookValues {
+  const values = p.value.data as Float32Array;
+  const members = memberIndices(p);
+  const clustered = kmeansCodebook(Float32Array.from(members, (i) => values[i] as number), bits, maxIterations === undefined ? {} : { maxIterations });
+  const codes = new Uint8Array(values.length);
+  members.forEach((i, m) => {
+    codes[i] = clustered.codes[m] as number;
+    values[i] = clustered.codebook[codes[i] as number] as number;
+  });
+  // A weight with no kept entry still needs a codebook of one value for the file; it is never used.
+  const codebook = clustered.codebook.length > 0 ? clustered.codebook : new Float32Array(1);
+  return { kind: 'codebook', bits, codebook, codes };
+}
+
+/** Indices of the entries that are quantized: those the mask keeps, or all without a mask. */
+export function memberIndices(p: Parameter): Int32Array {
+  const mask = p.mask;
+  const size = p.value.size;
+  if (mask === null) return Int32Array.from({ length: size }, (_, i) => i);
+  let kept = 0;
+  for (let i = 0; i < size; i++) kept += mask[i] as number;
+  const out = new Int32Array(kept);
+  let next = 0;
+  for (let i = 0; i < size; i++) if (mask[i] === 1) out[next++] = i;
+  return out;
+}
