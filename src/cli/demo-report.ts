@@ -124,9 +124,9 @@ export function demoReport(result: DemoResult, meta: { date: string; command: st
   ];
 
   return {
-    title: 'sparsegrad demo: LeNet-300-100 on the built-in digits',
+    title: `sparsegrad demo: ${result.options.architecture} on the built-in digits`,
     summary:
-      'A LeNet-300-100 network (784-300-100-10) trained on 8,000 MNIST digits, pruned by gradual magnitude pruning and by gradient-based criteria at several sparsities, compiled into sparse kernels, and timed against the dense model at batch 1 and 64.',
+      `A ${result.options.architecture === 'LeNet-300-100' ? 'LeNet-300-100 network (784-300-100-10)' : `${result.options.architecture} network`} trained on 8,000 MNIST digits, pruned by gradual magnitude pruning and by gradient-based criteria at several sparsities, compiled into sparse kernels, and timed against the dense model at batch 1 and 64.`,
     meta: { date: meta.date, seed: result.options.seed, nodeVersion: result.machine.node, cpu: result.machine.cpu, platform: result.machine.platform, command: meta.command },
     sections,
     data: result,

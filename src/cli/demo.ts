@@ -3,7 +3,8 @@ import type { DataSplit } from '../data/dataset.ts';
 import { modelToRecord } from '../io/model-adapter.ts';
 import { serializeModel } from '../io/model-file.ts';
 import { cloneModel } from '../nn/clone.ts';
-import { mlp } from '../nn/build.ts';
+import { buildModel, mlp } from '../nn/build.ts';
+import type { ModelSpec } from '../nn/spec.ts';
 import { Adam } from '../nn/optim/adam.ts';
 import type { Sequential } from '../nn/sequential.ts';
 import { evaluate, fit, type EpochStats, type ProgressEvent } from '../nn/train.ts';
@@ -17,12 +18,17 @@ import { Rng } from '../tensor/rng.ts';
 import { compressionStages, quantizeAndFineTune, type CompressionStages, type QuantizeMethod } from '../quantize/index.ts';
 
 /*
- * The main job, end to end: train LeNet-300-100 on the built-in digits, prune it several ways at several
+ * The main job, end to end: train LeNet-300-100 (or the network of `architecture`, e.g. LeNet-5) on the built-in digits, prune it several ways at several
  * sparsities, compile every model for sparse inference, time dense vs sparse inference at batch 1 and 64,
  * and collect everything the report shows. Pure pipeline: files and terminal output are the caller's.
  */
 
 export interface DemoOptions {
+  /**
+   * The network to train: its spec and a name for the report (default LeNet-300-100, 784-300-100-10).
+   * Its input must match the data's features and its output the classes (the caller checks).
+   */
+  architecture?: { readonly name: string; readonly spec: ModelSpec };
   epochs: number;
   pruneEpochs: number;
   sparsities: readonly number[];
@@ -80,7 +86,8 @@ export interface LatencyRow {
 
 export interface DemoResult {
   readonly machine: { cpu: string; cores: number; node: string; platform: string };
-  readonly options: Omit<DemoOptions, 'onStage' | 'onProgress' | 'onEpoch'>;
+  /** The options that ran; `architecture` is the network's name (LeNet-300-100 by default). */
+  readonly options: Omit<DemoOptions, 'onStage' | 'onProgress' | 'onEpoch' | 'architecture'> & { readonly architecture: string };
   readonly dense: { testAccuracy: number; testLoss: number; fileBytes: number; secondsPerEpoch: number; history: { epoch: number; loss: number; trainAccuracy: number }[]; latency: LatencyRow[] };
   readonly runs: DemoRun[];
   readonly seconds: number;
@@ -91,8 +98,11 @@ export const DEMO_BATCHES = [1, 64] as const;
 export function runDemo(data: DataSplit, options: DemoOptions): DemoResult {
   const started = Date.now();
   const stage = (text: string): void => options.onStage?.(text);
-  stage(`training LeNet-300-100 on ${data.train.name} (${data.train.count} samples) for ${options.epochs} epochs`);
-  const model = mlp([data.train.features, 300, 100, data.train.numClasses], { seed: options.seed });
+  const architecture = options.architecture?.name ?? 'LeNet-300-100';
+  stage(`training ${architecture} on ${data.train.name} (${data.train.count} samples) for ${options.epochs} epochs`);
+  const model = options.architecture === undefined
+    ? mlp([data.train.features, 300, 100, data.train.numClasses], { seed: options.seed })
+    : buildModel(options.architecture.spec, new Rng(options.seed));
   const trainStarted = Date.now();
   const trainingBackend = options.backend ?? DEFAULT_BACKEND;
   // Inference is timed on the kernels that really run here (SIMD falls back to js without WebAssembly SIMD).
@@ -151,6 +161,7 @@ export function runDemo(data: DataSplit, options: DemoOptions): DemoResult {
   return {
     machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.arch()}` },
     options: {
+      architecture,
       epochs: options.epochs, pruneEpochs: options.pruneEpochs, sparsities: options.sparsities, seed: options.seed, timingMs: options.timingMs, backend: inferenceBackend, threads: history.threads,
       ...(options.quantize === undefined ? {} : { quantize: options.quantize }),
     },

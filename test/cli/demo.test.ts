@@ -49,6 +49,33 @@ describe('sparsegrad demo (quick)', () => {
     expect(bad.code).toBe(2);
   });
 
+  it('trains, prunes, compiles and times a convolutional network with --arch, and names it in the report', async () => {
+    const out = join(dir, 'conv');
+    const arch = '1x28x28-c4k5s2-m2-10';
+    const result = await runCli(['demo', '--quick', '--arch', arch, '--out', out, '--json', '--quiet', '--sparsities', '0.8', '--epochs', '1', '--prune-epochs', '1', '--quantize', 'none']);
+    expect(result.code, result.stderr).toBe(0);
+    const data = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as {
+      options: { architecture: string }; dense: { testAccuracy: number }; runs: { sparsity: number; latency: { sparseUs: number; kernels: string }[] }[];
+    };
+    expect(data.options.architecture).toBe(arch);
+    expect(data.dense.testAccuracy).toBeGreaterThan(0.5);
+    expect(data.runs).toHaveLength(3);
+    for (const run of data.runs) {
+      expect(run.sparsity).toBeCloseTo(0.8, 2);
+      for (const row of run.latency) {
+        expect(row.sparseUs).toBeGreaterThan(0);
+        expect(row.kernels.split(',')).toHaveLength(2); // the conv layer and the linear layer, each with its kernel
+      }
+    }
+    expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain(`sparsegrad demo: ${arch} on the built-in digits`);
+    for (const [bad, message] of [['1x28x28-c4k5-3', /ends with \[3\] outputs but the data has 10 classes/], ['100-10', /starts with 100 inputs but the digits have 784 features/], ['c4', /architecture 'c4'/]] as const) {
+      const refused = await runCli(['demo', '--arch', bad, '--out', join(dir, 'refused'), '--quiet']);
+      expect(refused.code, bad).toBe(2);
+      expect(refused.stderr).toMatch(message);
+    }
+    expect(existsSync(join(dir, 'refused'))).toBe(false); // refused before the report folder is created
+  });
+
   it.runIf(existsSync('/usr/bin/chromium'))('opens in headless Chromium without errors', async () => {
     const check = await checkPageInChromium(join(dir, 'index.html'));
     expect(check.errors).toEqual([]);
