@@ -23,7 +23,7 @@ sparse inference at batch 1 and 64, and writes a self-contained HTML report with
   --out DIR          where to write index.html and report.json (default: report). Created if missing (its
                      parent must exist); checked, with the two files, before training
 ${FOLLOW_SYMLINKS_HELP}  --arch SPEC        the network, as in sparsegrad train --arch (default 784-300-100-10; lenet5 for LeNet-5,
-                     about 5 minutes on 2 cores: fewer sparsities or --prune-epochs make it shorter)
+                     about 7 minutes on 2 cores: fewer --sparsities or --prune-epochs make it shorter)
   --epochs N         dense training epochs, default 10
   --prune-epochs N   retraining epochs per pruned model, default 3
   --sparsities LIST  default 0.5,0.8,0.9,0.95,0.98
