@@ -18,7 +18,8 @@
  */
 import { ConfigError, ShapeError } from '../../errors.ts';
 import type { ModelRecord } from '../model-file.ts';
-import { ProtoWriter } from './protobuf.ts';
+import { float32Bytes, intAttribute, node, nonzeroIndices, rawInitializer, sparseRawInitializer, TENSOR_FLOAT, TENSOR_INT8, varintLength } from './onnx-messages.ts';
+import type { ProtoWriter } from './protobuf.ts';
 
 /** One weight's int8 codes over all of its [out, in] entries (row-major, pruned entries 0) and per-row scales. */
 export interface OnnxInt8Weight {
@@ -26,14 +27,6 @@ export interface OnnxInt8Weight {
   readonly scales: Float32Array;
 }
 
-const TENSOR_FLOAT = 1; // TensorProto.DataType.FLOAT
-const TENSOR_INT8 = 3; // TensorProto.DataType.INT8
-const TENSOR_INT64 = 7; // TensorProto.DataType.INT64
-const ATTRIBUTE_INT = 2; // AttributeProto.AttributeType.INT
-const Tensor = { dims: 1, dataType: 2, int64Data: 7, name: 8, rawData: 9 } as const;
-const SparseTensor = { values: 1, indices: 2, dims: 3 } as const;
-const Node = { input: 1, output: 2, name: 3, opType: 4, attribute: 5 } as const;
-const Attribute = { name: 1, i: 3, type: 20 } as const;
 
 /**
  * The int8 weights of a model record, each expanded to all of its [out, in] entries (a CSR weight's codes
@@ -98,15 +91,16 @@ export function int8WeightGraph(weightName: string, int8: OnnxInt8Weight, rows: 
   const codesName = `${weightName}.int8`;
   const scaleName = `${weightName}.scale`;
   const zeroName = `${weightName}.zero_point`;
-  const initializers = [tensor(scaleName, [rows], TENSOR_FLOAT, float32Bytes(int8.scales)), tensor(zeroName, [rows], TENSOR_INT8, new Uint8Array(rows))];
+  const initializers = [rawInitializer(scaleName, [rows], TENSOR_FLOAT, float32Bytes(int8.scales)), rawInitializer(zeroName, [rows], TENSOR_INT8, new Uint8Array(rows))];
   const sparseInitializers: ProtoWriter[] = [];
-  if (sparse) sparseInitializers.push(sparseInt8(codesName, [rows, cols], int8.codes));
-  else initializers.unshift(tensor(codesName, [rows, cols], TENSOR_INT8, new Uint8Array(int8.codes.buffer, int8.codes.byteOffset, int8.codes.length).slice()));
-  const node = new ProtoWriter();
-  for (const input of [codesName, scaleName, zeroName]) node.string(Node.input, input);
-  node.string(Node.output, weightName).string(Node.name, `${weightName}.dequantize`).string(Node.opType, 'DequantizeLinear');
-  node.message(Node.attribute, new ProtoWriter().string(Attribute.name, 'axis').varint(Attribute.i, 0).varint(Attribute.type, ATTRIBUTE_INT));
-  return { initializers, sparseInitializers, node };
+  if (sparse) {
+    const indices = nonzeroIndices(int8.codes);
+    sparseInitializers.push(sparseRawInitializer(codesName, [rows, cols], TENSOR_INT8, Uint8Array.from(indices, (j) => int8.codes[j]! & 0xff), indices));
+  } else {
+    initializers.unshift(rawInitializer(codesName, [rows, cols], TENSOR_INT8, new Uint8Array(int8.codes.buffer, int8.codes.byteOffset, int8.codes.length).slice()));
+  }
+  const dequantize = node(`${weightName}.dequantize`, 'DequantizeLinear', [codesName, scaleName, zeroName], weightName, [intAttribute('axis', 0)]);
+  return { initializers, sparseInitializers, node: dequantize };
 }
 
 /** Whether the sparse form of int8 codes (1 byte per nonzero + its varint index) is smaller than 1 byte each. */
@@ -114,39 +108,4 @@ export function int8SparseIsSmaller(codes: Int8Array): boolean {
   let bytes = 0;
   for (let j = 0; j < codes.length; j++) if (codes[j] !== 0) bytes += 1 + varintLength(j);
   return bytes < codes.length;
-}
-
-function tensor(name: string, dims: readonly number[], dataType: number, raw: Uint8Array): ProtoWriter {
-  const w = new ProtoWriter();
-  for (const d of dims) w.varint(Tensor.dims, d);
-  return w.varint(Tensor.dataType, dataType).string(Tensor.name, name).bytes(Tensor.rawData, raw);
-}
-
-/** A SparseTensorProto of INT8 values (raw_data, named like the tensor) at INT64 linear indices. */
-function sparseInt8(name: string, dims: readonly number[], codes: Int8Array): ProtoWriter {
-  const indices: number[] = [];
-  for (let j = 0; j < codes.length; j++) if (codes[j] !== 0) indices.push(j);
-  const values = Uint8Array.from(indices, (j) => codes[j]! & 0xff);
-  const valuesTensor = tensor(name, [values.length], TENSOR_INT8, values);
-  const indicesTensor = new ProtoWriter().varint(Tensor.dims, indices.length).varint(Tensor.dataType, TENSOR_INT64);
-  if (indices.length > 0) indicesTensor.packedVarints(Tensor.int64Data, indices);
-  const sparse = new ProtoWriter().message(SparseTensor.values, valuesTensor).message(SparseTensor.indices, indicesTensor);
-  for (const d of dims) sparse.varint(SparseTensor.dims, d);
-  return sparse;
-}
-
-function float32Bytes(values: Float32Array): Uint8Array {
-  const raw = new Uint8Array(values.length * 4);
-  const view = new DataView(raw.buffer);
-  for (let j = 0; j < values.length; j++) view.setFloat32(j * 4, values[j]!, true);
-  return raw;
-}
-
-function varintLength(value: number): number {
-  let length = 1;
-  while (value >= 128) {
-    value = Math.floor(value / 128);
-    length++;
-  }
-  return length;
 }

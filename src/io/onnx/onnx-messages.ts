@@ -1,6 +1,6 @@
 /**
  * The ONNX protobuf messages the exporter writes (export.ts), built with the small protobuf writer: nodes and
- * their attributes, float and int64 initializers (dense or sparse), value infos. Field numbers are those of
+ * their attributes, float, int8 and int64 initializers (dense or sparse), value infos. Field numbers are those of
  * onnx.proto, listed in export.ts's header.
  */
 import { ProtoWriter } from './protobuf.ts';
@@ -8,6 +8,7 @@ import { ProtoWriter } from './protobuf.ts';
 // ---- onnx.proto constants ------------------------------------------------------------------------------
 
 export const TENSOR_FLOAT = 1; // TensorProto.DataType.FLOAT
+export const TENSOR_INT8 = 3; // TensorProto.DataType.INT8
 const TENSOR_INT64 = 7; // TensorProto.DataType.INT64
 const ATTRIBUTE_INT = 2; // AttributeProto.AttributeType.INT
 const ATTRIBUTE_INTS = 7; // AttributeProto.AttributeType.INTS
@@ -44,22 +45,26 @@ export function node(name: string, opType: string, inputs: readonly string[], ou
 }
 
 export function floatInitializer(name: string, dims: readonly number[], values: Float32Array): ProtoWriter {
-  const w = new ProtoWriter();
-  for (const d of dims) w.varint(Tensor.dims, d);
-  w.varint(Tensor.dataType, TENSOR_FLOAT).string(Tensor.name, name);
   // raw_data: fixed-width little-endian IEEE 754. A fresh copy, so later changes to `values` cannot leak in.
-  return w.bytes(Tensor.rawData, float32Bytes(values));
+  return rawInitializer(name, dims, TENSOR_FLOAT, float32Bytes(values));
 }
 
-/** The nonzero entries of a row-major weight: their linear indices and values. */
-function nonzeros(values: Float32Array): { indices: number[]; values: Float32Array } {
+/** A TensorProto of `dataType` holding `raw` as raw_data (little-endian, as onnx.proto requires). */
+export function rawInitializer(name: string, dims: readonly number[], dataType: number, raw: Uint8Array): ProtoWriter {
+  const w = new ProtoWriter();
+  for (const d of dims) w.varint(Tensor.dims, d);
+  return w.varint(Tensor.dataType, dataType).string(Tensor.name, name).bytes(Tensor.rawData, raw);
+}
+
+/** The linear indices of the nonzero entries of a row-major tensor. */
+export function nonzeroIndices(values: ArrayLike<number>): number[] {
   const indices: number[] = [];
   for (let j = 0; j < values.length; j++) if (values[j] !== 0) indices.push(j);
-  return { indices, values: Float32Array.from(indices, (j) => values[j]!) };
+  return indices;
 }
 
 /** Bytes of the varint of a non-negative integer. */
-function varintLength(value: number): number {
+export function varintLength(value: number): number {
   let length = 1;
   while (value >= 128) {
     value = Math.floor(value / 128);
@@ -81,9 +86,16 @@ export function writeSparse(weight: Float32Array, choice: 'auto' | 'always' | 'n
  * increasing, packed varints), for a dense tensor of `dims`.
  */
 export function sparseFloatInitializer(name: string, dims: readonly number[], weight: Float32Array): ProtoWriter {
-  const { indices, values } = nonzeros(weight);
-  const valuesTensor = new ProtoWriter().varint(Tensor.dims, values.length).varint(Tensor.dataType, TENSOR_FLOAT).string(Tensor.name, name);
-  valuesTensor.bytes(Tensor.rawData, float32Bytes(values));
+  const indices = nonzeroIndices(weight);
+  return sparseRawInitializer(name, dims, TENSOR_FLOAT, float32Bytes(Float32Array.from(indices, (j) => weight[j]!)), indices);
+}
+
+/**
+ * A SparseTensorProto for a dense tensor of `dims`: the stored values as raw_data of `dataType` (named like the
+ * tensor) at `indices` (INT64, linear, increasing, packed varints).
+ */
+export function sparseRawInitializer(name: string, dims: readonly number[], dataType: number, rawValues: Uint8Array, indices: readonly number[]): ProtoWriter {
+  const valuesTensor = rawInitializer(name, [indices.length], dataType, rawValues);
   const indicesTensor = new ProtoWriter().varint(Tensor.dims, indices.length).varint(Tensor.dataType, TENSOR_INT64);
   if (indices.length > 0) indicesTensor.packedVarints(Tensor.int64Data, indices);
   const sparse = new ProtoWriter().message(SparseTensor.values, valuesTensor).message(SparseTensor.indices, indicesTensor);
@@ -92,7 +104,7 @@ export function sparseFloatInitializer(name: string, dims: readonly number[], we
 }
 
 /** Little-endian IEEE 754 bytes of float32 values (a fresh copy). */
-function float32Bytes(values: Float32Array): Uint8Array {
+export function float32Bytes(values: Float32Array): Uint8Array {
   const raw = new Uint8Array(values.length * 4);
   const view = new DataView(raw.buffer);
   for (let j = 0; j < values.length; j++) view.setFloat32(j * 4, values[j]!, true);
