@@ -15,6 +15,7 @@
  */
 import { F32, FunctionBuilder, I32, op, V128 } from '../../../wasm/assembler.ts';
 import { increment, whileLoop } from '../../../wasm/emit.ts';
+import { emitSellSlot, emitSellSliceStart, type SellLocals } from '../wasm-simd/kernels-sell.ts';
 import { SELL_SLOT_BYTES } from '../wasm-simd/sell.ts';
 
 /** The widest layer whose int8 dot products are exact in float32: 1040 · 127² < 2^24. */
@@ -54,27 +55,13 @@ export function sellInt8Matvec(): FunctionBuilder {
   const scale = f.local(V128), xScale = f.local(F32);
   f.emit(op.get(xScaleAt), op.f32Load(0), op.set(xScale));
 
-  /** acc += weights · codes for the slot `u` slots after p (alternating accumulators). */
-  const slot = (u: number): void => {
-    const at = SELL_SLOT_BYTES * u;
-    const into = gathered[u % 2]!, a = acc[u % 2]!;
-    for (let lane = 0; lane < 4; lane++) {
-      if (lane % 2 === 0) f.emit(op.get(p), op.i32Load(at + 2 * lane), op.tee(pair), op.i32(0xffff), op.i32And);
-      else f.emit(op.get(pair), op.i32(16), op.i32ShrU);
-      f.emit(op.get(qf), op.i32Add);
-      if (lane === 0) f.emit(op.v128Load32Zero(0), op.set(into));
-      else f.emit(op.get(into), op.v128Load32Lane(0, lane), op.set(into));
-    }
-    f.emit(op.get(a), op.get(p), op.v128Load(at + 8), op.get(into), op.f32x4Mul, op.f32x4Add, op.set(a));
-  };
+  // acc += weights · codes for the slot `u` slots after p (alternating accumulators), as the float kernel does.
+  const locals: SellLocals = { slicePtr, rowOffsets, slots, s, p, end, address, pair, rows, gathered, acc };
+  const slot = (u: number): void => emitSellSlot(f, locals, qf, u);
 
   f.emit(op.i32(0), op.set(s));
   whileLoop(f, () => f.emit(op.get(s), op.get(nSlices), op.i32GeU), () => {
-    f.emit(op.get(slicePtr), op.get(s), op.i32(2), op.i32Shl, op.i32Add, op.tee(address));
-    f.emit(op.i32Load(0), op.get(slots), op.i32Add, op.set(p));
-    f.emit(op.get(address), op.i32Load(4), op.get(slots), op.i32Add, op.set(end));
-    f.emit(op.get(rowOffsets), op.get(s), op.i32(4), op.i32Shl, op.i32Add, op.set(address));
-    rows.forEach((row, t) => f.emit(op.get(address), op.i32Load(4 * t), op.set(row)));
+    emitSellSliceStart(f, locals);
     f.emit(op.v128Zero, op.set(acc[0]!), op.v128Zero, op.set(acc[1]!));
     // Two slots per step while two remain, then one: the two accumulators hold exact integers, so their order
     // of addition does not matter.

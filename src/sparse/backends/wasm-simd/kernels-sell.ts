@@ -31,28 +31,12 @@ export function sellMatvec(): FunctionBuilder {
   const rows = [f.local(I32), f.local(I32), f.local(I32), f.local(I32)];
   const acc = [f.local(V128), f.local(V128)], gathered = [f.local(V128), f.local(V128)];
 
-  /** acc += weights · inputs for the slot `u` slots after p (alternating accumulators). */
-  const slot = (u: number): void => {
-    const at = SELL_SLOT_BYTES * u;
-    const into = gathered[u % 2]!, a = acc[u % 2]!;
-    for (let lane = 0; lane < 4; lane++) {
-      // Lanes 0, 2 are the low and lanes 1, 3 the high halves of one 32-bit load (little-endian u16 pairs).
-      if (lane % 2 === 0) f.emit(op.get(p), op.i32Load(at + 2 * lane), op.tee(pair), op.i32(0xffff), op.i32And);
-      else f.emit(op.get(pair), op.i32(16), op.i32ShrU);
-      f.emit(op.get(x), op.i32Add);
-      if (lane === 0) f.emit(op.v128Load32Zero(0), op.set(into));
-      else f.emit(op.get(into), op.v128Load32Lane(0, lane), op.set(into));
-    }
-    f.emit(op.get(a), op.get(p), op.v128Load(at + 8), op.get(into), op.f32x4Mul, op.f32x4Add, op.set(a));
-  };
+  const locals: SellLocals = { slicePtr, rowOffsets, slots, s, p, end, address, pair, rows, gathered, acc };
+  const slot = (u: number): void => emitSellSlot(f, locals, x, u);
 
   f.emit(op.i32(0), op.set(s));
   whileLoop(f, () => f.emit(op.get(s), op.get(nSlices), op.i32GeU), () => {
-    f.emit(op.get(slicePtr), op.get(s), op.i32(2), op.i32Shl, op.i32Add, op.tee(address));
-    f.emit(op.i32Load(0), op.get(slots), op.i32Add, op.set(p));
-    f.emit(op.get(address), op.i32Load(4), op.get(slots), op.i32Add, op.set(end));
-    f.emit(op.get(rowOffsets), op.get(s), op.i32(4), op.i32Shl, op.i32Add, op.set(address));
-    rows.forEach((row, t) => f.emit(op.get(address), op.i32Load(4 * t), op.set(row)));
+    emitSellSliceStart(f, locals);
     const [first, second] = acc as [number, number];
     rows.forEach((row, t) => { // first = the 4 rows' biases
       f.emit(op.get(bias), op.get(row), op.i32Add);
@@ -77,4 +61,38 @@ export function sellMatvec(): FunctionBuilder {
     increment(f, s, 1);
   });
   return f;
+}
+
+/** The locals the SELL-4 emitters below read and write (all i32 but `gathered` and `acc`, which are v128). */
+export interface SellLocals {
+  readonly slicePtr: number; readonly rowOffsets: number; readonly slots: number; readonly s: number;
+  readonly p: number; readonly end: number; readonly address: number; readonly pair: number;
+  readonly rows: readonly number[]; readonly gathered: readonly number[]; readonly acc: readonly number[];
+}
+
+/** Emits the start of slice `s`: p and end (its slots' byte range) and the byte offsets of its 4 output rows. */
+export function emitSellSliceStart(f: FunctionBuilder, l: SellLocals): void {
+  f.emit(op.get(l.slicePtr), op.get(l.s), op.i32(2), op.i32Shl, op.i32Add, op.tee(l.address));
+  f.emit(op.i32Load(0), op.get(l.slots), op.i32Add, op.set(l.p));
+  f.emit(op.get(l.address), op.i32Load(4), op.get(l.slots), op.i32Add, op.set(l.end));
+  f.emit(op.get(l.rowOffsets), op.get(l.s), op.i32(4), op.i32Shl, op.i32Add, op.set(l.address));
+  l.rows.forEach((row, t) => f.emit(op.get(l.address), op.i32Load(4 * t), op.set(row)));
+}
+
+/**
+ * Emits acc += weights · inputs for the slot `u` slots after p (alternating accumulators): the 4 f32 inputs
+ * at `inputs` + each lane's u16 byte offset gathered into lanes, then one f32x4 multiply-add.
+ */
+export function emitSellSlot(f: FunctionBuilder, l: SellLocals, inputs: number, u: number): void {
+  const at = SELL_SLOT_BYTES * u;
+  const into = l.gathered[u % 2]!, a = l.acc[u % 2]!;
+  for (let lane = 0; lane < 4; lane++) {
+    // Lanes 0, 2 are the low and lanes 1, 3 the high halves of one 32-bit load (little-endian u16 pairs).
+    if (lane % 2 === 0) f.emit(op.get(l.p), op.i32Load(at + 2 * lane), op.tee(l.pair), op.i32(0xffff), op.i32And);
+    else f.emit(op.get(l.pair), op.i32(16), op.i32ShrU);
+    f.emit(op.get(inputs), op.i32Add);
+    if (lane === 0) f.emit(op.v128Load32Zero(0), op.set(into));
+    else f.emit(op.get(into), op.v128Load32Lane(0, lane), op.set(into));
+  }
+  f.emit(op.get(a), op.get(l.p), op.v128Load(at + 8), op.get(into), op.f32x4Mul, op.f32x4Add, op.set(a));
 }
