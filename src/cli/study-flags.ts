@@ -22,7 +22,8 @@ import { crossValidation, directoryValidation, holdoutValidation, planSummary, t
 import type { Backend } from '../tensor/backend.ts';
 import { numberFlag, optionalString, UsageError, type OptionSpec } from './args.ts';
 import { outputOptions } from './common.ts';
-import type { Output } from './output.ts';
+import { bar, type Output } from './output.ts';
+import type { StudyJobOptions } from '../node/study-pool.ts';
 
 /** The flags that choose where validation comes from. */
 export const VALIDATION_FLAGS: OptionSpec = { validation: { type: 'string' }, cv: { type: 'string' } };
@@ -114,6 +115,15 @@ export function studyIdentity(command: string, model: ModelState, data: DataSpli
     test: datasetChecksum(data.test),
     validation: plan === null ? null : { ...planSummary(plan), ...(plan.external === null ? {} : { checksum: datasetChecksum(plan.external) }) },
     backend,
+  };
+}
+
+/** What every study command shows while it runs: a line per started run, the runs' notes, an epoch bar. */
+export function studyProgress(out: Output): Pick<StudyJobOptions, 'onStart' | 'onNote' | 'onProgress'> {
+  return {
+    onStart: (task, i, n) => out.note(`[${i + 1}/${n}] ${task.label}`),
+    onNote: (text) => out.note(text),
+    onProgress: (e, task) => out.progress(`${task.label} epoch ${e.epoch}/${e.epochs} ${bar(e.batch / e.batches)}`),
   };
 }
 

@@ -9,9 +9,10 @@ import { FOLLOW_SYMLINKS_HELP, FOLLOW_SYMLINKS_OPTION, loadData, outputFlag, out
 import {
   JOB_FLAGS, jobsFlag, jobsHelp, journalFlag, journalPathFor, loadModelWithTraining, noteValidation, noValidationError, openJournal, studyIdentity, validationHelp,
   validationPlanFromFlags, VALIDATION_FLAGS,
+  studyProgress,
 } from '../study-flags.ts';
 import { methodFlagSpecs, methodOptionsFromFlags } from '../method-flags.ts';
-import { createOutput, bar, percent, table } from '../output.ts';
+import { createOutput, percent, table } from '../output.ts';
 import { writeFileAtomically } from '../../node/files.ts';
 import { compressionChart, type CompressionPoint } from '../../report/index.ts';
 import type { ComparisonRow } from '../../study/compare.ts';
@@ -106,9 +107,7 @@ export async function compareCommand(argv: string[]): Promise<void> {
     results = await runStudyTasks({ model: state, train: data.train, test: data.test, plan, backend, threads: threadsPerJob(threads, jobs) }, study.tasks, {
       jobs,
       journal,
-      onStart: (task, i, n) => out.note(`[${i + 1}/${n}] ${task.label}`),
-      onNote: (text) => out.note(text),
-      onProgress: (e, task) => out.progress(`${task.label} epoch ${e.epoch}/${e.epochs} ${bar(e.batch / e.batches)}`),
+      ...studyProgress(out),
       onResult: (task, result, fromJournal) => {
         if (fromJournal) resumed++;
         else if (result.kind === 'trial') {

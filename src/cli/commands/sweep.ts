@@ -13,10 +13,11 @@ import { withThreads } from '../../tensor/threads.ts';
 import { numberFlag, numberListFlag, optionalString, parseCommand, stringFlag, UsageError, type OptionSpec } from '../args.ts';
 import { FOLLOW_SYMLINKS_HELP, FOLLOW_SYMLINKS_OPTION, loadData, outputFlag, outputOptions, parseEncoding, saveModelTo, threadsFlag, threadsHelp, threadsPerJob, trainingBackend, trainingBackendHelp } from '../common.ts';
 import { methodFlagSpecs, methodOptionsFromFlags } from '../method-flags.ts';
-import { bar, createOutput, kib, percent, table } from '../output.ts';
+import { createOutput, kib, percent, table } from '../output.ts';
 import {
   finalTrainingData, JOB_FLAGS, sweepSummary, jobsFlag, jobsHelp, journalFlag, journalPathFor, loadModelWithTraining, noteValidation, noValidationError, openJournal, studyIdentity,
   validationHelp, validationPlanFromFlags, VALIDATION_FLAGS,
+  studyProgress,
 } from '../study-flags.ts';
 import { pruneConfigFromFlags } from './prune.ts';
 
@@ -104,9 +105,7 @@ export async function sweepCommand(argv: string[]): Promise<void> {
     results = await runStudyTasks({ model: state, train: data.train, test: null, plan, backend, threads: threadsPerJob(threads, jobs) }, study.tasks, {
       jobs,
       journal,
-      onStart: (task, i, n) => out.note(`[${i + 1}/${n}] ${task.label}`),
-      onNote: (text) => out.note(text),
-      onProgress: (e, task) => out.progress(`${task.label} epoch ${e.epoch}/${e.epochs} ${bar(e.batch / e.batches)}`),
+      ...studyProgress(out),
       onResult: (task, result, fromJournal) => {
         if (fromJournal) resumed++;
         else if (result.kind === 'trial') out.note(`  → ${task.label}: sparsity ${percent(result.sparsity)}, validation ${percent(result.validation!.accuracy)} (${result.seconds.toFixed(1)} s)`);
