@@ -74,9 +74,13 @@ export async function run(options: BenchOptions): Promise<Record<string, unknown
 
   const rng = new Rng(20261129);
   const problems = SHAPES.map((s) => (options.quick && s.m === 1024 ? { ...s, m: 256, k: 256, n: 256, role: 'square 256 (quick)' } : s)).map((s) => {
-    const a = simd.arena.persistentF32(s.m * s.k).map(() => rng.normal());
-    const b = simd.arena.persistentF32(s.k * s.n).map(() => rng.normal());
+    // Filled in place: `.map` would return a copy on the JavaScript heap, which every call copies back in.
+    const a = simd.arena.persistentF32(s.m * s.k);
+    const b = simd.arena.persistentF32(s.k * s.n);
+    for (let i = 0; i < a.length; i++) a[i] = rng.normal();
+    for (let i = 0; i < b.length; i++) b[i] = rng.normal();
     const c = simd.arena.persistentF32(s.m * s.n);
+    if (![a, b, c].every((x) => simd.arena.holds(x))) throw new Error('gemm bench: the "simd" operands must live in the kernels\' memory');
     const [aJs, bJs, cJs] = [Float32Array.from(a), Float32Array.from(b), new Float32Array(s.m * s.n)];
     const simdFn = { NN: simdGemmNN, NT: simdGemmNT, TN: simdGemmTN }[s.form];
     const tsFn = { NN: gemmNN, NT: gemmNT, TN: gemmTN }[s.form];
