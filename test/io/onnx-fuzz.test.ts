@@ -19,7 +19,10 @@ import { ModelFormatError } from '../../src/errors.ts';
 import { recordLayers } from '../../src/infer/record-layers.ts';
 import { importModel } from '../../src/io/import/index.ts';
 import { csrToDense, deserializeModel, serializeModel } from '../../src/io/model-file.ts';
+import { modelFromRecord, modelToRecord } from '../../src/io/model-adapter.ts';
 import { exportOnnx } from '../../src/io/onnx/export.ts';
+import { int8WeightsOfRecord } from '../../src/io/onnx/int8-weights.ts';
+import { quantizeModel } from '../../src/quantize/index.ts';
 import { compileInference } from '../../src/sparse/index.ts';
 import { Rng } from '../../src/tensor/rng.ts';
 import { SMALL_SPEC, sampleRecord } from '../fixtures/model-files.ts';
@@ -30,11 +33,20 @@ function exported(seed: number, sparsity: number, sparseInitializers: 'auto' | '
   return exportOnnx(record.spec, params, { sparseInitializers });
 }
 
+/** An int8 model's export: INT8 codes (sparse where smaller), scales and zero points behind DequantizeLinear. */
+function exportedInt8(seed: number, sparsity: number): Uint8Array {
+  const model = modelFromRecord(sampleRecord(SMALL_SPEC, { seed, sparsity }));
+  const record = deserializeModel(serializeModel(modelToRecord(model, { quantization: quantizeModel(model, { method: 'int8' }) })));
+  const params = new Map(modelFromRecord(record).namedParameters().map(([name, p]) => [name, Float32Array.from(p.value.data)] as const));
+  return exportOnnx(record.spec, params, { int8Weights: int8WeightsOfRecord(record) });
+}
+
 const FIXTURES = ['gemm-flatten.onnx', 'matmul-add.onnx', 'gemm-sparse-f16.onnx', 'double-sigmoid.onnx'];
 const SEEDS: Record<string, Uint8Array> = {
   dense: exported(1, 0, 'never'),
   sparse: exported(2, 0.7, 'always'),
   mixed: exported(3, 0.5, 'auto'),
+  int8: exportedInt8(4, 0.8),
   ...Object.fromEntries(FIXTURES.map((name) => [name, new Uint8Array(readFileSync(new URL(`../fixtures/import/${name}`, import.meta.url)))])),
 };
 

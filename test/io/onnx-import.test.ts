@@ -7,64 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ModelFormatError } from '../../src/errors.ts';
 import { importModel } from '../../src/io/import/index.ts';
 import { ProtoWriter } from '../../src/io/onnx/protobuf.ts';
-
-const FLOAT = 1;
-const INT64 = 7;
-const FLOAT16 = 10;
-
-interface TensorSpec { name: string; dims: number[]; values: number[]; type?: number }
-
-function tensor({ name, dims, values, type = FLOAT }: TensorSpec): ProtoWriter {
-  const w = new ProtoWriter();
-  for (const d of dims) w.varint(1, d);
-  w.varint(2, type).string(8, name);
-  if (type === INT64) w.packedVarints(7, values);
-  else if (type === FLOAT16) w.packedVarints(5, values.map(() => 0x3c00)); // 1.0 in half precision
-  else w.packedFloats(4, values);
-  return w;
-}
-
-function node(opType: string, inputs: string[], outputs: string[], attributes: ProtoWriter[] = [], domain?: string): ProtoWriter {
-  const w = new ProtoWriter();
-  for (const i of inputs) w.string(1, i);
-  for (const o of outputs) w.string(2, o);
-  w.string(4, opType);
-  for (const a of attributes) w.message(5, a);
-  if (domain !== undefined) w.string(7, domain);
-  return w;
-}
-
-const intAttribute = (name: string, value: number): ProtoWriter => new ProtoWriter().string(1, name).varint(3, value).varint(20, 2);
-
-function valueInfo(name: string, dims: (number | string)[], type = FLOAT): ProtoWriter {
-  const shape = new ProtoWriter();
-  for (const d of dims) shape.message(1, typeof d === 'number' ? new ProtoWriter().varint(1, d) : new ProtoWriter().string(2, d));
-  return new ProtoWriter().string(1, name).message(2, new ProtoWriter().message(1, new ProtoWriter().varint(1, type).message(2, shape)));
-}
-
-interface GraphSpec {
-  nodes: ProtoWriter[];
-  initializers?: TensorSpec[];
-  sparse?: ProtoWriter[];
-  inputs?: ProtoWriter[];
-  outputs?: ProtoWriter[];
-  opset?: number;
-  domain?: string;
-}
-
-function model({ nodes, initializers = [], sparse = [], inputs = [valueInfo('x', ['N', 3])], outputs = [valueInfo('y', ['N', 2])], opset = 13, domain }: GraphSpec): Uint8Array {
-  const graph = new ProtoWriter();
-  for (const n of nodes) graph.message(1, n);
-  graph.string(2, 'test');
-  for (const t of initializers) graph.message(5, tensor(t));
-  for (const i of inputs) graph.message(11, i);
-  for (const o of outputs) graph.message(12, o);
-  for (const s of sparse) graph.message(15, s);
-  const opsetImport = new ProtoWriter();
-  if (domain !== undefined) opsetImport.string(1, domain);
-  opsetImport.varint(2, opset);
-  return new ProtoWriter().varint(1, 7).message(7, graph).message(8, opsetImport).finish();
-}
+import { FLOAT, FLOAT16, INT64, intAttribute, model, node, tensor, valueInfo, type GraphSpec } from './onnx-builders.ts';
 
 const W = { name: 'W', dims: [2, 3], values: [1, 2, 3, 4, 5, 6] };
 const B = { name: 'B', dims: [2], values: [0.5, -0.5] };

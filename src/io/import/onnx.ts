@@ -8,6 +8,7 @@
  *     Relu | Sigmoid | Tanh                    after a linear layer
  *     Identity                                 skipped
  *     Constant                                 a constant tensor (a weight or a Reshape shape)
+ *     DequantizeLinear(codes, scale, zp?)      on constants only: folded into the float weight (dequantize.ts)
  *
  * Weights come from initializers, sparse initializers (which stay sparse: CSR in the record) or Constant
  * nodes, and every initializer must be used. The graph computes in one floating-point type (FLOAT, FLOAT16,
@@ -22,6 +23,7 @@ import type { ModelLimits, ModelRecord } from '../model-file.ts';
 import { DEFAULT_MAX_PARAMS } from '../model-architecture.ts';
 import { decodeOnnxModel, type OnnxModel, type OnnxNode } from '../onnx/onnx-graph.ts';
 import { OnnxDataType, onnxTypeName, type OnnxSparseTensor, type OnnxTensor } from '../onnx/onnx-tensor.ts';
+import { foldDequantize } from './dequantize.ts';
 import { csrFromLinear, importedRecord, type ImportActivation, type ImportedLinear } from './record.ts';
 
 const ACTIVATIONS: Record<string, ImportActivation> = { Relu: 'relu', Sigmoid: 'sigmoid', Tanh: 'tanh' };
@@ -43,10 +45,39 @@ export function importOnnx(bytes: Uint8Array, limits: ModelLimits = {}): ModelRe
 /** The graph's layers, input to output. */
 function readChain(model: OnnxModel): ImportedLinear[] {
   const dense = new Map<string, OnnxTensor>(model.initializers);
-  const sparse = model.sparseInitializers;
+  const sparse = new Map<string, OnnxSparseTensor>(model.sparseInitializers);
   const used = new Set<string>();
+  const folded = new Set<string>(); // outputs of DequantizeLinear nodes, which a layer must use
   const nodes: OnnxNode[] = [];
+  const defineOnce = (name: string, node: OnnxNode): void => {
+    if (dense.has(name) || sparse.has(name)) fail('E_ONNX_GRAPH', `${describe(node)} redefines "${name}"`);
+  };
   for (const node of model.nodes) {
+    if (node.opType === 'DequantizeLinear') {
+      const [codes, scale, zeroPoint] = node.inputs;
+      if (node.outputs.length !== 1 || node.inputs.length < 2 || node.inputs.length > 3) fail('E_ONNX_GRAPH', `${describe(node)} needs 2 or 3 inputs and one output`);
+      const x = codes === undefined ? undefined : sparse.get(codes) ?? dense.get(codes);
+      if (x === undefined) fail('E_ONNX_UNSUPPORTED', `${describe(node)} dequantizes "${codes ?? ''}", which the graph computes; DequantizeLinear is imported on constant weights only (quantized activations are not)`);
+      const constantInput = (name: string, role: string): OnnxTensor => {
+        const tensor = dense.get(name);
+        if (tensor === undefined) fail('E_ONNX_UNSUPPORTED', `${describe(node)}: its ${role} "${name}" must be a dense constant`);
+        used.add(name);
+        return tensor;
+      };
+      used.add(codes!);
+      const output = node.outputs[0]!;
+      defineOnce(output, node);
+      const tensor = foldDequantize({
+        what: describe(node), output, x,
+        scale: constantInput(scale!, 'scale'),
+        zeroPoint: zeroPoint === undefined || zeroPoint === '' ? null : constantInput(zeroPoint, 'zero point'),
+        axis: node.attributes.get('axis')?.i,
+      });
+      if ('linearIndices' in tensor) sparse.set(output, tensor);
+      else dense.set(output, tensor);
+      folded.add(output);
+      continue;
+    }
     if (node.opType !== 'Constant') {
       nodes.push(node);
       continue;
@@ -55,7 +86,7 @@ function readChain(model: OnnxModel): ImportedLinear[] {
     if (node.attributes.size !== 1 || value === undefined || value.t === null || node.outputs.length !== 1) {
       fail('E_ONNX_UNSUPPORTED', `${describe(node)}: only a Constant with one tensor "value" is imported`);
     }
-    if (dense.has(node.outputs[0]!) || sparse.has(node.outputs[0]!)) fail('E_ONNX_GRAPH', `${describe(node)} redefines "${node.outputs[0]}"`);
+    defineOnce(node.outputs[0]!, node);
     dense.set(node.outputs[0]!, value.t!);
     used.add(node.outputs[0]!); // a Constant node is part of the graph, never "unused data"
   }
@@ -143,7 +174,7 @@ function readChain(model: OnnxModel): ImportedLinear[] {
       default:
         fail('E_ONNX_UNSUPPORTED', node.opType === 'Add'
           ? `${describe(node)}: Add is imported only as the bias right after a MatMul`
-          : `${describe(node)}: the operator ${node.opType} is not imported (supported: Gemm, MatMul + Add, Relu, Sigmoid, Tanh, Flatten/Reshape at the input, Identity, Constant)`);
+          : `${describe(node)}: the operator ${node.opType} is not imported (supported: Gemm, MatMul + Add, Relu, Sigmoid, Tanh, Flatten/Reshape at the input, Identity, Constant, DequantizeLinear of a constant weight)`);
     }
     current = node.outputs[0]!;
   }
@@ -151,8 +182,11 @@ function readChain(model: OnnxModel): ImportedLinear[] {
   const outputDims = model.outputs[0]!.dims;
   const declared = outputDims?.[outputDims.length - 1];
   if (typeof declared === 'number' && features !== null && declared !== features) fail('E_BAD_SHAPE', `the graph output declares ${declared} features, the layers give ${features}`);
-  for (const name of [...model.initializers.keys(), ...sparse.keys()]) {
+  for (const name of [...model.initializers.keys(), ...model.sparseInitializers.keys()]) {
     if (!used.has(name)) fail('E_ONNX_GRAPH', `the initializer "${name}" is not used by any imported node; a graph with other parts than the MLP is not imported`);
+  }
+  for (const name of folded) {
+    if (!used.has(name)) fail('E_ONNX_GRAPH', `the DequantizeLinear output "${name}" is not used by any imported node; a graph with other parts than the MLP is not imported`);
   }
   return layers;
 }
@@ -165,6 +199,7 @@ function flattenFeatures(node: OnnxNode, dims: readonly (number | string | null)
 }
 
 function reshapeFeatures(node: OnnxNode, shape: OnnxTensor, known: number | null): number | null {
+  if (shape.dataType !== OnnxDataType.INT64) fail('E_BAD_DTYPE', `${describe(node)}: its shape "${shape.name}" is ${onnxTypeName(shape.dataType)}; ONNX requires INT64`);
   const target = shape.ints;
   if (target === null || target.length !== 2) fail('E_ONNX_UNSUPPORTED', `${describe(node)} reshapes to ${target === null ? 'a non-integer shape' : `[${target.join(', ')}]`}; only [-1, features] or [0, features] is imported`);
   const [batch, width] = target as [number, number];

@@ -16,7 +16,7 @@ import { WireType } from './protobuf.ts';
 import type { ProtoMessage } from './protobuf-reader.ts';
 
 /** TensorProto.DataType values this reader knows by name. */
-export const OnnxDataType = { FLOAT: 1, INT32: 6, INT64: 7, FLOAT16: 10, DOUBLE: 11, BFLOAT16: 16 } as const;
+export const OnnxDataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, FLOAT16: 10, DOUBLE: 11, BFLOAT16: 16 } as const;
 
 const TYPE_NAMES: Record<number, string> = {
   0: 'UNDEFINED', 1: 'FLOAT', 2: 'UINT8', 3: 'INT8', 4: 'UINT16', 5: 'INT16', 6: 'INT32', 7: 'INT64', 8: 'STRING', 9: 'BOOL',
@@ -28,7 +28,7 @@ export function onnxTypeName(dataType: number): string {
   return TYPE_NAMES[dataType] ?? `type ${dataType}`;
 }
 
-/** A dense tensor: float weights as float32, or integers (shapes, indices) as safe integers. */
+/** A dense tensor: float weights as float32, or integers (shapes, indices, INT8/UINT8 codes) as safe integers. */
 export interface OnnxTensor {
   readonly name: string;
   readonly dims: readonly number[];
@@ -134,8 +134,27 @@ export function readTensor(message: ProtoMessage, maxElements: number): OnnxTens
       });
       return { name, dims, dataType, floats: null, ints };
     }
+    case OnnxDataType.INT8:
+    case OnnxDataType.UINT8: {
+      // The codes of a quantized weight (DequantizeLinear's input): raw bytes, or one value per int32_data entry.
+      onlyTyped(typedFields, Field.int32Data, what, 'int32_data');
+      const signed = dataType === OnnxDataType.INT8;
+      let ints: number[];
+      if (raw !== undefined) {
+        const view = rawElements(1);
+        ints = Array.from({ length: count }, (_, i) => (signed ? view.getInt8(i) : view.getUint8(i)));
+      } else {
+        ints = message.int64s(Field.int32Data, 'int32_data').map((v) => {
+          const value = Number(BigInt.asIntN(32, v));
+          if (signed ? value < -128 || value > 127 : value < 0 || value > 255) fail('E_ONNX_TENSOR', `${what} holds ${value} in int32_data, outside ${onnxTypeName(dataType)}`);
+          return value;
+        });
+        lengthCheck(ints.length);
+      }
+      return { name, dims, dataType, floats: null, ints };
+    }
     default:
-      return fail('E_BAD_DTYPE', `${what} is ${onnxTypeName(dataType)}; sparsegrad imports FLOAT, FLOAT16, BFLOAT16 and DOUBLE weights and INT64/INT32 shapes and indices`);
+      return fail('E_BAD_DTYPE', `${what} is ${onnxTypeName(dataType)}; sparsegrad imports FLOAT, FLOAT16, BFLOAT16 and DOUBLE weights, INT8/UINT8 codes behind DequantizeLinear, and INT64/INT32 shapes and indices`);
   }
 }
 
@@ -148,12 +167,13 @@ export function readSparseTensor(message: ProtoMessage, maxElements: number): On
   const what = `sparse tensor "${values.name}" (${message.path})`;
   const dims = readDims(message.int64s(3, 'dims'), what, maxElements);
   const denseCount = dims.reduce((a, b) => a * b, 1);
-  if (values.floats === null) fail('E_BAD_DTYPE', `${what} has ${onnxTypeName(values.dataType)} values; weights must be floating point`);
+  const codes = values.dataType === OnnxDataType.INT8 || values.dataType === OnnxDataType.UINT8;
+  if (values.floats === null && !codes) fail('E_BAD_DTYPE', `${what} has ${onnxTypeName(values.dataType)} values; weights must be floating point (or INT8/UINT8 codes behind DequantizeLinear)`);
   if (values.dims.length !== 1) fail('E_BAD_SHAPE', `${what}: values must be 1-D [NNZ], got [${values.dims.join(', ')}]`);
   const nnz = values.dims[0]!;
   if (nnz > denseCount) fail('E_BAD_SHAPE', `${what} stores ${nnz} values in a tensor of ${denseCount} elements`);
   const indices = readTensor(indicesMessage, nnz * Math.max(1, dims.length));
-  if (indices.ints === null) fail('E_BAD_DTYPE', `${what} has ${onnxTypeName(indices.dataType)} indices; they must be INT64 or INT32`);
+  if (indices.ints === null || (indices.dataType !== OnnxDataType.INT64 && indices.dataType !== OnnxDataType.INT32)) fail('E_BAD_DTYPE', `${what} has ${onnxTypeName(indices.dataType)} indices; they must be INT64 or INT32`);
   let linear: number[];
   if (indices.dims.length === 1 && indices.dims[0] === nnz) linear = [...indices.ints];
   else if (indices.dims.length === 2 && indices.dims[0] === nnz && indices.dims[1] === dims.length) {
@@ -172,7 +192,8 @@ export function readSparseTensor(message: ProtoMessage, maxElements: number): On
     if (index < 0 || index >= denseCount) fail('E_BAD_OFFSETS', `${what}: index ${index} of value ${k} is outside the ${denseCount} elements of [${dims.join(', ')}]`);
     if (k > 0 && index <= linear[k - 1]!) fail('E_BAD_OFFSETS', `${what}: indices must increase (ONNX requires ascending order), but value ${k} has index ${index} after ${linear[k - 1]}`);
   }
-  return { name: values.name, dims, dataType: values.dataType, values: values.floats, linearIndices: linear };
+  // INT8/UINT8 codes are kept as float32 values (exact); their dataType says they still need dequantizing.
+  return { name: values.name, dims, dataType: values.dataType, values: values.floats ?? Float32Array.from(values.ints!), linearIndices: linear };
 }
 
 function readDims(dims: readonly bigint[], what: string, maxElements: number): number[] {
