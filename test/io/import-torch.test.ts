@@ -16,17 +16,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { compileModelBytesSync } from '../../src/infer/index.ts';
 import { loadDigits } from '../../src/node/data.ts';
 import { runCli } from '../cli/run-cli.ts';
+import { torchPython } from '../support/torch-python.ts';
 
 const SCRIPT = new URL('../fixtures/import/torch_roundtrip.py', import.meta.url).pathname;
 const HELPER = new URL('../../tools/sparsegrad_torch.py', import.meta.url).pathname;
-
-/** A python3 that imports torch: the one on PATH, else the system one (bench/ resolves it the same way). */
-function torchPython(): string | null {
-  for (const python of ['python3', '/usr/bin/python3']) {
-    if (spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore', timeout: 60_000 }).status === 0) return python;
-  }
-  return null;
-}
 
 const python = torchPython();
 if (python === null) console.warn('import-torch.test.ts: SKIPPED — no python3 here imports torch (apt-get install python3-torch); the numpy-fixture import tests still run');

@@ -126,7 +126,7 @@ describe('importModel: malformed and unsupported state_dicts are typed errors', 
     ['CSR row pointers that miss the entries', [['0.weight.crow_indices', 'I32', [3], [0, 1, 1]], ['0.weight.col_indices', 'I32', [2], [0, 1]], ['0.weight.values', 'F32', [2], [1, 2]], ['0.weight.size', 'I32', [2], [2, 3]]], 'E_BAD_CSR', /must start at 0 and end at nnz = 2/],
     ['CSR columns out of order', [['0.weight.crow_indices', 'I32', [3], [0, 2, 2]], ['0.weight.col_indices', 'I32', [2], [2, 1]], ['0.weight.values', 'F32', [2], [1, 2]], ['0.weight.size', 'I32', [2], [2, 3]]], 'E_BAD_CSR', /not strictly increasing in row 0/],
     ['a CSR weight without its size', [['0.weight.crow_indices', 'I32', [3], [0, 1, 1]], ['0.weight.col_indices', 'I32', [1], [0]], ['0.weight.values', 'F32', [1], [1]]], 'E_MISSING_TENSOR', /"0.weight.size" is missing/],
-    ['no layers at all', [], 'E_BAD_SPEC', /no fully connected layer/],
+    ['no layers at all', [], 'E_BAD_SPEC', /no fully connected or convolution layer/],
   ] as [string, [string, 'F32' | 'I32' | 'U8', number[], number[]][], string, RegExp][])('%s', (_, tensors, code, message) => {
     const error = thrown(() => importModel(stateDict(tensors)));
     expect(error.code).toBe(code);

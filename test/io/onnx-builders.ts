@@ -73,3 +73,10 @@ export function model({ nodes, initializers = [], sparse = [], inputs = [valueIn
   opsetImport.varint(2, opset);
   return new ProtoWriter().varint(1, 7).message(7, graph).message(8, opsetImport).finish();
 }
+
+/** An INTS attribute (AttributeProto type 7: ints in field 8). */
+export const intsAttribute = (name: string, values: number[]): ProtoWriter => {
+  const w = new ProtoWriter().string(1, name);
+  for (const v of values) w.varint(8, v);
+  return w.varint(20, 7);
+};

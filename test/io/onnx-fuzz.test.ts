@@ -25,10 +25,10 @@ import { int8WeightsOfRecord } from '../../src/io/onnx/int8-weights.ts';
 import { quantizeModel } from '../../src/quantize/index.ts';
 import { compileInference } from '../../src/sparse/index.ts';
 import { Rng } from '../../src/tensor/rng.ts';
-import { SMALL_SPEC, sampleRecord } from '../fixtures/model-files.ts';
+import { CONV_SPEC, SMALL_SPEC, sampleRecord } from '../fixtures/model-files.ts';
 
-function exported(seed: number, sparsity: number, sparseInitializers: 'auto' | 'never' | 'always'): Uint8Array {
-  const record = sampleRecord(SMALL_SPEC, { seed, sparsity });
+function exported(seed: number, sparsity: number, sparseInitializers: 'auto' | 'never' | 'always', spec = SMALL_SPEC): Uint8Array {
+  const record = sampleRecord(spec, { seed, sparsity });
   const params = new Map([...record.params].map(([n, p]) => [n, p.dense ?? csrToDense(p.csr!)] as const));
   return exportOnnx(record.spec, params, { sparseInitializers });
 }
@@ -47,6 +47,7 @@ const SEEDS: Record<string, Uint8Array> = {
   sparse: exported(2, 0.7, 'always'),
   mixed: exported(3, 0.5, 'auto'),
   int8: exportedInt8(4, 0.8),
+  conv: exported(5, 0.6, 'auto', CONV_SPEC),
   ...Object.fromEntries(FIXTURES.map((name) => [name, new Uint8Array(readFileSync(new URL(`../fixtures/import/${name}`, import.meta.url)))])),
 };
 

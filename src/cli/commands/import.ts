@@ -1,6 +1,7 @@
 import { ModelFormatError } from '../../errors.ts';
 import { importModel, IMPORT_FORMATS, type ImportActivation, type ImportFormat } from '../../io/import/index.ts';
 import { serializeModel, type ModelRecord } from '../../io/model-file.ts';
+import { formatLayer } from '../../nn/spec-shapes.ts';
 import { DEFAULT_MAX_FILE_BYTES } from '../../io/safetensors.ts';
 import { readInputFile } from '../../node/input-file.ts';
 import { saveModelFile } from '../../node/model-io.ts';
@@ -11,7 +12,7 @@ import { createOutput, kib, percent } from '../output.ts';
 /** `sparsegrad import --help`. */
 export const IMPORT_HELP = `usage: sparsegrad import --from safetensors|onnx FILE --out OUT [options]
 
-Imports an MLP trained elsewhere into a sparsegrad model file, checked like any model file (exit 3 for a
+Imports a network trained elsewhere into a sparsegrad model file, checked like any model file (exit 3 for a
 malformed or unsupported input, naming the tensor, node or operator):
 
   safetensors   a PyTorch state_dict (safetensors.torch.save_file, or tools/sparsegrad_torch.py): Linear
@@ -19,8 +20,10 @@ malformed or unsupported input, naming the tensor, node or operator):
                 torch.nn.utils.prune's <prefix>.weight_orig + <prefix>.weight_mask; CSR weights as
                 <prefix>.weight.{crow_indices,col_indices,values,size} (I64 or I32 indices). Layers go in
                 the natural order of their prefixes (fc2 before fc10) and must chain.
-  onnx          a graph of Gemm or MatMul + Add layers with Relu, Sigmoid or Tanh between them, Flatten or
-                Reshape at the input, dense or sparse initializers.
+  onnx          a chain of Gemm or MatMul + Add layers, and of Conv, MaxPool and AveragePool layers on
+                images of a fixed size, with Relu, Sigmoid or Tanh between them and Flatten or Reshape
+                where the shape changes (e.g. a LeNet-5 from torch.onnx.export); dense or sparse
+                initializers; int8 weights behind DequantizeLinear.
 
   --from FORMAT       safetensors or onnx
   --out FILE          the sparsegrad model file to write
@@ -33,7 +36,7 @@ ${FOLLOW_SYMLINKS_HELP}  --json              print one JSON object as the last s
 
 const ACTIVATIONS = ['relu', 'sigmoid', 'tanh', 'none'];
 
-/** `sparsegrad import`: another framework's MLP → a sparsegrad model file (see IMPORT_HELP). */
+/** `sparsegrad import`: another framework's network → a sparsegrad model file (see IMPORT_HELP). */
 export async function importCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseCommand(argv, {
     from: { type: 'string' }, out: { type: 'string' }, layers: { type: 'string' }, activation: { type: 'string' }, encoding: { type: 'string' },
@@ -71,11 +74,11 @@ function summarize(record: ModelRecord): { architecture: string; weights: number
   let nonZero = 0;
   for (const [name, param] of record.params) {
     if (!name.endsWith('.weight')) continue;
-    weights += param.shape[0]! * param.shape[1]!;
+    weights += param.shape.reduce((a, b) => a * b, 1);
     const values = param.csr?.values ?? param.dense!;
     for (const v of values) if (v !== 0) nonZero++;
   }
-  const architecture = record.spec.layers.map((l) => (l.type === 'linear' ? `linear(${l.inFeatures}→${l.outFeatures})` : l.type)).join(' → ');
+  const architecture = record.spec.layers.map(formatLayer).join(' → ');
   return { architecture, weights, nonZero, sparsity: weights === 0 ? 0 : 1 - nonZero / weights };
 }
 

@@ -1,15 +1,20 @@
 /**
- * ONNX graph → sparsegrad model. The graph must be the chain an MLP exports to, from its one input to its one
- * output, each node consuming the previous node's output:
+ * ONNX graph → sparsegrad model. The graph must be a chain from its one input to its one output, each node
+ * consuming the previous node's output:
  *
- *     [Flatten | Reshape to [-1, F]]          only at the input (an image batch [N, 1, 28, 28] → [N, 784])
  *     Gemm(x, W, b?)                           transA = 0, transB 0 or 1, alpha and beta folded into W and b
  *     MatMul(x, W) [Add(·, b)]                 W [in, out]; an Add of a constant bias right after it is its bias
- *     Relu | Sigmoid | Tanh                    after a linear layer
+ *     Conv(x, W, b?)                           2-D, on images of a fixed [C, H, W] (onnx-windows.ts)
+ *     MaxPool | AveragePool                    2-D windows (onnx-windows.ts)
+ *     Relu | Sigmoid | Tanh                    after a layer
+ *     Flatten | Reshape                        at the input (an image batch [N, 1, 28, 28] → [N, 784], or rows
+ *                                              → [N, C, H, W]), and from images to features after a conv/pool
  *     Identity                                 skipped
  *     Constant                                 a constant tensor (a weight or a Reshape shape)
  *     DequantizeLinear(codes, scale, zp?)      on constants only: folded into the float weight (dequantize.ts)
  *
+ * A graph whose input is an image batch and whose first layer is a Conv or a pool becomes a model that starts
+ * with a `reshape` to that image shape (sparsegrad models read rows of features).
  * Weights come from initializers, sparse initializers (which stay sparse: CSR in the record) or Constant
  * nodes, and every initializer must be used. The graph computes in one floating-point type (FLOAT, FLOAT16,
  * BFLOAT16 or DOUBLE, as ONNX's type constraints demand: the input, every weight and bias); the imported
@@ -17,16 +22,20 @@
  * weight computed at run time — is refused with a ModelFormatError that names the node and operator
  * (E_ONNX_UNSUPPORTED) or the problem with the graph (E_ONNX_GRAPH, E_BAD_SHAPE).
  */
-import { ModelFormatError } from '../../errors.ts';
+import { ConfigError, ModelFormatError } from '../../errors.ts';
+import type { Conv2dSpec, Pool2dSpec } from '../../nn/spec.ts';
+import { specShapes } from '../../nn/spec-shapes.ts';
 import { CSRMatrix } from '../../sparse/csr-matrix.ts';
 import type { ModelLimits, ModelRecord } from '../model-file.ts';
 import { DEFAULT_MAX_PARAMS } from '../model-architecture.ts';
 import { decodeOnnxModel, type OnnxModel, type OnnxNode } from '../onnx/onnx-graph.ts';
 import { OnnxDataType, onnxTypeName, type OnnxSparseTensor, type OnnxTensor } from '../onnx/onnx-tensor.ts';
 import { foldDequantize } from './dequantize.ts';
-import { csrFromLinear, importedRecord, type ImportActivation, type ImportedLinear } from './record.ts';
+import { convSpec, poolSpec } from './onnx-windows.ts';
+import { csrFromLinear, importedRecord, type ImportActivation, type ImportedConv, type ImportedLayer, type ImportedLinear, type ImportedPlainLayer } from './record.ts';
 
 const ACTIVATIONS: Record<string, ImportActivation> = { Relu: 'relu', Sigmoid: 'sigmoid', Tanh: 'tanh' };
+const ACTIVATION_TYPES: readonly string[] = Object.values(ACTIVATIONS);
 
 function fail(code: string, message: string): never {
   throw new ModelFormatError(code, `ONNX: ${message}`);
@@ -36,14 +45,14 @@ function describe(node: OnnxNode): string {
   return `node ${node.index}${node.name === '' ? '' : ` "${node.name}"`} (${node.opType})`;
 }
 
-/** Reads an ONNX file of an MLP (see the file comment) into a checked ModelRecord. Throws ModelFormatError. */
+/** Reads an ONNX file of a chain of layers (see the file comment) into a checked ModelRecord. Throws ModelFormatError. */
 export function importOnnx(bytes: Uint8Array, limits: ModelLimits = {}): ModelRecord {
   const model = decodeOnnxModel(bytes, { maxFileBytes: limits.maxFileBytes ?? 1024 ** 3, maxElements: limits.maxParams ?? DEFAULT_MAX_PARAMS });
   return importedRecord(readChain(model), { imported: { from: 'onnx', producer: model.producer, opset: model.opset } }, limits);
 }
 
 /** The graph's layers, input to output. */
-function readChain(model: OnnxModel): ImportedLinear[] {
+function readChain(model: OnnxModel): ImportedLayer[] {
   const dense = new Map<string, OnnxTensor>(model.initializers);
   const sparse = new Map<string, OnnxSparseTensor>(model.sparseInitializers);
   const used = new Set<string>();
@@ -115,12 +124,34 @@ function readChain(model: OnnxModel): ImportedLinear[] {
     graphType ??= tensor.dataType;
     if (tensor.dataType !== graphType) fail('E_BAD_DTYPE', `${describe(node)}: "${tensor.name}" is ${onnxTypeName(tensor.dataType)} but the graph computes in ${onnxTypeName(graphType)}; ONNX requires one type`);
   };
-  // Feature count of the current tensor when known: fixed dims after the batch dimension.
+  // The per-sample shape of the current tensor when known (fixed dims after the batch dimension): [features]
+  // between fully connected layers, [channels, height, width] around convolutions. `rank` counts the batch.
   const trailing = input.dims === null ? null : input.dims.slice(1);
-  let features = trailing !== null && trailing.every((d) => typeof d === 'number') ? (trailing as number[]).reduce((a, b) => a * b, 1) : null;
+  let shape: number[] | null = trailing !== null && trailing.every((d) => typeof d === 'number') ? (trailing as number[]) : null;
   let rank = input.dims?.length ?? null;
+  const features = (): number | null => (shape === null ? null : shape.reduce((a, b) => a * b, 1));
+  const isImage = (): boolean => shape !== null && shape.length === 3;
 
-  const layers: ImportedLinear[] = [];
+  const layers: ImportedLayer[] = [];
+  const plain = (node: OnnxNode, spec: ImportedPlainLayer['spec']): void => {
+    layers.push({ kind: 'plain', source: describe(node), spec });
+  };
+  // A window layer (conv or pool) needs [C, H, W]; the model's input is a row of C·H·W features, so the first
+  // one starts the model with a reshape to the graph input's image shape.
+  const imageInput = (node: OnnxNode): [number, number, number] => {
+    if (!isImage()) fail('E_ONNX_UNSUPPORTED', `${describe(node)} needs images [batch, channels, height, width] with fixed channels, height and width; it gets ${shape === null ? 'a tensor of unknown shape' : `[batch, ${shape.join(', ')}]`}`);
+    if (layers.length === 0) plain(node, { type: 'reshape', shape: [...shape!] });
+    return shape as [number, number, number];
+  };
+  const windowOutput = (node: OnnxNode, spec: Conv2dSpec | Pool2dSpec): number[] => {
+    try {
+      return [...specShapes({ layers: [{ type: 'reshape', shape: shape! }, spec] }).outputs[1]!];
+    } catch (error) {
+      if (error instanceof ConfigError) fail('E_BAD_SHAPE', `${describe(node)}: ${error.message}`);
+      throw error;
+    }
+  };
+
   let current = input.name;
   for (let n = 0; n < nodes.length; n++) {
     const node = nodes[n]!;
@@ -132,9 +163,46 @@ function readChain(model: OnnxModel): ImportedLinear[] {
     switch (node.opType) {
       case 'Flatten':
       case 'Reshape': {
-        if (last !== undefined) fail('E_ONNX_UNSUPPORTED', `${describe(node)} comes after a layer; ${node.opType} is imported only at the input`);
-        features = node.opType === 'Flatten' ? flattenFeatures(node, input.dims) : reshapeFeatures(node, constant(node.inputs[1], node, 'shape'), features);
+        if (layers.length === 0) {
+          // At the input: the model reads rows of features, or images it reshapes itself.
+          const target = node.opType === 'Flatten' ? null : constant(node.inputs[1], node, 'shape');
+          if (target !== null && target.ints?.length === 4) {
+            shape = imageShape(node, target, features());
+            plain(node, { type: 'reshape', shape: [...shape] });
+            rank = 4;
+            break;
+          }
+          const width = target === null ? flattenFeatures(node, input.dims) : reshapeFeatures(node, target, features());
+          shape = width === null ? null : [width];
+        } else if (isImage()) {
+          // After a convolution or pooling layer: [C, H, W] → C·H·W features.
+          if (node.opType === 'Flatten') flattenFeatures(node, null);
+          else reshapeFeatures(node, constant(node.inputs[1], node, 'shape'), features());
+          plain(node, { type: 'flatten' });
+          shape = [features()!];
+        } else {
+          fail('E_ONNX_UNSUPPORTED', `${describe(node)} comes after a fully connected layer; ${node.opType} is imported at the input or after a convolution or pooling layer`);
+        }
         rank = 2;
+        break;
+      }
+      case 'Conv': {
+        const [channels] = imageInput(node);
+        const weight = weightInput(node.inputs[1], node);
+        const bias = node.inputs[2] !== undefined && node.inputs[2] !== '' ? constant(node.inputs[2], node, 'bias') : null;
+        sameType(weight, node);
+        if (bias !== null) sameType(bias, node);
+        const spec = convSpec(node, describe(node), weight.dims, channels);
+        layers.push(convLayer(node, spec, weight, bias === null ? null : biasValues(bias, spec.outChannels, node)));
+        shape = windowOutput(node, spec);
+        break;
+      }
+      case 'MaxPool':
+      case 'AveragePool': {
+        imageInput(node);
+        const spec = poolSpec(node, describe(node));
+        plain(node, spec);
+        shape = windowOutput(node, spec);
         break;
       }
       case 'Gemm':
@@ -155,18 +223,19 @@ function readChain(model: OnnxModel): ImportedLinear[] {
           n++;
           current = next.outputs[0]!;
         } else current = node.outputs[0]!;
-        if (features !== null && layer.inFeatures !== features) fail('E_BAD_SHAPE', `${describe(node)} takes ${layer.inFeatures} inputs but gets ${features}`);
+        const width = features();
+        if (width !== null && layer.inFeatures !== width) fail('E_BAD_SHAPE', `${describe(node)} takes ${layer.inFeatures} inputs but gets ${width}`);
         layers.push(layer);
-        features = layer.outFeatures;
+        shape = [layer.outFeatures];
         rank = 2;
         continue;
       }
       case 'Relu':
       case 'Sigmoid':
       case 'Tanh': {
-        if (last === undefined) fail('E_ONNX_UNSUPPORTED', `${describe(node)} comes before any Gemm or MatMul; an activation is imported after a layer`);
-        if (last.activation !== 'none') fail('E_ONNX_UNSUPPORTED', `${describe(node)} follows another activation; one activation per layer is imported`);
-        layers[layers.length - 1] = { ...last, activation: ACTIVATIONS[node.opType]! };
+        if (last === undefined || (last.kind === 'plain' && last.spec.type === 'reshape')) fail('E_ONNX_UNSUPPORTED', `${describe(node)} comes before any layer; an activation is imported after a layer`);
+        if (last.kind === 'plain' && ACTIVATION_TYPES.includes(last.spec.type)) fail('E_ONNX_UNSUPPORTED', `${describe(node)} follows another activation; one activation per layer is imported`);
+        plain(node, { type: ACTIVATIONS[node.opType]! as 'relu' | 'sigmoid' | 'tanh' });
         break;
       }
       case 'Identity':
@@ -174,14 +243,15 @@ function readChain(model: OnnxModel): ImportedLinear[] {
       default:
         fail('E_ONNX_UNSUPPORTED', node.opType === 'Add'
           ? `${describe(node)}: Add is imported only as the bias right after a MatMul`
-          : `${describe(node)}: the operator ${node.opType} is not imported (supported: Gemm, MatMul + Add, Relu, Sigmoid, Tanh, Flatten/Reshape at the input, Identity, Constant, DequantizeLinear of a constant weight)`);
+          : `${describe(node)}: the operator ${node.opType} is not imported (supported: Gemm, MatMul + Add, Conv, MaxPool, AveragePool, Relu, Sigmoid, Tanh, Flatten/Reshape, Identity, Constant, DequantizeLinear of a constant weight)`);
     }
     current = node.outputs[0]!;
   }
   if (current !== model.outputs[0]!.name) fail('E_ONNX_GRAPH', `the chain of nodes ends at "${current}", but the graph's output is "${model.outputs[0]!.name}"`);
   const outputDims = model.outputs[0]!.dims;
   const declared = outputDims?.[outputDims.length - 1];
-  if (typeof declared === 'number' && features !== null && declared !== features) fail('E_BAD_SHAPE', `the graph output declares ${declared} features, the layers give ${features}`);
+  const width = features();
+  if (typeof declared === 'number' && width !== null && declared !== width) fail('E_BAD_SHAPE', `the graph output declares ${declared} features, the layers give ${width}`);
   for (const name of [...model.initializers.keys(), ...model.sparseInitializers.keys()]) {
     if (!used.has(name)) fail('E_ONNX_GRAPH', `the initializer "${name}" is not used by any imported node; a graph with other parts than the MLP is not imported`);
   }
@@ -198,10 +268,33 @@ function flattenFeatures(node: OnnxNode, dims: readonly (number | string | null)
   return (dims.slice(1) as number[]).reduce((a, b) => a * b, 1);
 }
 
+/** The [C, H, W] of a Reshape at the input to [-1 or 0, C, H, W]; `known` is the input's width when fixed. */
+function imageShape(node: OnnxNode, shape: OnnxTensor, known: number | null): number[] {
+  if (shape.dataType !== OnnxDataType.INT64) fail('E_BAD_DTYPE', `${describe(node)}: its shape "${shape.name}" is ${onnxTypeName(shape.dataType)}; ONNX requires INT64`);
+  const [batch, ...image] = shape.ints!;
+  const zeroCopies = (node.attributes.get('allowzero')?.i ?? 0) === 0;
+  if (!(batch === -1 || (batch === 0 && zeroCopies))) fail('E_ONNX_UNSUPPORTED', `${describe(node)} reshapes to [${shape.ints!.join(', ')}]; the batch dimension must stay free (-1 or 0)`);
+  if (!image.every((d) => Number.isSafeInteger(d) && d > 0)) fail('E_ONNX_UNSUPPORTED', `${describe(node)} reshapes to [${shape.ints!.join(', ')}]; channels, height and width must be given`);
+  const size = image.reduce((a, b) => a * b, 1);
+  if (known !== null && known !== size) fail('E_BAD_SHAPE', `${describe(node)} reshapes ${known} features to [${image.join(', ')}] = ${size}`);
+  return image;
+}
+
+/** The imported conv layer of a Conv node: its weight dense [O, C/g, kh, kw], or CSR over [O, C/g·kh·kw] when sparse. */
+function convLayer(node: OnnxNode, spec: Conv2dSpec, weight: OnnxTensor | OnnxSparseTensor, bias: Float32Array | null): ImportedConv {
+  const source = describe(node);
+  const columns = (spec.inChannels / spec.groups) * spec.kernelSize[0] * spec.kernelSize[1];
+  if ('linearIndices' in weight) {
+    return { kind: 'conv2d', source, spec, weight: csrFromLinear(spec.outChannels, columns, weight.linearIndices, weight.values, false, `the sparse weight "${weight.name}" of ${source}`), bias };
+  }
+  if (weight.floats === null) fail('E_BAD_DTYPE', `${source}: its weight "${weight.name}" is ${onnxTypeName(weight.dataType)}; weights must be floating point`);
+  return { kind: 'conv2d', source, spec, weight: Float32Array.from(weight.floats), bias };
+}
+
 function reshapeFeatures(node: OnnxNode, shape: OnnxTensor, known: number | null): number | null {
   if (shape.dataType !== OnnxDataType.INT64) fail('E_BAD_DTYPE', `${describe(node)}: its shape "${shape.name}" is ${onnxTypeName(shape.dataType)}; ONNX requires INT64`);
   const target = shape.ints;
-  if (target === null || target.length !== 2) fail('E_ONNX_UNSUPPORTED', `${describe(node)} reshapes to ${target === null ? 'a non-integer shape' : `[${target.join(', ')}]`}; only [-1, features] or [0, features] is imported`);
+  if (target === null || target.length !== 2) fail('E_ONNX_UNSUPPORTED', `${describe(node)} reshapes to ${target === null ? 'a non-integer shape' : `[${target.join(', ')}]`}; only [-1, features] or [0, features] (or, at the input, [-1, C, H, W]) is imported`);
   const [batch, width] = target as [number, number];
   const zeroCopies = (node.attributes.get('allowzero')?.i ?? 0) === 0;
   if (!(batch === -1 || (batch === 0 && zeroCopies))) fail('E_ONNX_UNSUPPORTED', `${describe(node)} reshapes to [${batch}, ${width}]; the batch dimension must stay free (-1 or 0)`);
@@ -243,7 +336,7 @@ function linearLayer(node: OnnxNode, weight: OnnxTensor | OnnxSparseTensor, outF
   const source = describe(node);
   if ('linearIndices' in weight) {
     const csr = csrFromLinear(outFeatures, inFeatures, weight.linearIndices, weight.values, !outFirst, `the sparse weight "${weight.name}" of ${source}`);
-    return { source, inFeatures, outFeatures, weight: csr, mask: null, bias: null, activation: 'none' };
+    return { kind: 'linear', source, inFeatures, outFeatures, weight: csr, mask: null, bias: null, activation: 'none' };
   }
   if (weight.floats === null) fail('E_BAD_DTYPE', `${describe(node)}: its weight "${weight.name}" is ${onnxTypeName(weight.dataType)}; weights must be floating point`);
   let dense = Float32Array.from(weight.floats); // a copy: alpha may scale it, and an initializer may serve two nodes
@@ -251,7 +344,7 @@ function linearLayer(node: OnnxNode, weight: OnnxTensor | OnnxSparseTensor, outF
     dense = new Float32Array(outFeatures * inFeatures);
     for (let i = 0; i < inFeatures; i++) for (let o = 0; o < outFeatures; o++) dense[o * inFeatures + i] = weight.floats[i * outFeatures + o]!;
   }
-  return { source, inFeatures, outFeatures, weight: dense, mask: null, bias: null, activation: 'none' };
+  return { kind: 'linear', source, inFeatures, outFeatures, weight: dense, mask: null, bias: null, activation: 'none' };
 }
 
 /** A bias of `outFeatures` values from a constant of shape [out], [1, out], [] or [1] (a scalar is broadcast). */

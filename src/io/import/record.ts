@@ -1,10 +1,11 @@
 /*
- * The common end of every importer: a chain of fully connected layers read from another framework's file
- * becomes a sparsegrad ModelRecord, checked exactly as a model file is (serializeModel's checks: shapes, CSR
- * structure, finite values, the overflow bound), so an imported model is as trustworthy as a loaded one.
+ * The common end of every importer: a chain of layers read from another framework's file — fully connected
+ * and convolution layers with their weights, and the weightless layers between them — becomes a sparsegrad
+ * ModelRecord, checked exactly as a model file is (serializeModel's checks: shapes that chain, CSR structure,
+ * finite values, the overflow bound), so an imported model is as trustworthy as a loaded one.
  */
 import { ModelFormatError, SparseFormatError } from '../../errors.ts';
-import type { LayerSpec } from '../../nn/spec.ts';
+import type { Conv2dSpec, LayerSpec } from '../../nn/spec.ts';
 import { CSRMatrix } from '../../sparse/csr-matrix.ts';
 import { serializeModel, type ModelLimits, type ModelRecord, type ParamRecord } from '../model-file.ts';
 
@@ -13,6 +14,7 @@ export type ImportActivation = 'relu' | 'sigmoid' | 'tanh' | 'none';
 
 /** One imported fully connected layer: y = act(x·Wᵀ + b), W [outFeatures, inFeatures]. */
 export interface ImportedLinear {
+  readonly kind: 'linear';
   /** Where it came from, for messages (a state_dict prefix, an ONNX node). */
   readonly source: string;
   readonly inFeatures: number;
@@ -25,17 +27,49 @@ export interface ImportedLinear {
   readonly activation: ImportActivation;
 }
 
+/** One imported 2-D convolution: its spec, W [outChannels, inChannels/groups, kh, kw] (CSR over [out, in/groups·kh·kw]). */
+export interface ImportedConv {
+  readonly kind: 'conv2d';
+  readonly source: string;
+  readonly spec: Conv2dSpec;
+  readonly weight: Float32Array | CSRMatrix;
+  readonly bias: Float32Array | null;
+}
+
+/** A layer without weights (activation, pooling, flatten, reshape), as the model spec writes it. */
+export interface ImportedPlainLayer {
+  readonly kind: 'plain';
+  readonly source: string;
+  readonly spec: Exclude<LayerSpec, { type: 'linear' } | Conv2dSpec>;
+}
+
+/** One imported layer. */
+export type ImportedLayer = ImportedLinear | ImportedConv | ImportedPlainLayer;
+
 /**
  * Builds and checks the record of a chain of layers. Throws ModelFormatError: E_BAD_SHAPE when a layer's inputs
  * are not the previous layer's outputs (naming both), and every error of serializeModel's checks.
  */
-export function importedRecord(layers: readonly ImportedLinear[], training: Record<string, unknown>, limits: ModelLimits = {}): ModelRecord {
-  if (layers.length === 0) throw new ModelFormatError('E_BAD_SPEC', 'import: the file holds no fully connected layer');
+export function importedRecord(layers: readonly ImportedLayer[], training: Record<string, unknown>, limits: ModelLimits = {}): ModelRecord {
+  if (!layers.some((layer) => layer.kind !== 'plain')) throw new ModelFormatError('E_BAD_SPEC', 'import: the file holds no fully connected or convolution layer');
   const specLayers: LayerSpec[] = [];
   const params = new Map<string, ParamRecord>();
   layers.forEach((layer, l) => {
+    if (layer.kind === 'plain') {
+      specLayers.push(layer.spec);
+      return;
+    }
+    if (layer.kind === 'conv2d') {
+      const index = specLayers.length;
+      const { outChannels, inChannels, groups, kernelSize } = layer.spec;
+      const shape = [outChannels, inChannels / groups, kernelSize[0], kernelSize[1]];
+      params.set(`layers.${index}.weight`, layer.weight instanceof CSRMatrix ? { shape, csr: layer.weight } : { shape, dense: layer.weight });
+      if (layer.bias !== null) params.set(`layers.${index}.bias`, { shape: [outChannels], dense: layer.bias });
+      specLayers.push({ ...layer.spec, bias: layer.bias !== null });
+      return;
+    }
     const previous = layers[l - 1];
-    if (previous !== undefined && previous.outFeatures !== layer.inFeatures) {
+    if (previous?.kind === 'linear' && previous.outFeatures !== layer.inFeatures) {
       throw new ModelFormatError('E_BAD_SHAPE', `import: ${layer.source} takes ${layer.inFeatures} inputs but ${previous.source}, the layer before it, gives ${previous.outFeatures}; the layers must chain`);
     }
     const index = specLayers.length;

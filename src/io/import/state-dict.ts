@@ -132,7 +132,7 @@ function readLayer(prefix: string, parts: Map<Part, RawSafetensorsTensor>, activ
       for (let i = 0; i < bias.length; i++) if (biasMask[i] === 0) bias[i] = 0;
     }
   }
-  return { source, inFeatures, outFeatures, weight, mask, bias, activation };
+  return { kind: 'linear', source, inFeatures, outFeatures, weight, mask, bias, activation };
 }
 
 function need(parts: Map<Part, RawSafetensorsTensor>, prefix: string, part: Part): RawSafetensorsTensor {
