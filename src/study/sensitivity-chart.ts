@@ -1,0 +1,26 @@
+import { lineChart } from '../report/svg-chart.ts';
+import type { SensitivityRow } from './sensitivity.ts';
+
+/**
+ * Validation accuracy vs sparsity for a sensitivity analysis (Han et al. 2015, figure 5): one line per layer,
+ * each layer pruned alone; the dense model's validation accuracy (`baseline`, a fraction) as a reference line
+ * and, when `tolerance` is given, the floor `baseline − tolerance` the suggested sparsities keep to. Returns
+ * the SVG document as a string.
+ */
+export function sensitivityChart(rows: readonly SensitivityRow[], baseline: number, title: string, tolerance?: number): string {
+  const series = new Map<string, [number, number][]>();
+  for (const row of rows) {
+    if (!series.has(row.layer)) series.set(row.layer, []);
+    series.get(row.layer)!.push([row.sparsity, row.accuracy * 100]);
+  }
+  const referenceLines = [{ y: baseline * 100, label: `dense ${(baseline * 100).toFixed(2)}%` }];
+  if (tolerance !== undefined && tolerance > 0) referenceLines.push({ y: (baseline - tolerance) * 100, label: `tolerance −${Number((tolerance * 100).toFixed(2))} points` });
+  return lineChart({
+    title,
+    xLabel: 'sparsity of the one pruned layer (fraction of its weights removed)',
+    yLabel: 'validation accuracy (%)',
+    xScale: 'sparsity',
+    series: [...series].map(([name, points]) => ({ name: name.replace(/\.weight$/, ''), points: points.sort((a, b) => a[0] - b[0]) })),
+    referenceLines,
+  });
+}
