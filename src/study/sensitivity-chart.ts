@@ -1,4 +1,4 @@
-import { lineChart } from '../report/svg-chart.ts';
+import { lineChart, type ReferenceLine } from '../report/svg-chart.ts';
 import type { SensitivityRow } from './sensitivity.ts';
 
 /**
@@ -13,8 +13,12 @@ export function sensitivityChart(rows: readonly SensitivityRow[], baseline: numb
     if (!series.has(row.layer)) series.set(row.layer, []);
     series.get(row.layer)!.push([row.sparsity, row.accuracy * 100]);
   }
-  const referenceLines = [{ y: baseline * 100, label: `dense ${(baseline * 100).toFixed(2)}%` }];
-  if (tolerance !== undefined && tolerance > 0) referenceLines.push({ y: (baseline - tolerance) * 100, label: `tolerance −${Number((tolerance * 100).toFixed(2))} points` });
+  const dense = `dense ${(baseline * 100).toFixed(2)}%`;
+  const points = tolerance === undefined ? 0 : Number((tolerance * 100).toFixed(2));
+  // The two lines are a point or so apart: one label for both, so they do not overlap.
+  const referenceLines: ReferenceLine[] = points > 0
+    ? [{ y: baseline * 100, label: `${dense}; the line below: −${points} point${points === 1 ? '' : 's'}` }, { y: (baseline - tolerance!) * 100 }]
+    : [{ y: baseline * 100, label: dense }];
   return lineChart({
     title,
     xLabel: 'sparsity of the one pruned layer (fraction of its weights removed)',

@@ -111,6 +111,11 @@ const ROUNDING_SLACK = 1e-9;
  * are starting points for pruning with retraining (`prune --layer-sparsity`), not a promise of accuracy.
  * `baseline` and `tolerance` are fractions (0.01 = one point). Throws ConfigError for a baseline outside
  * [0, 1], a tolerance outside [0, 1), or a row with a sparsity outside [0, 1) or an accuracy outside [0, 1].
+ *
+ * @example
+ * const rows = sensitivityAnalysis(model, validation, { sparsities: [0.5, 0.8, 0.9, 0.95] });
+ * const targets = suggestLayerSparsities(rows, evaluate(model, validation).accuracy, 0.01);
+ * const overrides = Object.fromEntries(targets.map((t) => [t.layer, t.sparsity])); // PruneConfig.overrides
  */
 export function suggestLayerSparsities(rows: readonly SensitivityRow[], baseline: number, tolerance: number): LayerSparsitySuggestion[] {
   if (!(baseline >= 0 && baseline <= 1)) throw new ConfigError(`suggestLayerSparsities: baseline accuracy must be in [0, 1], got ${baseline}`);

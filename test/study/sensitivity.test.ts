@@ -113,8 +113,10 @@ describe('sensitivityChart', () => {
     expect(text).toContain('LeNet sensitivity');
     expect(text).toContain('layers.1');
     expect(text).toContain('layers.4');
-    expect(text).toContain('dense 98.00%');
-    expect(text).toContain('tolerance −1 points');
-    expect(sensitivityChart(rows, 0.98, 'no floor')).not.toContain('tolerance');
+    expect(text).toContain('dense 98.00%; the line below: −1 point');
+    expect(findAll(root, 'line').filter((l) => l.attributes['class'] === 'reference').length).toBe(2);
+    const plain = parseXml(sensitivityChart(rows, 0.98, 'no floor'));
+    expect(findAll(plain, 'text').map(textOf)).toContain('dense 98.00%');
+    expect(findAll(plain, 'line').filter((l) => l.attributes['class'] === 'reference').length).toBe(1);
   });
 });
