@@ -100,6 +100,18 @@ describe('sparsegrad sensitivity', () => {
     const report = sparsityReport(loadModel(pruned));
     for (const s of suggestions) expect(report.layers.find((l) => l.name === s.layer)!.sparsity, s.layer).toBeCloseTo(s.sparsity, 3);
     expect(report.total.sparsity).toBeCloseTo(result.json!['overallSparsity'] as number, 3);
+
+    // The pruned model, analysed again, is measured from where it is, and says so.
+    const again = await runCli(['sensitivity', '--model', pruned, '--sparsities', '0.3,0.95', '--out-json', join(dir, 'a.json'), '--out-svg', join(dir, 'a.svg'), '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/the model is already pruned \(layers\.0 [\d.]+%, layers\.2 [\d.]+%\)/);
+    expect(again.stderr).toMatch(/the given model: validation /);
+    const current = (again.json!['suggestions'] as { layer: string; currentSparsity: number }[]).map((s) => s.currentSparsity);
+    expect(current[0]).toBeCloseTo(suggestions[0]!.sparsity, 3);
+    expect(current[1]).toBeCloseTo(suggestions[1]!.sparsity, 3);
+    expect((result.json!['suggestions'] as { currentSparsity: number }[]).map((s) => s.currentSparsity)).toEqual([0, 0]);
+    // a suggestion below a layer's current sparsity leaves it there: the overall figure never goes below today's
+    expect(again.json!['overallSparsity'] as number).toBeGreaterThanOrEqual(report.total.sparsity - 1e-6);
   });
 
   it('scores a gradient criterion on the training part only, never on the holdout', async () => {

@@ -107,7 +107,7 @@ describe('sensitivityAnalysis', () => {
 describe('sensitivityChart', () => {
   it('draws one line per layer with the dense baseline and the tolerance floor', () => {
     const rows = [row('layers.1.weight', 0.5, 0.97), row('layers.1.weight', 0.9, 0.8), row('layers.4.weight', 0.9, 0.97), row('layers.4.weight', 0.5, 0.975)];
-    const svg = sensitivityChart(rows, 0.98, 'LeNet sensitivity', 0.01);
+    const svg = sensitivityChart(rows, 0.98, 'LeNet sensitivity', { tolerance: 0.01 });
     const root = parseXml(svg);
     const text = findAll(root, 'text').map(textOf).join('\n');
     expect(text).toContain('LeNet sensitivity');
@@ -115,8 +115,8 @@ describe('sensitivityChart', () => {
     expect(text).toContain('layers.4');
     expect(text).toContain('dense 98.00%; the line below: −1 point');
     expect(findAll(root, 'line').filter((l) => l.attributes['class'] === 'reference').length).toBe(2);
-    const plain = parseXml(sensitivityChart(rows, 0.98, 'no floor'));
-    expect(findAll(plain, 'text').map(textOf)).toContain('dense 98.00%');
+    const plain = parseXml(sensitivityChart(rows, 0.98, 'no floor', { baselineName: 'the given model' }));
+    expect(findAll(plain, 'text').map(textOf)).toContain('the given model 98.00%');
     expect(findAll(plain, 'line').filter((l) => l.attributes['class'] === 'reference').length).toBe(1);
   });
 });

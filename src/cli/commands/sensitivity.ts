@@ -81,11 +81,21 @@ export async function sensitivityCommand(argv: string[]): Promise<void> {
   if (plan === null) throw noValidationError('sensitivity', data);
   noteValidation(out, plan);
   const { validation, trainPart } = planData(plan, data);
+  const targets = findTargets(model);
+  const weights = new Map(targets.map((t) => [t.name, t.weight.value.size] as const));
+  const current = new Map(targets.map((t) => [t.name, maskedFraction(t.weight.mask)] as const));
+  // An already pruned model is measured from where it is: masks only shrink, so a sparsity below a layer's
+  // current one leaves that layer as it is, and the baseline is this model, not a dense one.
+  const pruned = [...current.values()].some((f) => f > 0);
+  const reference = pruned ? 'the given model' : 'dense';
+  if (pruned) {
+    out.note(`the model is already pruned (${[...current].map(([name, f]) => `${shortName(name)} ${sparsityLabel(f)}`).join(', ')}): each layer is pruned further from there, and a sparsity below its current one leaves it as it is`);
+  }
 
   const started = Date.now();
   const { baseline, rows } = withBackend(backend, () => withThreads(threads, () => {
-    const dense = evaluate(model, validation).accuracy;
-    out.note(`dense: validation ${percent(dense)}; pruning each layer alone to ${sparsities.length} sparsities by ${criterion}`);
+    const accuracy = evaluate(model, validation).accuracy;
+    out.note(`${reference}: validation ${percent(accuracy)}; pruning each layer alone to ${sparsities.length} sparsities by ${criterion}`);
     const measured = sensitivityAnalysis(model, validation, {
       sparsities, criterion, seed, gradientBatches, ...(needsGradients(criterion) ? { trainForScores: trainPart } : {}),
       onLayer: (layer, layerRows, index, count) => {
@@ -93,11 +103,10 @@ export async function sensitivityCommand(argv: string[]): Promise<void> {
         out.note(`[${index + 1}/${count}] ${shortName(layer)}: ${points}`);
       },
     });
-    return { baseline: dense, rows: measured };
+    return { baseline: accuracy, rows: measured };
   }));
   const suggestions = suggestLayerSparsities(rows, baseline, tolerance);
-  const weights = new Map(findTargets(model).map((t) => [t.name, t.weight.value.size] as const));
-  const overall = weightedSparsity(suggestions, weights);
+  const overall = weightedSparsity(suggestions, weights, current);
   const flag = suggestions.map((s) => `${shortName(s.layer)}=${s.sparsity}`).join(',');
 
   const document = {
@@ -105,20 +114,20 @@ export async function sensitivityCommand(argv: string[]): Promise<void> {
     validation: planSummary(plan),
     baseline: { validationAccuracy: baseline },
     rows: rows.map((r) => ({ layer: r.layer, sparsity: r.sparsity, validationAccuracy: r.accuracy })),
-    suggestions: suggestions.map((s) => ({ layer: s.layer, weights: weights.get(s.layer)!, sparsity: s.sparsity, validationAccuracy: s.accuracy })),
+    suggestions: suggestions.map((s) => ({ layer: s.layer, weights: weights.get(s.layer)!, currentSparsity: current.get(s.layer)!, sparsity: s.sparsity, validationAccuracy: s.accuracy })),
     layerSparsity: flag,
     overallSparsity: overall,
     backend, threads, seconds: (Date.now() - started) / 1000,
   };
   const title = optionalString(values, 'title') ?? `Sensitivity of each layer pruned alone (${data.train.name.split('/')[0]}, ${criterion})`;
   await writeFileAtomically(jsonPath, JSON.stringify(document, null, 2) + '\n', outputOptions(values));
-  await writeFileAtomically(svgPath, sensitivityChart(rows, baseline, title, tolerance), outputOptions(values));
+  await writeFileAtomically(svgPath, sensitivityChart(rows, baseline, title, { tolerance, baselineName: reference }), outputOptions(values));
   out.note(`wrote ${jsonPath} and ${svgPath}`);
 
   out.result(sensitivityTable(rows, suggestions, sparsities, weights));
-  out.result(`dense: validation ${percent(baseline)} (${plan.description})`);
+  out.result(`${reference}: validation ${percent(baseline)} (${plan.description})`);
   const points = Number((tolerance * 100).toFixed(2));
-  out.result(`suggested: the highest sparsity within ${points} point${points === 1 ? '' : 's'} of dense, each layer pruned alone (${percent(overall)} of the prunable weights overall):`);
+  out.result(`suggested: the highest sparsity within ${points} point${points === 1 ? '' : 's'} of ${reference}, each layer pruned alone (${percent(overall)} of the prunable weights overall):`);
   out.result(`--layer-sparsity ${flag}`);
   out.emitJson(document);
 }
@@ -141,13 +150,24 @@ function planData(plan: ValidationPlan, data: DataSplit): { validation: Dataset;
   return { validation, trainPart };
 }
 
-/** Σ sparsity · weights / Σ weights over the layers: the sparsity of all prunable weights together. */
-function weightedSparsity(suggestions: readonly LayerSparsitySuggestion[], weights: ReadonlyMap<string, number>): number {
+/** The fraction of a weight's entries its mask prunes (0 without a mask). */
+function maskedFraction(mask: Uint8Array | null): number {
+  if (mask === null || mask.length === 0) return 0;
+  let pruned = 0;
+  for (let i = 0; i < mask.length; i++) if (mask[i] === 0) pruned++;
+  return pruned / mask.length;
+}
+
+/**
+ * Σ sparsity · weights / Σ weights over the layers: the sparsity of all prunable weights together once each
+ * layer is pruned to its suggestion (or stays at its current sparsity, if that is higher: masks only shrink).
+ */
+function weightedSparsity(suggestions: readonly LayerSparsitySuggestion[], weights: ReadonlyMap<string, number>, current: ReadonlyMap<string, number>): number {
   let pruned = 0;
   let total = 0;
   for (const s of suggestions) {
     const n = weights.get(s.layer)!;
-    pruned += s.sparsity * n;
+    pruned += Math.max(s.sparsity, current.get(s.layer)!) * n;
     total += n;
   }
   return total === 0 ? 0 : pruned / total;
