@@ -1,5 +1,5 @@
 /**
- * The sparsegrad command line: train, prune, quantize, compare, sweep, compile, bench, export, import, inspect, predict, demo.
+ * The sparsegrad command line: train, prune, quantize, compare, sweep, sensitivity, compile, bench, export, import, inspect, predict, demo.
  * Exit codes: 0 success, 1 runtime failure, 2 usage error (including an output path the rules refuse),
  * 3 invalid input file (model or data), 4 a benchmark check failed.
  */
@@ -17,6 +17,7 @@ import { INSPECT_HELP, inspectCommand } from './commands/inspect.ts';
 import { PREDICT_HELP, predictCommand } from './commands/predict.ts';
 import { pruneCommand, pruneHelp } from './commands/prune.ts';
 import { QUANTIZE_HELP, quantizeCommand } from './commands/quantize.ts';
+import { sensitivityCommand, sensitivityHelp } from './commands/sensitivity.ts';
 import { sweepCommand, sweepHelp } from './commands/sweep.ts';
 import { TRAIN_HELP, trainCommand } from './commands/train.ts';
 
@@ -34,6 +35,7 @@ const COMMANDS: Record<string, Command> = {
   quantize: { summary: 'quantize a model (int8, or k-means weight sharing), fine-tune it, save it compact', help: QUANTIZE_HELP, run: quantizeCommand },
   compare: { summary: 'grid of methods × criteria × sparsities: JSON table and SVG chart', help: compareHelp, run: compareCommand },
   sweep: { summary: 'grid search for a pruning setting on held-out validation data (or K folds)', help: sweepHelp, run: sweepCommand },
+  sensitivity: { summary: 'prune one layer at a time on validation data; suggest per-layer sparsities', help: sensitivityHelp, run: sensitivityCommand },
   compile: { summary: 'compile a model for sparse inference; per-layer kernels, sizes, FLOPs; check vs dense', help: COMPILE_HELP, run: compileCommand },
   bench: { summary: 'time your model (bench model), or run a benchmark suite: dense, sparse, train, onnx (source checkout)', help: BENCH_HELP, run: benchCommand },
   export: { summary: 'export a model to ONNX for other runtimes', help: EXPORT_HELP, run: exportCommand },
