@@ -4,6 +4,8 @@
 # run behind the README's table are in experiments/results/lenet5-fashion/. Run from the repository root:
 #
 #   bash experiments/lenet5-fashion.sh [OUT_DIR]      (default: a fresh temporary directory)
+#   INIT=torch bash experiments/lenet5-fashion.sh     (the dense model from PyTorch's default init, U(±1/√fan-in),
+#                                                      as the PyTorch reference; default: he, sparsegrad's default)
 #
 # Recipe (issue 15): Adam lr 1e-3, batch 128, 10 dense epochs on all 60,000 training images (--holdout 0, as
 # the PyTorch reference), test on the 10,000; gradual magnitude pruning to 95 % and 99 % over 6 epochs (cubic
@@ -18,7 +20,7 @@ mkdir -p "$OUT"
 sg() { npx sparsegrad "$@"; }
 common=(--data fashion-mnist --batch 128 --lr 0.001 --seed 0)
 
-sg train "${common[@]}" --arch lenet5 --epochs 10 --holdout 0 --out "$OUT/dense.safetensors" --json | tail -1 > "$OUT/dense.json"
+sg train "${common[@]}" --arch lenet5 --init "${INIT:-he}" --epochs 10 --holdout 0 --out "$OUT/dense.safetensors" --json | tail -1 > "$OUT/dense.json"
 sg prune "${common[@]}" --model "$OUT/dense.safetensors" --method gradual --sparsity 0.95 --epochs 6 --out "$OUT/gradual-95.safetensors" --json | tail -1 > "$OUT/gradual-95.json"
 sg prune "${common[@]}" --model "$OUT/dense.safetensors" --method gradual --sparsity 0.99 --epochs 6 --out "$OUT/gradual-99.safetensors" --json | tail -1 > "$OUT/gradual-99.json"
 sg prune "${common[@]}" --model "$OUT/dense.safetensors" --method gradual --layer-sparsity layers.1=0.34,layers.4=0.88,layers.8=0.92,layers.10=0.81 --epochs 6 --out "$OUT/han.safetensors" --json | tail -1 > "$OUT/han.json"
