@@ -24,29 +24,50 @@ export const PRUNE_QUANTIZE_FLAGS = {
 
 /** Their lines in `prune --help`. */
 export const PRUNE_QUANTIZE_HELP = `  --quantize Q         after pruning, quantize: int8, or kmeans:B (weight sharing with a B-bit codebook, B in
-                       1…8), fine-tuned with the weights kept quantized; saved in the compact encodings
+                       1…8; kmeans:4,layers.0=3 gives layers.0 its own width), fine-tuned with the weights
+                       kept quantized; saved in the compact encodings
   --quantize-epochs E  fine-tuning epochs after quantizing, default 1;  --quantize-lr X  default 0.0001
   --entropy NAME       huffman (default with --quantize) or none
 `;
 
-/** A parsed `--quantize int8|kmeans:B` (or `--method` + `--bits`). */
+/** A parsed `--quantize int8|kmeans:B[,LAYER=B…]` (or `--method` + `--bits` + `--layer-bits`). */
 export interface QuantizeChoice {
   readonly method: QuantizeMethod;
   /** Codebook bits for kmeans; null for int8. */
   readonly bits: number | null;
+  /** kmeans: widths of particular layers (`layers.0` or `layers.0.weight`), others take `bits`; null if none. */
+  readonly layerBits: Readonly<Record<string, number>> | null;
 }
 
-/** Parses `int8` or `kmeans:B` (B in 1…8). UsageError otherwise. */
+/**
+ * Parses `int8`, `kmeans:B`, or `kmeans:B,LAYER=B,…` (every B in 1…8; a layer once). UsageError otherwise;
+ * whether each LAYER is a weight of the model is checked when quantizing (ConfigError).
+ */
 export function parseQuantizeFlag(text: string): QuantizeChoice {
-  if (text === 'int8') return { method: 'int8', bits: null };
-  const match = /^kmeans:([1-8])$/.exec(text);
-  if (match === null) throw new UsageError(`--quantize must be int8 or kmeans:B with B in 1…8 bits, got '${text}'`);
-  return { method: 'kmeans', bits: Number(match[1]) };
+  if (text === 'int8') return { method: 'int8', bits: null, layerBits: null };
+  const [head, ...layers] = text.split(',');
+  const match = /^kmeans:([1-8])$/.exec(head!);
+  if (match === null) throw new UsageError(`--quantize must be int8, kmeans:B or kmeans:B,LAYER=B,… with every B in 1…8 bits, got '${text}'`);
+  return { method: 'kmeans', bits: Number(match[1]), layerBits: layers.length === 0 ? null : parseLayerBits(layers, '--quantize') };
 }
 
-/** A short label: 'int8' or 'kmeans 5-bit'. */
+/** `LAYER=B` items (B in 1…8, each layer once) as a record. UsageError naming `flag` otherwise. */
+export function parseLayerBits(items: readonly string[], flag: string): Record<string, number> {
+  const layerBits: Record<string, number> = {};
+  for (const item of items) {
+    const match = /^([A-Za-z0-9_.]+)=([1-8])$/.exec(item);
+    if (match === null) throw new UsageError(`${flag}: '${item}' is not LAYER=B with B in 1…8 bits (e.g. layers.0=3)`);
+    if (Object.hasOwn(layerBits, match[1]!)) throw new UsageError(`${flag}: ${match[1]} is given twice`);
+    layerBits[match[1]!] = Number(match[2]);
+  }
+  return layerBits;
+}
+
+/** A short label: 'int8', 'kmeans 5-bit' or 'kmeans 4-bit, layers.0 3-bit'. */
 export function quantizeLabel(choice: QuantizeChoice): string {
-  return choice.method === 'int8' ? 'int8' : `kmeans ${choice.bits}-bit`;
+  if (choice.method === 'int8') return 'int8';
+  const layers = Object.entries(choice.layerBits ?? {}).map(([layer, bits]) => `, ${layer} ${bits}-bit`).join('');
+  return `kmeans ${choice.bits}-bit${layers}`;
 }
 
 /** Settings of the fine-tuning run after quantization. */
@@ -66,6 +87,7 @@ export function quantizeForCli(model: Sequential, train: Dataset, choice: Quanti
   return quantizeAndFineTune(model, train, {
     method: choice.method,
     ...(choice.bits === null ? {} : { bits: choice.bits }),
+    ...(choice.layerBits === null ? {} : { layerBits: choice.layerBits }),
     epochs: run.epochs,
     lr: run.lr,
     batchSize: run.batchSize,

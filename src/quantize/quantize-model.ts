@@ -6,7 +6,7 @@
  */
 
 import { ConfigError } from '../errors.ts';
-import type { CodebookValues, QuantizedValues } from '../io/encodings/quantized-values.ts';
+import { MAX_CODEBOOK_BITS, MIN_CODEBOOK_BITS, type CodebookValues, type QuantizedValues } from '../io/encodings/quantized-values.ts';
 import type { Module } from '../nn/module.ts';
 import type { Parameter } from '../nn/parameter.ts';
 import { dequantizeRowsInt8, quantizeRowsInt8 } from './int8.ts';
@@ -23,6 +23,12 @@ export interface QuantizeOptions {
   readonly method: QuantizeMethod;
   /** Bits per codebook index for 'kmeans' (1…8; default 5). Ignored by 'int8'. */
   readonly bits?: number;
+  /**
+   * 'kmeans' only: bits for particular weights, by parameter name (`layers.0.weight`) or layer (`layers.0`);
+   * the others take `bits`. Deep Compression gives each layer its own width (8-bit conv, 5-bit fc layers):
+   * a large layer can take fewer bits than the small ones that matter most per weight.
+   */
+  readonly layerBits?: Readonly<Record<string, number>>;
   /** Most Lloyd iterations for 'kmeans' (default 30). */
   readonly maxIterations?: number;
 }
@@ -50,18 +56,37 @@ export type ModelQuantization = Map<string, QuantizedValues>;
 export function quantizeModel(model: Module, options: QuantizeOptions): ModelQuantization {
   const { method } = options;
   if (!QUANTIZE_METHODS.includes(method)) throw new ConfigError(`quantizeModel: unknown method '${String(method)}' (${QUANTIZE_METHODS.join(', ')})`);
+  const parameters = quantizableParameters(model);
+  const bitsOf = layerBitsResolver(parameters.map(([name]) => name), options);
   const result: ModelQuantization = new Map();
-  for (const [name, p] of quantizableParameters(model)) {
+  for (const [name, p] of parameters) {
     const [rows, cols] = p.value.shape as [number, number];
     if (method === 'int8') {
       const q = quantizeRowsInt8(p.value.data as Float32Array, rows, cols);
       dequantizeRowsInt8(q, cols, p.value.data as Float32Array);
       result.set(name, q);
     } else {
-      result.set(name, shareWeights(p, options.bits ?? 5, options.maxIterations));
+      result.set(name, shareWeights(p, bitsOf(name), options.maxIterations));
     }
   }
   return result;
+}
+
+/**
+ * The codebook width of each weight: `layerBits` by parameter or layer name, else `bits` (default 5). Throws
+ * ConfigError for layer bits given to int8, a name that is no quantizable weight, or a width outside 1…8.
+ */
+function layerBitsResolver(names: readonly string[], options: QuantizeOptions): (name: string) => number {
+  const layerBits = options.layerBits ?? {};
+  const entries = Object.entries(layerBits);
+  if (entries.length > 0 && options.method !== 'kmeans') throw new ConfigError('quantizeModel: layerBits are codebook widths, for the kmeans method only');
+  for (const [key, bits] of entries) {
+    if (!names.includes(key) && !names.includes(`${key}.weight`)) {
+      throw new ConfigError(`quantizeModel: layerBits names '${key}', which is no quantizable weight of this model (${names.join(', ')})`);
+    }
+    if (!Number.isInteger(bits) || bits < MIN_CODEBOOK_BITS || bits > MAX_CODEBOOK_BITS) throw new ConfigError(`quantizeModel: layerBits['${key}'] must be an integer in ${MIN_CODEBOOK_BITS}…${MAX_CODEBOOK_BITS}, got ${bits}`);
+  }
+  return (name) => layerBits[name] ?? layerBits[name.replace(/\.weight$/, '')] ?? options.bits ?? 5;
 }
 
 /** The 2-D float32 parameters of a model (Linear weights), by name. */

@@ -50,6 +50,8 @@ export interface TrialTask {
 export interface TrialQuantization {
   readonly method: QuantizeMethod;
   readonly bits?: number;
+  /** kmeans widths of particular layers (see QuantizeOptions.layerBits). */
+  readonly layerBits?: Readonly<Record<string, number>>;
   readonly epochs: number;
   readonly lr: number;
 }
@@ -175,8 +177,8 @@ export class StudyRunner {
     const bytes = storedBytes(result.model); // before quantization rewrites the weights in place
     let compression: TrialResult['compression'];
     if (task.quantize !== undefined) {
-      const { method, bits, epochs, lr } = task.quantize;
-      const { quantization } = quantizeAndFineTune(result.model, train, { method, ...(bits === undefined ? {} : { bits }), epochs, lr, batchSize: config.batchSize, seed: config.seed });
+      const { method, bits, layerBits, epochs, lr } = task.quantize;
+      const { quantization } = quantizeAndFineTune(result.model, train, { method, ...(bits === undefined ? {} : { bits }), ...(layerBits === undefined ? {} : { layerBits }), epochs, lr, batchSize: config.batchSize, seed: config.seed });
       compression = { stages: compressionStages(result.model, quantization), ...(task.validation ? { validation: score(validation!) } : {}), ...(task.test ? { test: score(this.setup.test!) } : {}) };
     }
     return {

@@ -78,6 +78,22 @@ describe('sparsegrad prune --quantize, then inspect, predict, compile, export', 
     expect((await runCli(['compare', '--model', model, '--quantize', 'kmeans:0'])).code).toBe(2);
   });
 
+  it('quantize --layer-bits gives one layer its own codebook width (Deep Compression’s per-layer bits)', async () => {
+    const out = join(dir, 'layer-bits.safetensors');
+    const run = await runCli(['quantize', '--model', model, '--method', 'kmeans', '--bits', '5', '--layer-bits', 'layers.0=3', '--epochs', '0', '--out', out, '--json', '--quiet']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json!['layerBits']).toEqual({ 'layers.0': 3 });
+    const params = deserializeModel(readFileSync(out)).params;
+    const widths = ['layers.0.weight', 'layers.2.weight'].map((name) => {
+      const q = params.get(name)!.quantized!;
+      return q.kind === 'codebook' ? q.bits : null;
+    });
+    expect(widths).toEqual([3, 5]);
+    const unknown = await runCli(['quantize', '--model', model, '--method', 'kmeans', '--layer-bits', 'fc9=3', '--epochs', '0', '--quiet']);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/'fc9', which is no quantizable weight/);
+  });
+
   it('quantize --method int8 with QAT and 0-epoch PTQ; bad flags are usage errors', async () => {
     const out = join(dir, 'int8.safetensors');
     const qat = await runCli(['quantize', '--model', model, '--method', 'int8', '--epochs', '1', '--out', out, '--json', '--quiet']);
@@ -92,6 +108,9 @@ describe('sparsegrad prune --quantize, then inspect, predict, compile, export', 
     expect((await runCli(['quantize', '--model', model, '--method', 'int4'])).code).toBe(2);
     expect((await runCli(['quantize', '--model', model, '--method', 'int8', '--bits', '4'])).code).toBe(2);
     expect((await runCli(['prune', '--model', model, '--quantize', 'kmeans:9'])).code).toBe(2);
+    expect((await runCli(['prune', '--model', model, '--quantize', 'kmeans:4,layers.0=9'])).code).toBe(2);
+    expect((await runCli(['prune', '--model', model, '--quantize', 'kmeans:4,layers.0=3,layers.0=2'])).code).toBe(2);
+    expect((await runCli(['quantize', '--model', model, '--method', 'int8', '--layer-bits', 'layers.0=3'])).code).toBe(2);
     expect((await runCli(['prune', '--model', model, '--entropy', 'none'])).code).toBe(2);
   });
 });

@@ -125,6 +125,30 @@ describe('quantizeModel', () => {
   }
 });
 
+describe('quantizeModel: per-layer codebook widths (layerBits)', () => {
+  it('gives a named layer its own width, by layer or by parameter name, and the others `bits`', () => {
+    for (const key of ['layers.0', 'layers.0.weight']) {
+      const model = mlp([12, 40, 30], { seed: 5 });
+      const quantization = quantizeModel(model, { method: 'kmeans', bits: 5, layerBits: { [key]: 2 } });
+      const first = quantization.get('layers.0.weight')!;
+      const second = quantization.get('layers.2.weight')!;
+      if (first.kind !== 'codebook' || second.kind !== 'codebook') throw new Error('expected codebooks');
+      expect([first.bits, second.bits], key).toEqual([2, 5]);
+      expect(first.codebook.length).toBeLessThanOrEqual(4);
+      expect(second.codebook.length).toBeGreaterThan(4); // 1,200 distinct weights fill more than 2 bits' worth
+    }
+  });
+
+  it.each([
+    ['a name that is no quantizable weight', { method: 'kmeans', bits: 4, layerBits: { 'layers.1': 3 } }, /'layers.1', which is no quantizable weight of this model \(layers.0.weight, layers.2.weight\)/],
+    ['a width past 8 bits', { method: 'kmeans', bits: 4, layerBits: { 'layers.0': 9 } }, /must be an integer in 1…8, got 9/],
+    ['widths for int8', { method: 'int8', layerBits: { 'layers.0': 4 } }, /for the kmeans method only/],
+  ] as const)('refuses %s with a ConfigError', (_, options, message) => {
+    expect(() => quantizeModel(mlp([12, 9, 4], { seed: 1 }), options)).toThrowError(ConfigError);
+    expect(() => quantizeModel(mlp([12, 9, 4], { seed: 1 }), options)).toThrowError(message);
+  });
+});
+
 describe('trained quantization', () => {
   it('the gradient of a centroid is the sum of its members’ gradients (checked numerically)', () => {
     const model = mlp([6, 5], { seed: 7 });

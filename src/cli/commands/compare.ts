@@ -85,7 +85,7 @@ export async function compareCommand(argv: string[]): Promise<void> {
   const threads = threadsFlag(values, out, backend);
   const quantize = values['quantize'] === undefined ? null : parseQuantizeFlag(stringFlag(values, 'quantize'));
   const trialQuantization = quantize === null ? undefined : {
-    method: quantize.method, ...(quantize.bits === null ? {} : { bits: quantize.bits }),
+    method: quantize.method, ...(quantize.bits === null ? {} : { bits: quantize.bits }), ...(quantize.layerBits === null ? {} : { layerBits: quantize.layerBits }),
     epochs: numberFlag(values, 'quantize-epochs', 1, { min: 0, integer: true }), lr: numberFlag(values, 'quantize-lr', 1e-4, { min: 0, exclusiveMin: true }),
   };
   const compressionSvgPath = quantize === null ? undefined : outputFlag(values, 'out-compression-svg', 'compare-compression.svg')!;

@@ -60,7 +60,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
   const quantizeText = stringFlag(values, 'quantize', 'kmeans:5');
   const quantizeChoice = quantizeText === 'none' ? null : parseQuantizeFlag(quantizeText);
   const quantize = quantizeChoice === null ? undefined : {
-    method: quantizeChoice.method, ...(quantizeChoice.bits === null ? {} : { bits: quantizeChoice.bits }), epochs: numberFlag(values, 'quantize-epochs', 1, { min: 0, integer: true }),
+    method: quantizeChoice.method, ...(quantizeChoice.bits === null ? {} : { bits: quantizeChoice.bits }), ...(quantizeChoice.layerBits === null ? {} : { layerBits: quantizeChoice.layerBits }), epochs: numberFlag(values, 'quantize-epochs', 1, { min: 0, integer: true }),
   };
   options.threads = threadsFlag(values, out, resolveBackend(options.backend).backend);
   const archText = optionalString(values, 'arch');
