@@ -32,9 +32,9 @@ import { decodeOnnxModel, type OnnxModel, type OnnxNode } from '../onnx/onnx-gra
 import { OnnxDataType, onnxTypeName, type OnnxSparseTensor, type OnnxTensor } from '../onnx/onnx-tensor.ts';
 import { foldDequantize } from './dequantize.ts';
 import { convSpec, poolSpec } from './onnx-windows.ts';
-import { csrFromLinear, importedRecord, type ImportActivation, type ImportedConv, type ImportedLayer, type ImportedLinear, type ImportedPlainLayer } from './record.ts';
+import { csrFromLinear, importedRecord, type ImportedConv, type ImportedLayer, type ImportedLinear, type ImportedPlainLayer } from './record.ts';
 
-const ACTIVATIONS: Record<string, ImportActivation> = { Relu: 'relu', Sigmoid: 'sigmoid', Tanh: 'tanh' };
+const ACTIVATIONS: Record<string, 'relu' | 'sigmoid' | 'tanh'> = { Relu: 'relu', Sigmoid: 'sigmoid', Tanh: 'tanh' };
 const ACTIVATION_TYPES: readonly string[] = Object.values(ACTIVATIONS);
 
 function fail(code: string, message: string): never {
@@ -235,7 +235,7 @@ function readChain(model: OnnxModel): ImportedLayer[] {
       case 'Tanh': {
         if (last === undefined || (last.kind === 'plain' && last.spec.type === 'reshape')) fail('E_ONNX_UNSUPPORTED', `${describe(node)} comes before any layer; an activation is imported after a layer`);
         if (last.kind === 'plain' && ACTIVATION_TYPES.includes(last.spec.type)) fail('E_ONNX_UNSUPPORTED', `${describe(node)} follows another activation; one activation per layer is imported`);
-        plain(node, { type: ACTIVATIONS[node.opType]! as 'relu' | 'sigmoid' | 'tanh' });
+        plain(node, { type: ACTIVATIONS[node.opType]! });
         break;
       }
       case 'Identity':
