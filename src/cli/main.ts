@@ -30,7 +30,7 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   demo: { summary: 'the main job: train → prune → compile sparse → benchmark → HTML report', help: DEMO_HELP, run: demoCommand },
-  train: { summary: 'train an MLP on digits, Fashion-MNIST or IDX data', help: TRAIN_HELP, run: trainCommand },
+  train: { summary: 'train an MLP or a conv net (--arch) on digits, Fashion-MNIST or IDX data', help: TRAIN_HELP, run: trainCommand },
   prune: { summary: 'prune a trained model with any criterion and method, retrain, save it sparse', help: pruneHelp, run: pruneCommand },
   quantize: { summary: 'quantize a model (int8, or k-means weight sharing), fine-tune it, save it compact', help: QUANTIZE_HELP, run: quantizeCommand },
   compare: { summary: 'grid of methods × criteria × sparsities: JSON table and SVG chart', help: compareHelp, run: compareCommand },
@@ -39,7 +39,7 @@ const COMMANDS: Record<string, Command> = {
   compile: { summary: 'compile a model for sparse inference; per-layer kernels, sizes, FLOPs; check vs dense', help: COMPILE_HELP, run: compileCommand },
   bench: { summary: 'time your model (bench model), or run a benchmark suite: dense, sparse, train, onnx (source checkout)', help: BENCH_HELP, run: benchCommand },
   export: { summary: 'export a model to ONNX for other runtimes', help: EXPORT_HELP, run: exportCommand },
-  import: { summary: 'import an MLP from a PyTorch state_dict (safetensors) or an ONNX file', help: IMPORT_HELP, run: importCommand },
+  import: { summary: 'import a network: a PyTorch MLP state_dict (safetensors), or an ONNX MLP or conv net', help: IMPORT_HELP, run: importCommand },
   inspect: { summary: 'show a model file: layers, shapes, encodings, sparsity, sizes', help: INSPECT_HELP, run: inspectCommand },
   predict: { summary: 'classify an image, or a whole IDX file of images', help: PREDICT_HELP, run: predictCommand },
 };
