@@ -26,10 +26,8 @@ Prints JSON lines: one per epoch ({"phase", "epoch", "loss", "test"}) and a fina
 Usage: python3 bench/torch_lenet5.py --data /usr/share/datasets/fashion-mnist [--sparsity 0.95] [--load m.safetensors]
 """
 import argparse
-import gzip
 import json
 import math
-import os
 import struct
 import time
 
@@ -37,21 +35,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-
-def read_idx(path):
-    opener = gzip.open if path.endswith('.gz') else open
-    with opener(path, 'rb') as f:
-        data = f.read()
-    _, _, dims = struct.unpack('>HBB', data[:4])
-    shape = struct.unpack('>' + 'I' * dims, data[4:4 + 4 * dims])
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
-
-
-def find(directory, stem):
-    for name in (stem, stem + '.gz'):
-        if os.path.exists(os.path.join(directory, name)):
-            return os.path.join(directory, name)
-    raise SystemExit(f'{stem}[.gz] not found in {directory}')
+from torch_train import find, read_idx  # the IDX reader of the training reference, beside this file
 
 
 def load_split(directory, split):

@@ -268,13 +268,25 @@ function flattenFeatures(node: OnnxNode, dims: readonly (number | string | null)
   return (dims.slice(1) as number[]).reduce((a, b) => a * b, 1);
 }
 
+/** A Reshape's target shape (INT64, as ONNX requires; E_BAD_DTYPE otherwise), or null when it holds no integers. */
+function shapeInts(node: OnnxNode, shape: OnnxTensor): readonly number[] | null {
+  if (shape.dataType !== OnnxDataType.INT64) fail('E_BAD_DTYPE', `${describe(node)}: its shape "${shape.name}" is ${onnxTypeName(shape.dataType)}; ONNX requires INT64`);
+  return shape.ints;
+}
+
+/** Refuses a Reshape target that fixes the batch dimension (anything but -1, or 0 copying it when allowzero is off). */
+function checkFreeBatch(node: OnnxNode, target: readonly number[]): void {
+  const batch = target[0];
+  const zeroCopies = (node.attributes.get('allowzero')?.i ?? 0) === 0;
+  if (!(batch === -1 || (batch === 0 && zeroCopies))) fail('E_ONNX_UNSUPPORTED', `${describe(node)} reshapes to [${target.join(', ')}]; the batch dimension must stay free (-1 or 0)`);
+}
+
 /** The [C, H, W] of a Reshape at the input to [-1 or 0, C, H, W]; `known` is the input's width when fixed. */
 function imageShape(node: OnnxNode, shape: OnnxTensor, known: number | null): number[] {
-  if (shape.dataType !== OnnxDataType.INT64) fail('E_BAD_DTYPE', `${describe(node)}: its shape "${shape.name}" is ${onnxTypeName(shape.dataType)}; ONNX requires INT64`);
-  const [batch, ...image] = shape.ints!;
-  const zeroCopies = (node.attributes.get('allowzero')?.i ?? 0) === 0;
-  if (!(batch === -1 || (batch === 0 && zeroCopies))) fail('E_ONNX_UNSUPPORTED', `${describe(node)} reshapes to [${shape.ints!.join(', ')}]; the batch dimension must stay free (-1 or 0)`);
-  if (!image.every((d) => Number.isSafeInteger(d) && d > 0)) fail('E_ONNX_UNSUPPORTED', `${describe(node)} reshapes to [${shape.ints!.join(', ')}]; channels, height and width must be given`);
+  const target = shapeInts(node, shape)!;
+  checkFreeBatch(node, target);
+  const image = target.slice(1);
+  if (!image.every((d) => Number.isSafeInteger(d) && d > 0)) fail('E_ONNX_UNSUPPORTED', `${describe(node)} reshapes to [${target.join(', ')}]; channels, height and width must be given`);
   const size = image.reduce((a, b) => a * b, 1);
   if (known !== null && known !== size) fail('E_BAD_SHAPE', `${describe(node)} reshapes ${known} features to [${image.join(', ')}] = ${size}`);
   return image;
@@ -292,12 +304,10 @@ function convLayer(node: OnnxNode, spec: Conv2dSpec, weight: OnnxTensor | OnnxSp
 }
 
 function reshapeFeatures(node: OnnxNode, shape: OnnxTensor, known: number | null): number | null {
-  if (shape.dataType !== OnnxDataType.INT64) fail('E_BAD_DTYPE', `${describe(node)}: its shape "${shape.name}" is ${onnxTypeName(shape.dataType)}; ONNX requires INT64`);
-  const target = shape.ints;
+  const target = shapeInts(node, shape);
   if (target === null || target.length !== 2) fail('E_ONNX_UNSUPPORTED', `${describe(node)} reshapes to ${target === null ? 'a non-integer shape' : `[${target.join(', ')}]`}; only [-1, features] or [0, features] (or, at the input, [-1, C, H, W]) is imported`);
+  checkFreeBatch(node, target);
   const [batch, width] = target as [number, number];
-  const zeroCopies = (node.attributes.get('allowzero')?.i ?? 0) === 0;
-  if (!(batch === -1 || (batch === 0 && zeroCopies))) fail('E_ONNX_UNSUPPORTED', `${describe(node)} reshapes to [${batch}, ${width}]; the batch dimension must stay free (-1 or 0)`);
   if (width === -1 && batch === -1) fail('E_BAD_SHAPE', `${describe(node)} reshapes to [-1, -1]`);
   if (width === -1) return known;
   if (width <= 0) fail('E_BAD_SHAPE', `${describe(node)} reshapes to ${width} features`);
