@@ -232,13 +232,20 @@ export function randu(shape: Shape, rng: Rng, options: { low?: number; high?: nu
 /** Throws a NonFiniteError naming the first NaN or infinity, if any. */
 export function assertFinite(values: ArrayLike<number>, what: string): void {
   // A branch-free pass first (v − v is 0 for a finite v and NaN otherwise): it runs once per fit over the
-  // whole training set, so it should cost little more than reading it.
-  let probe = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    probe += v - v;
+  // whole training set, so it should cost little more than reading it. Four sums, so the adds do not wait
+  // on each other (one sum is bound by the add's latency: 4× slower on 47 M Fashion-MNIST pixels).
+  let p0 = 0, p1 = 0, p2 = 0, p3 = 0;
+  const n = values.length;
+  const n4 = n - (n % 4);
+  for (let i = 0; i < n4; i += 4) {
+    const a = values[i]!, b = values[i + 1]!, c = values[i + 2]!, d = values[i + 3]!;
+    p0 += a - a;
+    p1 += b - b;
+    p2 += c - c;
+    p3 += d - d;
   }
-  if (probe === 0) return;
+  for (let i = n4; i < n; i++) p0 += values[i]! - values[i]!;
+  if (p0 + p1 + p2 + p3 === 0) return;
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (!Number.isFinite(v)) throw new NonFiniteError(`${what} contains a non-finite value (${v}) at index ${i}`);
