@@ -129,10 +129,12 @@ export class WorkerPool {
 
   /**
    * Runs the `chunks` chunks of the KernelProgram at byte address `program` of the context's memory on the
-   * caller and the workers, and returns when all are done. Throws what the caller's own chunk threw, or
+   * caller and the workers, and returns when all are done. With `feed`, the job is published first and
+   * `feed(chunk)` is called for each chunk in order, which may write that chunk's inputs into the memory; no
+   * thread runs a chunk before its feed returned (a feed that throws ends the job and is rethrown). Throws what the caller's own chunk threw, or
    * ThreadError when a worker's chunk threw, a worker exited mid-job or the job stalled (see the top).
    */
-  run(context: ThreadContext, program: number, chunks: number): void {
+  run(context: ThreadContext, program: number, chunks: number, feed?: (chunk: number) => void): void {
     this.checkOpen();
     if (context.pool !== this) throw new RangeError('WorkerPool.run: the context belongs to another pool');
     if (!Number.isSafeInteger(chunks) || chunks < 1 || chunks > MAX_CHUNKS) throw new RangeError(`WorkerPool.run: ${chunks} chunks (expected 1 to ${MAX_CHUNKS})`);
@@ -144,9 +146,23 @@ export class WorkerPool {
     Atomics.store(c, SLOT.CONTEXT, context.id);
     Atomics.store(c, SLOT.PROGRAM, program);
     Atomics.store(c, SLOT.CHUNKS, chunks);
+    Atomics.store(c, SLOT.READY, feed === undefined ? chunks : 0);
     Atomics.store(c, SLOT.CLAIM, tag << 8);
     Atomics.store(c, SLOT.JOB, this.job);
     this.wake();
+
+    // Inputs fed chunk by chunk: the workers start on chunk 0 while the caller still writes the others'.
+    if (feed !== undefined) {
+      for (let chunk = 0; chunk < chunks; chunk++) {
+        try {
+          feed(chunk);
+        } catch (error) {
+          this.awaitChunks(this.closeClaims(tag, chunks), 0);
+          throw error;
+        }
+        Atomics.store(c, SLOT.READY, chunk + 1);
+      }
+    }
 
     // The caller's share: claim chunks like any worker.
     const words = new Float64Array(context.memory.buffer);

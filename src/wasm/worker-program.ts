@@ -16,6 +16,8 @@
  *   ERROR     0, or 1 + the index of the first worker that failed (its message is in the text area)
  *   STOP      1 once the pool closes; SPIN_US how long an idle worker polls before it sleeps
  *   WORKER_CHUNKS   chunks run by workers since the pool started (a statistic: do the workers take part?)
+ *   READY     chunks whose inputs are in place: a chunk at or past it is not claimed yet (the caller may feed
+ *             a job's inputs chunk by chunk after publishing it, so the workers start on the first ones)
  * and per worker w, at WORKER_BASE + WORKER_SLOTS·w:
  *   STATE     STARTING, READY or DEAD (set by the worker's exit hook, or by the pool)
  *   HOLDING   1 + the chunk it is running, or 0
@@ -25,7 +27,7 @@
  */
 
 /** Indices of the pool-wide slots of the control block (see above). */
-export const SLOT = { SIGNAL: 0, JOB: 1, CLAIM: 2, DONE: 3, CONTEXT: 4, PROGRAM: 5, CHUNKS: 6, ERROR: 7, STOP: 8, SPIN_US: 9, WORKER_CHUNKS: 10 } as const;
+export const SLOT = { SIGNAL: 0, JOB: 1, CLAIM: 2, DONE: 3, CONTEXT: 4, PROGRAM: 5, CHUNKS: 6, ERROR: 7, STOP: 8, SPIN_US: 9, WORKER_CHUNKS: 10, READY: 11 } as const;
 /** Where the per-worker slots start, and how many each worker has. */
 export const WORKER_BASE = 16;
 export const WORKER_SLOTS = 4;
@@ -94,6 +96,7 @@ function work(job) {
   for (;;) {
     const claim = Atomics.load(control, ${SLOT.CLAIM});
     if (claim >>> 8 !== tag || (claim & 255) >= chunks) return;
+    if ((claim & 255) >= Atomics.load(control, ${SLOT.READY})) continue; // its inputs are being fed: poll
     if (Atomics.compareExchange(control, ${SLOT.CLAIM}, claim, claim + 1) !== claim) continue;
     const chunk = claim & 255;
     Atomics.store(control, ${w(WORKER_SLOT.HOLDING)}, chunk + 1);

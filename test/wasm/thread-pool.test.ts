@@ -124,6 +124,51 @@ describe('WorkerPool on worker_threads', () => {
     expect(pool.workerChunks).toBeGreaterThan(0);
   });
 
+  it('with a feed, runs no chunk before its feed returned, and every chunk once', () => {
+    // The feed writes chunk c's b operand only then: a chunk that ran early would add stale values.
+    const pool = makePool();
+    const { ctx, f32, memory } = context(pool);
+    const chunks = 64, per = 4096;
+    const { program, a, b } = addJob(memory, chunks, per);
+    const x = f32();
+    for (let round = 0; round < 10; round++) {
+      for (let i = 0; i < chunks * per; i++) {
+        x[a / 4 + i] = i;
+        x[b / 4 + i] = -1; // stale: a chunk run before its feed gives i − 1
+      }
+      const fed: number[] = [];
+      pool.run(ctx, program, chunks, (chunk) => {
+        fed.push(chunk);
+        x.fill(round + 0.5, b / 4 + chunk * per, b / 4 + (chunk + 1) * per);
+      });
+      expect(fed).toEqual(Array.from({ length: chunks }, (_, c) => c));
+      let wrong = 0;
+      for (let i = 0; i < chunks * per; i++) if (x[a / 4 + i] !== i + round + 0.5) wrong++;
+      expect(wrong).toBe(0);
+    }
+  });
+
+  it('ends a job whose feed throws with that error, never a hang, and stays usable', () => {
+    const pool = makePool();
+    const { ctx, f32, memory } = context(pool);
+    const chunks = 16, per = 1024;
+    const { program, a, b } = addJob(memory, chunks, per);
+    const boom = new Error('feed failed');
+    expect(() => pool.run(ctx, program, chunks, (chunk) => {
+      if (chunk === 5) throw boom;
+    })).toThrow(boom);
+    expect(pool.closed).toBe(false);
+    const x = f32();
+    for (let i = 0; i < chunks * per; i++) {
+      x[a / 4 + i] = i;
+      x[b / 4 + i] = 2;
+    }
+    pool.run(ctx, program, chunks);
+    let wrong = 0;
+    for (let i = 0; i < chunks * per; i++) if (x[a / 4 + i] !== i + 2) wrong++;
+    expect(wrong).toBe(0);
+  });
+
   it('reports a kernel trap in a worker as a ThreadError naming it, and keeps running jobs', () => {
     // The worker's add reads far outside the memory: a WebAssembly trap (RuntimeError) in the worker only.
     const pool = makePool(injectingHost(wrapAdd('real(n, 0x7fff0000, b, out);')));

@@ -86,6 +86,20 @@ describe.runIf(wasmSimdSupported())('wasm-simd inference on threads', () => {
     expect(Array.from(two.predictClasses(x, 64))).toEqual(Array.from(one.predictClasses(x, 64)));
   });
 
+  it('flags non-finite inputs that no weight reads, in the panels each thread probes and in the vectors', () => {
+    // The first layer stores no weights at all, so a NaN input cannot reach the logits through the kernels:
+    // only the input probe (run inside each thread's panels, and on the vectors after them) can flag it.
+    const layers = makeLayers([784, 30, 10], [0, 1], ['relu', 'none'], rng);
+    const two = compileInference(layers, { backend: 'wasm-simd', threads: 2 });
+    for (const batch of [64, 67]) { // 4 panels; 4 panels and 3 vectors
+      const x = randomVector(batch * 784, rng);
+      const bad = [0, 17, 63, batch - 1];
+      for (const s of bad) x[s * 784 + 100] = s % 2 === 0 ? Number.NaN : Number.NEGATIVE_INFINITY;
+      const logits = two.predict(x, batch);
+      for (let s = 0; s < batch; s++) expect(Number.isNaN(logits[s * 10]), `sample ${s} of ${batch}`).toBe(bad.includes(s));
+    }
+  });
+
   it('checks threads, ignores them on the js backend, and falls back to one thread without shared memory', () => {
     const layers = makeLayers([30, 20, 5], [1, 1], ['relu', 'none'], rng);
     for (const bad of [0, -1, 1.5, 65]) expect(() => compileInference(layers, { backend: 'wasm-simd', threads: bad })).toThrow(ConfigError);

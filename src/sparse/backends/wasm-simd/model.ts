@@ -198,20 +198,30 @@ export class WasmSparseModel extends CompiledNetwork<WasmPlan> {
     const rowsIn = this.scratch;
     const bufferA = rowsIn + 4 * samples * this.inFeatures;
     const bufferB = bufferA + 4 * samples * this.widest;
-    return { rowsIn, bufferA, bufferB, rowsOut: bufferB + 4 * samples * this.widest };
+    return { rowsIn, bufferA, bufferB, rowsOut: bufferB + 4 * samples * this.widest, probe: this.probeAt(samples) };
   }
 
   protected run(plan: WasmPlan, x: Float32Array | Float64Array): void {
     const { batch, panels, vectors } = plan;
     const at = this.buffers(16 * panels + vectors);
-    // Input: copied (float64 is rounded to float32 here). The padding samples of a padded panel keep whatever
-    // an earlier call left there: every sample is its own lane, and their outputs are never read.
-    this.arena.f32().set(x, at.rowsIn / 4);
+    const fIn = this.inFeatures;
+    // Input: copied (float64 is rounded to float32 here), the vectors' rows first. The padding samples of a
+    // padded panel keep whatever an earlier call left there: every sample is its own lane, and their outputs
+    // are never read.
+    const copyRows = (s0: number, s1: number): void => this.arena.f32().set(x.subarray(s0 * fIn, s1 * fIn), at.rowsIn / 4 + s0 * fIn);
     this.inputProbe = null;
-    if (vectors > 0) this.runVectors(plan, at);
+    if (vectors > 0) {
+      copyRows(16 * panels, batch);
+      this.runVectors(plan, at);
+    }
     if (panels > 0) {
-      if (plan.shares > 1) this.panelThreads!.run(plan, at, this.scratch);
-      else this.runPanels(this.k, plan, at, 0, plan.steps.length, 0, panels);
+      const feedPanels = (p0: number, p1: number): void => copyRows(16 * p0, Math.min(16 * p1, batch));
+      // Threads: the panels' rows are copied chunk by chunk while the other threads start on the first ones.
+      if (plan.shares > 1) this.panelThreads!.run(plan, at, this.scratch, feedPanels);
+      else {
+        feedPanels(0, panels);
+        this.runPanels(this.k, plan, at, 0, plan.steps.length, 0, panels);
+      }
     }
     plan.output.set(this.arena.f32().subarray(at.rowsOut / 4, at.rowsOut / 4 + batch * this.outFeatures));
   }
@@ -262,6 +272,8 @@ export class WasmSparseModel extends CompiledNetwork<WasmPlan> {
   runPanels(K: PanelKernels, plan: WasmPlan, at: Buffers, from: number, to: number, p0: number, p1: number): void {
     const slot = 64 * this.widest;
     if (from === 0) {
+      // The non-finite probe of these samples' input rows (flagNonFinite reads it), here so threads share it.
+      K.nonFiniteProbe(16 * (p1 - p0), this.inFeatures, at.rowsIn + 64 * p0 * this.inFeatures, at.probe + 64 * p0);
       for (let p = p0; p < p1; p++) K.rowsToPanels16(1, this.inFeatures, at.rowsIn + 64 * p * this.inFeatures, at.bufferA + p * slot);
     }
     for (let l = from; l < to; l++) {
@@ -325,16 +337,18 @@ export class WasmSparseModel extends CompiledNetwork<WasmPlan> {
   }
 
   /**
-   * The probe kernel on the float32 copy of the input that run() left in the scratch; at batch 1 the first
-   * layer's scanVector has usually read it already.
+   * The probe kernel's results on the float32 copy of the input that run() left in the scratch: runPanels
+   * probed the panels' rows, the vectors are probed here; at batch 1 the first layer's scanVector has
+   * usually read the input already.
    */
   protected override flagNonFinite(plan: WasmPlan): number {
     if (plan.batch === 1 && this.inputProbe !== null) { // ±0 for a finite input, NaN otherwise
       plan.nonFinite[0] = this.inputProbe !== 0 ? 1 : 0;
       return plan.nonFinite[0];
     }
-    const probe = this.probeAt(16 * plan.panels + plan.vectors);
-    this.k.nonFiniteProbe(plan.batch, this.inFeatures, this.scratch, probe);
+    const { rowsIn, probe } = this.buffers(16 * plan.panels + plan.vectors);
+    const first = 16 * plan.panels; // the first vector sample
+    if (plan.vectors > 0) this.k.nonFiniteProbe(plan.vectors, this.inFeatures, rowsIn + 4 * first * this.inFeatures, probe + 4 * first);
     const f32 = this.arena.f32();
     let flagged = 0;
     for (let s = 0; s < plan.batch; s++) {

@@ -34,8 +34,8 @@ export interface ThreadSetup {
 const CHUNKS_PER_SHARE = 4;
 
 /** The kernels of a panel range. */
-export type PanelKernels = Pick<WasmKernels, 'rowsToPanels16' | 'panelsToRows16' | 'densePanel16' | 'spmmPanel16' | 'bsrPanel16'>;
-const PANEL_KERNELS: (keyof PanelKernels)[] = ['rowsToPanels16', 'panelsToRows16', 'densePanel16', 'spmmPanel16', 'bsrPanel16'];
+export type PanelKernels = Pick<WasmKernels, 'rowsToPanels16' | 'panelsToRows16' | 'densePanel16' | 'spmmPanel16' | 'bsrPanel16' | 'nonFiniteProbe'>;
+const PANEL_KERNELS: (keyof PanelKernels)[] = ['rowsToPanels16', 'panelsToRows16', 'densePanel16', 'spmmPanel16', 'bsrPanel16', 'nonFiniteProbe'];
 
 /** Byte addresses of a plan's buffers in the model's scratch region (model.ts, probeAt). */
 export interface Buffers {
@@ -43,6 +43,8 @@ export interface Buffers {
   readonly bufferA: number;
   readonly bufferB: number;
   readonly rowsOut: number;
+  /** One float per sample: ±0 when its input row is finite, NaN otherwise (nonFiniteProbe). */
+  readonly probe: number;
 }
 
 /** What this file reads of a plan. */
@@ -81,8 +83,12 @@ export class PanelThreads<P extends PanelPlan> {
     return this.setup.threads;
   }
 
-  /** Runs the panels of `plan` (buffers `at` in the scratch region at `scratch`) in plan.shares parts. */
-  run(plan: P, at: Buffers, scratch: number): void {
+  /**
+   * Runs the panels of `plan` (buffers `at` in the scratch region at `scratch`) in plan.shares parts.
+   * `feedPanels(p0, p1)` writes the input rows of panels [p0, p1): it is called chunk by chunk once the job
+   * is published, so the other threads start on the first panels while the caller copies the rest.
+   */
+  run(plan: P, at: Buffers, scratch: number, feedPanels: (p0: number, p1: number) => void): void {
     let cached = this.programs.get(plan);
     if (cached === undefined || cached.scratch !== scratch) {
       cached = { scratch, segments: this.record(plan, at) };
@@ -95,17 +101,22 @@ export class PanelThreads<P extends PanelPlan> {
       this.region = this.arena.alloc(this.regionBytes);
     }
     const pool = threadPool(this.setup.threads);
+    const step = panelsPerChunk(plan);
+    const feed = (chunk: number): void => feedPanels(chunk * step, Math.min((chunk + 1) * step, plan.panels));
     let address = this.region;
-    for (const segment of cached.segments) {
+    for (const [index, segment] of cached.segments.entries()) {
       const memory = new Float64Array(this.arena.memory.buffer);
       memory.set(segment.words, address / 8);
       if (pool === null) {
-        for (let chunk = 0; chunk < segment.chunks; chunk++) runChunk(this.callerFunctions(), memory, address / 8, chunk);
+        for (let chunk = 0; chunk < segment.chunks; chunk++) {
+          if (index === 0) feed(chunk);
+          runChunk(this.callerFunctions(), memory, address / 8, chunk);
+        }
       } else {
         if (this.context === null || this.context.pool !== pool) {
           this.context = pool.attach(this.setup.module, this.arena.memory, this.setup.names, this.callerFunctions(), this);
         }
-        pool.run(this.context, address, segment.chunks);
+        pool.run(this.context, address, segment.chunks, index === 0 ? feed : undefined);
       }
       if (segment.activationLayer !== null) this.model.applyPanelActivation(plan, at, segment.activationLayer);
       address += 8 * segment.words.length;
@@ -118,8 +129,8 @@ export class PanelThreads<P extends PanelPlan> {
    * ahead take over the work of one that woke late.
    */
   private record(plan: P, at: Buffers): Segment[] {
-    const { panels, shares, steps } = plan;
-    const step = Math.ceil(panels / Math.min(panels, CHUNKS_PER_SHARE * shares, MAX_CHUNKS));
+    const { panels, steps } = plan;
+    const step = panelsPerChunk(plan);
     const segments: Segment[] = [];
     for (let from = 0; from < steps.length;) {
       let to = from;
@@ -143,6 +154,11 @@ export class PanelThreads<P extends PanelPlan> {
     const exports = this.kernels as unknown as Record<string, (...args: number[]) => void>;
     return this.setup.names.map((name) => exports[name]!);
   }
+}
+
+/** Panels per chunk: up to CHUNKS_PER_SHARE chunks per thread, at least one panel each. */
+function panelsPerChunk(plan: PanelPlan): number {
+  return Math.ceil(plan.panels / Math.min(plan.panels, CHUNKS_PER_SHARE * plan.shares, MAX_CHUNKS));
 }
 
 function isScalarActivation(activation: string): boolean {
