@@ -49,18 +49,23 @@ export interface QuantizeOptions {
 export type ModelQuantization = Map<string, QuantizedValues>;
 
 /**
- * Quantizes every 2-D parameter of `model` in place (values := dequantized codes) and returns the codes; with
- * `float16`, biases and centroids are then rounded to halves (float16.ts). ConfigError for an unknown method,
- * bad bits or a value float16 cannot hold; ShapeError for a non-finite weight.
+ * Quantizes every 2-D parameter of `model` in place (values := dequantized codes) and returns the codes.
+ * With `float16`, biases and centroids are then rounded to float16 values (float16.ts). ConfigError for an
+ * unknown method, bad bits or a value float16 cannot hold; ShapeError for a non-finite weight.
  *
  * @example
  * ```ts
- * import { mlp, quantizeModel } from 'sparsegrad';
+ * import { mlp, quantizeModel, roundToFloat16 } from 'sparsegrad';
  *
  * const model = mlp([784, 300, 100, 10], { seed: 0 });
  * const codes = quantizeModel(model, { method: 'kmeans', bits: 5 });
  * const first = codes.get('layers.0.weight')!;
  * console.log(first.kind, first.kind === 'codebook' && first.codebook.length <= 32); // codebook true
+ *
+ * // float16: centroids and biases become float16 values, which a compact model file stores in 2 bytes each.
+ * const half = quantizeModel(mlp([784, 300, 100, 10], { seed: 0 }), { method: 'kmeans', bits: 5, float16: true });
+ * const centroids = (half.get('layers.0.weight') as { codebook: Float32Array }).codebook;
+ * console.log(centroids.every((c) => roundToFloat16(c) === c)); // true
  * ```
  */
 export function quantizeModel(model: Module, options: QuantizeOptions): ModelQuantization {
