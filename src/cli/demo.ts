@@ -138,7 +138,7 @@ export function runDemo(data: DataSplit, options: DemoOptions): DemoResult {
       let compression: DemoRun['compression'];
       if (options.quantize !== undefined) {
         const { method: quantizer, bits, layerBits, float16, epochs } = options.quantize;
-        stage(`quantizing: ${quantizer}${bits === undefined ? '' : ` ${bits}-bit`}, ${epochs} fine-tuning epoch${epochs === 1 ? '' : 's'}`);
+        stage(`quantizing: ${quantizer}${bits === undefined ? '' : ` ${bits}-bit`}${float16 === true ? ', f16' : ''}, ${epochs} fine-tuning epoch${epochs === 1 ? '' : 's'}`);
         const quantized = cloneModel(result.model);
         const { quantization } = withThreads(threads, () => quantizeAndFineTune(quantized, data.train, {
           method: quantizer, ...(bits === undefined ? {} : { bits }), ...(layerBits === undefined ? {} : { layerBits }), float16: float16 === true, epochs, lr: 1e-4, seed: options.seed, fit: { backend: trainingBackend },
