@@ -106,6 +106,7 @@ export {
   type FineTuneQuantizedOptions, type FineTuneQuantizedResult,
 } from './quantize/index.ts';
 export type { QuantizedValues, Int8Values, CodebookValues } from './io/encodings/quantized-values.ts';
+export { roundToFloat16 } from './tensor/float16.ts';
 
 // report: SVG charts and the self-contained HTML report, as strings
 export {

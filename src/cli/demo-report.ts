@@ -143,7 +143,7 @@ function compressionSections(result: DemoResult): ReportSection[] {
   const quantize = result.options.quantize;
   if (runs.length === 0 || quantize === undefined) return [];
   const layers = Object.entries(quantize.layerBits ?? {}).map(([layer, bits]) => `, ${layer} ${bits}-bit`).join('');
-  const label = `${quantize.method}${quantize.bits === undefined ? '' : ` ${quantize.bits}-bit`}${layers}`;
+  const label = `${quantize.method}${quantize.bits === undefined ? '' : ` ${quantize.bits}-bit`}${layers}${quantize.float16 === true ? ', f16' : ''}`;
   const series = new Map<string, CompressionPoint[]>([
     ['pruned (float32 CSR)', runs.map((r) => ({ bytes: r.compression!.stages.pruned, accuracy: r.testAccuracy }))],
     [`pruned + ${label} (codes, relative indices)`, runs.map((r) => ({ bytes: r.compression!.stages.quantized!, accuracy: r.compression!.testAccuracy }))],

@@ -43,7 +43,7 @@ export interface DemoOptions {
    * Also quantize every pruned model (a copy) and fine-tune it for `epochs` at Adam rate 1e-4, for the
    * report's compression axis (issue 14); absent: no quantization.
    */
-  quantize?: { readonly method: QuantizeMethod; readonly bits?: number; readonly layerBits?: Readonly<Record<string, number>>; readonly epochs: number };
+  quantize?: { readonly method: QuantizeMethod; readonly bits?: number; readonly layerBits?: Readonly<Record<string, number>>; readonly float16?: boolean; readonly epochs: number };
   onStage?: (text: string) => void;
   onProgress?: (event: ProgressEvent, label: string) => void;
   onEpoch?: (stats: EpochStats, label: string) => void;
@@ -137,11 +137,11 @@ export function runDemo(data: DataSplit, options: DemoOptions): DemoResult {
       const trainSeconds = (Date.now() - pruneStarted) / 1000;
       let compression: DemoRun['compression'];
       if (options.quantize !== undefined) {
-        const { method: quantizer, bits, layerBits, epochs } = options.quantize;
-        stage(`quantizing: ${quantizer}${bits === undefined ? '' : ` ${bits}-bit`}, ${epochs} fine-tuning epoch${epochs === 1 ? '' : 's'}`);
+        const { method: quantizer, bits, layerBits, float16, epochs } = options.quantize;
+        stage(`quantizing: ${quantizer}${bits === undefined ? '' : ` ${bits}-bit`}${float16 === true ? ', f16' : ''}, ${epochs} fine-tuning epoch${epochs === 1 ? '' : 's'}`);
         const quantized = cloneModel(result.model);
         const { quantization } = withThreads(threads, () => quantizeAndFineTune(quantized, data.train, {
-          method: quantizer, ...(bits === undefined ? {} : { bits }), ...(layerBits === undefined ? {} : { layerBits }), epochs, lr: 1e-4, seed: options.seed, fit: { backend: trainingBackend },
+          method: quantizer, ...(bits === undefined ? {} : { bits }), ...(layerBits === undefined ? {} : { layerBits }), float16: float16 === true, epochs, lr: 1e-4, seed: options.seed, fit: { backend: trainingBackend },
         }));
         compression = { stages: compressionStages(quantized, quantization), testAccuracy: evaluate(quantized, data.test).accuracy };
       }

@@ -25,30 +25,44 @@ export const PRUNE_QUANTIZE_FLAGS = {
 /** Their lines in `prune --help`. */
 export const PRUNE_QUANTIZE_HELP = `  --quantize Q         after pruning, quantize: int8, or kmeans:B (weight sharing with a B-bit codebook, B in
                        1…8; kmeans:4,layers.0=3 gives layers.0 its own width), fine-tuned with the weights
-                       kept quantized; saved in the compact encodings
+                       kept quantized; saved in the compact encodings. Add ,f16 (kmeans:4,f16) to round
+                       biases and centroids to float16 after fine-tuning: stored in 2 bytes instead of 4
   --quantize-epochs E  fine-tuning epochs after quantizing, default 1;  --quantize-lr X  default 0.0001
   --entropy NAME       huffman (default with --quantize) or none
 `;
 
-/** A parsed `--quantize int8|kmeans:B[,LAYER=B…]` (or `--method` + `--bits` + `--layer-bits`). */
+/** A parsed `--quantize int8|kmeans:B[,LAYER=B…][,f16]` (or `--method` + `--bits` + `--layer-bits` + `--float16`). */
 export interface QuantizeChoice {
   readonly method: QuantizeMethod;
   /** Codebook bits for kmeans; null for int8. */
   readonly bits: number | null;
   /** kmeans: widths of particular layers (`layers.0` or `layers.0.weight`), others take `bits`; null if none. */
   readonly layerBits: Readonly<Record<string, number>> | null;
+  /** Round biases and kmeans centroids to float16 after fine-tuning (QuantizeOptions.float16). */
+  readonly float16: boolean;
 }
 
+/** The `--quantize` token that asks for float16 biases and centroids. */
+const FLOAT16_TOKEN = 'f16';
+
 /**
- * Parses `int8`, `kmeans:B`, or `kmeans:B,LAYER=B,…` (every B in 1…8; a layer once). UsageError otherwise;
- * whether each LAYER is a weight of the model is checked when quantizing (ConfigError).
+ * Parses `int8`, `kmeans:B`, or `kmeans:B,LAYER=B,…` (every B in 1…8; a layer once), each optionally with the
+ * token `f16` (once; e.g. `kmeans:4,layers.0=3,f16`, `int8,f16`). UsageError otherwise; whether each LAYER is
+ * a weight of the model is checked when quantizing (ConfigError).
  */
 export function parseQuantizeFlag(text: string): QuantizeChoice {
-  if (text === 'int8') return { method: 'int8', bits: null, layerBits: null };
-  const [head, ...layers] = text.split(',');
+  const [head, ...items] = text.split(',');
+  const float16Items = items.filter((item) => item === FLOAT16_TOKEN);
+  if (float16Items.length > 1) throw new UsageError(`--quantize: ${FLOAT16_TOKEN} is given twice in '${text}'`);
+  const layers = items.filter((item) => item !== FLOAT16_TOKEN);
+  // Near misses (F16, fp16, float16, f16=1) would otherwise read as a layer name: say what the token is.
+  const misspelt = layers.find((item) => /^(f|fp|float|half)[-_]?16/i.test(item));
+  if (misspelt !== undefined) throw new UsageError(`--quantize: '${misspelt}' is not a quantizer option; write ${FLOAT16_TOKEN} for float16 biases and centroids (e.g. kmeans:4,${FLOAT16_TOKEN})`);
+  const float16 = float16Items.length === 1;
+  if (head === 'int8' && layers.length === 0) return { method: 'int8', bits: null, layerBits: null, float16 };
   const match = /^kmeans:([1-8])$/.exec(head!);
-  if (match === null) throw new UsageError(`--quantize must be int8, kmeans:B or kmeans:B,LAYER=B,… with every B in 1…8 bits, got '${text}'`);
-  return { method: 'kmeans', bits: Number(match[1]), layerBits: layers.length === 0 ? null : parseLayerBits(layers, '--quantize') };
+  if (match === null) throw new UsageError(`--quantize must be int8, kmeans:B or kmeans:B,LAYER=B,… with every B in 1…8 bits, optionally with ,${FLOAT16_TOKEN}; got '${text}'`);
+  return { method: 'kmeans', bits: Number(match[1]), layerBits: layers.length === 0 ? null : parseLayerBits(layers, '--quantize'), float16 };
 }
 
 /** `LAYER=B` items (B in 1…8, each layer once) as a record. UsageError naming `flag` otherwise. */
@@ -63,11 +77,20 @@ export function parseLayerBits(items: readonly string[], flag: string): Record<s
   return layerBits;
 }
 
-/** A short label: 'int8', 'kmeans 5-bit' or 'kmeans 4-bit, layers.0 3-bit'. */
+/** A short label: 'int8', 'kmeans 5-bit', 'kmeans 4-bit, layers.0 3-bit' or 'kmeans 4-bit, f16'. */
 export function quantizeLabel(choice: QuantizeChoice): string {
-  if (choice.method === 'int8') return 'int8';
+  const half = choice.float16 ? ', f16' : '';
+  if (choice.method === 'int8') return `int8${half}`;
   const layers = Object.entries(choice.layerBits ?? {}).map(([layer, bits]) => `, ${layer} ${bits}-bit`).join('');
-  return `kmeans ${choice.bits}-bit${layers}`;
+  return `kmeans ${choice.bits}-bit${layers}${half}`;
+}
+
+/**
+ * What --json and the file's training metadata record of a choice besides method and bits: the per-layer
+ * widths and float16, each only when used (so records of runs without them keep their old shape).
+ */
+export function quantizeExtras(choice: QuantizeChoice): { layerBits?: Readonly<Record<string, number>>; float16?: true } {
+  return { ...(choice.layerBits === null ? {} : { layerBits: choice.layerBits }), ...(choice.float16 ? { float16: true as const } : {}) };
 }
 
 /** Settings of the fine-tuning run after quantization. */
@@ -88,6 +111,7 @@ export function quantizeForCli(model: Sequential, train: Dataset, choice: Quanti
     method: choice.method,
     ...(choice.bits === null ? {} : { bits: choice.bits }),
     ...(choice.layerBits === null ? {} : { layerBits: choice.layerBits }),
+    float16: choice.float16,
     epochs: run.epochs,
     lr: run.lr,
     batchSize: run.batchSize,

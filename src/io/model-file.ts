@@ -13,7 +13,7 @@
  * Tensors, for each parameter P of the architecture (`layers.<i>.weight` [out, in], `layers.<i>.bias` [out]),
  * in exactly ONE encoding (never two copies that could disagree):
  *
- *     dense   P                 F32      the parameter's shape
+ *     dense   P                 F32/F16  the parameter's shape (F16 is written only in compact files; below)
  *     csr     P.csr.indptr      I32      [rows + 1]      (weights only; listed in `encodings`; a conv2d weight
  *                                                       [out, in/groups, kh, kw] is the matrix [out, in/groups·kh·kw])
  *             P.csr.indices     U16/I32  [nnz]           column of each stored value, increasing within a row
@@ -25,7 +25,11 @@
  * pointers and columns, and canonical Huffman coding of the codebook indices and gaps. A parameter in one is
  * listed in `encodings` with its fields, e.g. {"kind":"csr","shape":[300,784],"values":"codebook","bits":5,
  * "indices":"gaps","gapBits":4,"entries":11760,"symbols":12011,"huffman":["codes","gaps"]}; the record then
- * holds the codes (ParamRecord.quantized) next to the float32 values they stand for.
+ * holds the codes (ParamRecord.quantized) next to the float32 values they stand for. A file written with any
+ * compact encoding (gaps, Huffman, or a quantized weight) stores each dense float tensor (P: biases, dense
+ * weights) and each codebook in the fewest bytes that hold it exactly: F16 when every value is a finite
+ * float16 (the quantizers' `float16` option rounds biases and centroids so they are), else F32. The loader
+ * accepts F16 there only and widens it to float32; an F16 NaN or Infinity is refused like a float32 one.
  *
  * Column indices are written as U16 when the matrix has at most 65,536 columns (every index then fits in 16
  * bits; this is what makes a 95 %-sparse LeNet-300-100 file ~12x smaller than the dense one instead of ~10x),
@@ -45,13 +49,14 @@ import { ConfigError, ModelFormatError } from '../errors.ts';
 import type { ModelSpec } from '../nn/spec.ts';
 import type { CSRMatrix } from '../sparse/csr-matrix.ts';
 import { csrFromDense, csrToDense as sparseCsrToDense } from '../sparse/convert.ts';
+import { widenHalfBits } from '../tensor/float16.ts';
 import { formatShape, shapesEqual } from '../tensor/shape.ts';
 import { checkActivationBound } from './activation-bound.ts';
 import { MAX_INT32, parameterShapes, specToJson, validateModelSpec } from './model-architecture.ts';
 import { DEFAULT_MAX_METADATA_JSON_BYTES, MODEL_FORMAT, MODEL_FORMAT_VERSION, readProfileMetadata, trainingToJson } from './model-metadata.ts';
 import { checkParamValues, csrDims, csrIndexDtype, planParams, toCsrMatrix } from './model-params.ts';
 import { entryToJson, type EncodingEntry } from './encodings/entry.ts';
-import { checkCompactOptions, decodeParam, encodeParam, type CompactOptions } from './encodings/param-codec.ts';
+import { checkCompactOptions, decodeParam, encodeParam, floatTensor, type CompactOptions } from './encodings/param-codec.ts';
 import type { QuantizedValues } from './encodings/quantized-values.ts';
 import { decodeSafetensors, encodeSafetensors, readSafetensorsHeader, type SafetensorsHeader, type SafetensorsLimits, type SafetensorsTensor } from './safetensors.ts';
 import { utf8Encode } from './utf8.ts';
@@ -172,6 +177,9 @@ export function serializeModel(record: ModelRecord, options: SerializeOptions = 
     }
   }
 
+  // A compact file stores each dense float tensor in the fewest bytes that hold it exactly (F16 when every
+  // value is a half); a plain file stays F32, byte for byte what format 1.0 writers produced.
+  const compact = (options.indices ?? 'plain') === 'gaps' || options.huffman === true || [...record.params.values()].some((p) => p?.quantized !== undefined);
   const checked = new Map<string, ParamRecord>();
   const tensors: [string, SafetensorsTensor][] = [];
   const masks: [string, SafetensorsTensor][] = [];
@@ -206,7 +214,7 @@ export function serializeModel(record: ModelRecord, options: SerializeOptions = 
       tensors.push([`${name}.csr.values`, { dtype: 'F32', shape: [csr.values.length], data: csr.values }]);
       encodingEntries.push(`${JSON.stringify(name)}:{"kind":"csr","shape":[${shape.join(',')}]}`);
     } else {
-      tensors.push([name, { dtype: 'F32', shape: [...shape], data: param.dense ?? sparseCsrToDense(param.csr as CSRMatrix) }]);
+      tensors.push([name, floatTensor([...shape], param.dense ?? sparseCsrToDense(param.csr as CSRMatrix), compact)]);
     }
     if (param.mask !== undefined) masks.push([`${name}.mask`, { dtype: 'U8', shape: [...shape], data: param.mask }]);
   }
@@ -273,11 +281,15 @@ export function csrToDense(csr: CsrRecord): Float32Array {
   return sparseCsrToDense(toCsrMatrix('a CSR record', csr));
 }
 
-/** A short description of how a parameter's values and structure are coded (for `inspect`). */
-function describeCoding(entry: EncodingEntry | undefined): string {
-  if (entry === undefined) return 'f32';
+/**
+ * A short description of how a parameter's values and structure are coded (for `inspect`); `half`: the dense
+ * values or the codebook are F16.
+ */
+function describeCoding(entry: EncodingEntry | undefined, half: boolean): string {
+  const float = half ? 'f16' : 'f32';
+  if (entry === undefined) return float;
   const huffman = (stream: 'codes' | 'gaps'): string => (entry.huffman.includes(stream) ? ' + huffman' : '');
-  const values = entry.values === 'int8' ? 'int8 per-row scales' : entry.values === 'codebook' ? `codebook ${entry.bits}-bit${huffman('codes')}` : 'f32';
+  const values = entry.values === 'int8' ? 'int8 per-row scales' : entry.values === 'codebook' ? `${half ? 'f16 ' : ''}codebook ${entry.bits}-bit${huffman('codes')}` : float;
   return entry.indices === 'gaps' ? `${values}, gaps ${entry.gapBits}-bit${huffman('gaps')}` : values;
 }
 
@@ -296,8 +308,12 @@ export function deserializeModel(bytes: Uint8Array, limits: ModelLimits = {}): M
   const plans = planParams(profile, file.tensors);
 
   const params = new Map<string, ParamRecord>();
+  // planParams allowed F16 only for float values (dense parameters, codebooks); widen them to float32.
+  const tensorData = (name: string) => {
+    const tensor = file.tensors.get(name) as SafetensorsTensor;
+    return tensor.dtype === 'F16' ? widenHalfBits(tensor.data as Uint16Array) : tensor.data;
+  };
   for (const plan of plans) {
-    const tensorData = (name: string) => (file.tensors.get(name) as SafetensorsTensor).data;
     const mask = plan.hasMask ? { mask: tensorData(`${plan.name}.mask`) as Uint8Array } : {};
     let param: ParamRecord;
     if (plan.entry !== undefined) {
@@ -337,7 +353,9 @@ export function readModelHeader(bytes: Uint8Array, options: ModelLimits & { read
     // Every tensor of a parameter is named P or P.<part> (planParams has matched each one to a parameter).
     let storedBytes = 0;
     for (const [name, info] of table) if (name === plan.name || name.startsWith(`${plan.name}.`)) storedBytes += info.dataOffsets[1] - info.dataOffsets[0];
-    return { name: plan.name, shape: plan.shape, encoding: plan.encoding, nnz: plan.nnz, hasMask: plan.hasMask, storedBytes, coding: describeCoding(plan.entry) };
+    const valuesTensor = plan.entry?.values === 'codebook' ? `${plan.name}.codebook` : plan.name;
+    const coding = describeCoding(plan.entry, table.get(valuesTensor)?.dtype === 'F16');
+    return { name: plan.name, shape: plan.shape, encoding: plan.encoding, nnz: plan.nnz, hasMask: plan.hasMask, storedBytes, coding };
   });
   const header = { formatVersion: profile.formatVersion, spec: profile.spec, params, container };
   return profile.training === undefined ? header : { ...header, training: profile.training };

@@ -85,7 +85,8 @@ export function planParams(profile: ProfileMetadata, table: ReadonlyMap<string, 
       if (stray !== undefined) {
         throw new ModelFormatError('E_UNEXPECTED_TENSOR', `tensor "${stray}" looks like CSR data, but __metadata__.encodings does not list "${name}" as CSR`);
       }
-      need(name, 'F32', shape, `parameter "${name}"`);
+      // F16 holds the same float32 values in half the bytes when every one is a half (compact files).
+      need(name, ['F32', 'F16'], shape, `parameter "${name}"`);
       plan = { name, shape, encoding: 'dense', nnz: null, hasMask: false };
     }
     if (table.has(`${name}.mask`)) {

@@ -63,7 +63,7 @@ export function readSafetensorsHeader(
 
 /**
  * A tensor of another framework's file, as raw little-endian bytes: its dtype may be one this library does not
- * keep in memory (F16, BF16, I64, BOOL), which the importer converts.
+ * keep in memory (BF16, I64, BOOL) or keeps as raw bits (F16), which the importer converts.
  */
 export interface RawSafetensorsTensor {
   readonly dtype: SafetensorsImportDType;
@@ -294,7 +294,7 @@ function readTensorData(bytes: Uint8Array, position: number, byteCount: number, 
     if (absolute % elementSize === 0) {
       if (dtype === 'F64') return new Float64Array(bytes.buffer, absolute, length);
       if (dtype === 'F32') return new Float32Array(bytes.buffer, absolute, length);
-      if (dtype === 'U16') return new Uint16Array(bytes.buffer, absolute, length);
+      if (dtype === 'U16' || dtype === 'F16') return new Uint16Array(bytes.buffer, absolute, length);
       return new Int32Array(bytes.buffer, absolute, length);
     }
     // Misaligned (e.g. a Node Buffer from the shared pool): copy into a fresh, aligned buffer. Not with
@@ -303,12 +303,12 @@ function readTensorData(bytes: Uint8Array, position: number, byteCount: number, 
     copy.set(bytes.subarray(position, position + byteCount));
     if (dtype === 'F64') return new Float64Array(copy.buffer);
     if (dtype === 'F32') return new Float32Array(copy.buffer);
-    if (dtype === 'U16') return new Uint16Array(copy.buffer);
+    if (dtype === 'U16' || dtype === 'F16') return new Uint16Array(copy.buffer);
     return new Int32Array(copy.buffer);
   }
   const view = new DataView(bytes.buffer, absolute, byteCount);
   if (dtype === 'F64') return Float64Array.from({ length }, (_, i) => view.getFloat64(i * 8, true));
   if (dtype === 'F32') return Float32Array.from({ length }, (_, i) => view.getFloat32(i * 4, true));
-  if (dtype === 'U16') return Uint16Array.from({ length }, (_, i) => view.getUint16(i * 2, true));
+  if (dtype === 'U16' || dtype === 'F16') return Uint16Array.from({ length }, (_, i) => view.getUint16(i * 2, true));
   return Int32Array.from({ length }, (_, i) => view.getInt32(i * 4, true));
 }

@@ -4,20 +4,24 @@
  * bound what a reader spends on an untrusted file. The layout itself is described in safetensors.ts.
  */
 
-/** The element types this library reads and writes (a subset of what safetensors defines). */
-export type SafetensorsDType = 'F64' | 'F32' | 'I32' | 'U16' | 'U8' | 'I8';
+/**
+ * The element types this library reads and writes (a subset of what safetensors defines). F16 (IEEE half) is
+ * held as its raw bit patterns, a Uint16Array (JavaScript has no half-float array on Node 20); the model file
+ * widens them to float32 (src/tensor/float16.ts).
+ */
+export type SafetensorsDType = 'F64' | 'F32' | 'I32' | 'U16' | 'F16' | 'U8' | 'I8';
 export type SafetensorsData = Float64Array | Float32Array | Int32Array | Uint16Array | Uint8Array | Int8Array;
 
-export const SAFETENSORS_DTYPES: readonly SafetensorsDType[] = ['F64', 'F32', 'I32', 'U16', 'U8', 'I8'];
+export const SAFETENSORS_DTYPES: readonly SafetensorsDType[] = ['F64', 'F32', 'I32', 'U16', 'F16', 'U8', 'I8'];
 
 /** Bytes per element of each dtype. */
-export const BYTES_PER_ELEMENT: Readonly<Record<SafetensorsDType, number>> = { F64: 8, F32: 4, I32: 4, U16: 2, U8: 1, I8: 1 };
+export const BYTES_PER_ELEMENT: Readonly<Record<SafetensorsDType, number>> = { F64: 8, F32: 4, I32: 4, U16: 2, F16: 2, U8: 1, I8: 1 };
 
-/** What importers also read from other frameworks' files: half floats, bfloat16, 64-bit integers, booleans. */
-export type SafetensorsImportDType = SafetensorsDType | 'F16' | 'BF16' | 'I64' | 'BOOL';
+/** What importers also read from other frameworks' files: bfloat16, 64-bit integers, booleans. */
+export type SafetensorsImportDType = SafetensorsDType | 'BF16' | 'I64' | 'BOOL';
 
 /** Bytes per element of every dtype an importer reads (decodeSafetensorsRaw). */
-export const IMPORT_BYTES_PER_ELEMENT: Readonly<Record<SafetensorsImportDType, number>> = { ...BYTES_PER_ELEMENT, F16: 2, BF16: 2, I64: 8, BOOL: 1 };
+export const IMPORT_BYTES_PER_ELEMENT: Readonly<Record<SafetensorsImportDType, number>> = { ...BYTES_PER_ELEMENT, BF16: 2, I64: 8, BOOL: 1 };
 
 /** A tensor as stored in a file: element type, row-major shape and the flat data. */
 export interface SafetensorsTensor {

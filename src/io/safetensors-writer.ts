@@ -1,7 +1,7 @@
 /**
  * The safetensors writer: tensors and string metadata in, the bytes of one file out. Deterministic (the same
  * input always gives the same bytes): metadata keys are sorted; tensors keep their order, except that wider
- * element types come first (F64, then F32/I32, then U16, then U8), which together with a header padded to a
+ * element types come first (F64, then F32/I32, then U16/F16, then U8/I8), which together with a header padded to a
  * multiple of 8 aligns every typed-array view of the data. See safetensors.ts for the layout.
  */
 
@@ -38,7 +38,7 @@ export function encodeSafetensors(
     if (names.has(name)) throw new ConfigError(`safetensors: tensor name "${name}" appears twice`);
     names.add(name);
   }
-  // Widest element type first (F64, then F32/I32, then U16, then U8), so each view starts on a multiple of its
+  // Widest element type first (F64, then F32/I32, then U16/F16, then U8/I8), so each view starts on a multiple of its
   // own element size: every tensor's byte length is a multiple of its element size, and the sizes divide each
   // other. Otherwise stable.
   entries.sort((a, b) => BYTES_PER_ELEMENT[b.tensor.dtype] - BYTES_PER_ELEMENT[a.tensor.dtype] || a.order - b.order);
@@ -93,7 +93,7 @@ function checkTensorForWriting(name: string, tensor: SafetensorsTensor): void {
   if (!Object.hasOwn(BYTES_PER_ELEMENT, dtype)) {
     throw new DTypeError(`safetensors: tensor "${name}" has dtype ${String(dtype)}; supported: ${SAFETENSORS_DTYPES.join(', ')}`);
   }
-  const expectedKind = { F64: Float64Array, F32: Float32Array, I32: Int32Array, U16: Uint16Array, U8: Uint8Array, I8: Int8Array }[dtype];
+  const expectedKind = { F64: Float64Array, F32: Float32Array, I32: Int32Array, U16: Uint16Array, F16: Uint16Array, U8: Uint8Array, I8: Int8Array }[dtype];
   if (!(data instanceof expectedKind)) {
     throw new DTypeError(`safetensors: tensor "${name}" is ${dtype} and needs a ${expectedKind.name}, got ${describeArray(data)}`);
   }

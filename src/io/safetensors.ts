@@ -19,7 +19,7 @@
  *
  * The writer is deterministic: the same tensors and metadata always give the same bytes. Metadata keys are
  * sorted; tensors keep the order they were given, except that wider element types come first (F64, then
- * F32/I32, then U16, then U8/I8). Together with a header padded to a multiple of 8, every typed-array view of
+ * F32/I32, then U16/F16, then U8/I8). Together with a header padded to a multiple of 8, every typed-array view of
  * the data is then aligned (each group ends on a multiple of its element size, which is a multiple of the
  * next group's). The reader returns tensors in data order, so save -> load -> save gives identical bytes.
  * Multi-byte elements are little-endian in the file whatever the host's byte order.

@@ -1,8 +1,9 @@
 /**
  * Quantizing a live model's weights: every 2-D parameter (the Linear weights) gets codes, and its values are
  * replaced by the values the codes stand for, so the model in memory computes what the saved file will.
- * Biases stay float32 (they are a few hundred numbers; Deep Compression keeps them too). Masks are read, never
- * changed: a pruned weight (mask 0) is not quantized, keeps code 0 and stays exactly 0.
+ * Biases stay float32 (they are a few hundred numbers; Deep Compression keeps them too) unless the `float16`
+ * option rounds them and the centroids to halves (float16.ts). Masks are read, never changed: a pruned weight
+ * (mask 0) is not quantized, keeps code 0 and stays exactly 0.
  */
 
 import { ConfigError } from '../errors.ts';
@@ -10,6 +11,7 @@ import { MAX_CODEBOOK_BITS, MIN_CODEBOOK_BITS, type CodebookValues, type Quantiz
 import type { Module } from '../nn/module.ts';
 import type { Parameter } from '../nn/parameter.ts';
 import { dequantizeRowsInt8, quantizeRowsInt8 } from './int8.ts';
+import { checkFloat16Biases, roundToFloat16Model } from './float16.ts';
 import { kmeansCodebook } from './kmeans.ts';
 
 /** How weights are quantized: symmetric int8 per row, or k-means weight sharing with a 2^bits codebook. */
@@ -31,6 +33,13 @@ export interface QuantizeOptions {
   readonly layerBits?: Readonly<Record<string, number>>;
   /** Most Lloyd iterations for 'kmeans' (default 30). */
   readonly maxIterations?: number;
+  /**
+   * Round every bias and every 'kmeans' centroid to the nearest float16 value (default false), so a compact
+   * model file stores them in half the bytes (F16) with no further loss; int8 scales stay float32. A value
+   * float16 cannot hold (|x| past 65504 by half a step) is a ConfigError. quantizeAndFineTune rounds after
+   * fine-tuning, which itself runs exactly as without the option.
+   */
+  readonly float16?: boolean;
 }
 
 /**
@@ -41,21 +50,29 @@ export type ModelQuantization = Map<string, QuantizedValues>;
 
 /**
  * Quantizes every 2-D parameter of `model` in place (values := dequantized codes) and returns the codes.
- * ConfigError for an unknown method or bad bits; ShapeError for a non-finite weight.
+ * With `float16`, biases and centroids are then rounded to float16 values (float16.ts). ConfigError for an
+ * unknown method, bad bits or a value float16 cannot hold; ShapeError for a non-finite weight.
  *
  * @example
  * ```ts
- * import { mlp, quantizeModel } from 'sparsegrad';
+ * import { mlp, quantizeModel, roundToFloat16 } from 'sparsegrad';
  *
  * const model = mlp([784, 300, 100, 10], { seed: 0 });
  * const codes = quantizeModel(model, { method: 'kmeans', bits: 5 });
  * const first = codes.get('layers.0.weight')!;
  * console.log(first.kind, first.kind === 'codebook' && first.codebook.length <= 32); // codebook true
+ *
+ * // float16: centroids and biases become float16 values, which a compact model file stores in 2 bytes each.
+ * const half = quantizeModel(mlp([784, 300, 100, 10], { seed: 0 }), { method: 'kmeans', bits: 5, float16: true });
+ * const centroids = (half.get('layers.0.weight') as { codebook: Float32Array }).codebook;
+ * console.log(centroids.every((c) => roundToFloat16(c) === c)); // true
  * ```
  */
 export function quantizeModel(model: Module, options: QuantizeOptions): ModelQuantization {
   const { method } = options;
   if (!QUANTIZE_METHODS.includes(method)) throw new ConfigError(`quantizeModel: unknown method '${String(method)}' (${QUANTIZE_METHODS.join(', ')})`);
+  if (options.float16 !== undefined && typeof options.float16 !== 'boolean') throw new ConfigError(`quantizeModel: float16 must be true or false, got ${String(options.float16)}`);
+  if (options.float16 === true) checkFloat16Biases(model);
   const parameters = quantizableParameters(model);
   const bitsOf = layerBitsResolver(parameters.map(([name]) => name), options);
   const result: ModelQuantization = new Map();
@@ -69,7 +86,7 @@ export function quantizeModel(model: Module, options: QuantizeOptions): ModelQua
       result.set(name, shareWeights(p, bitsOf(name), options.maxIterations));
     }
   }
-  return result;
+  return options.float16 === true ? roundToFloat16Model(model, result) : result;
 }
 
 /**

@@ -20,7 +20,8 @@ export interface CompressionStages {
 /**
  * Serialized sizes of `model` at each stage (architecture and weights; `training` metadata only if given):
  * dense float32 (every weight, no masks), pruned (float32, CSR where smaller), and, with codes, quantized
- * (codes, CSR structure as relative-index gaps) and entropy-coded (+ Huffman). The model is read, not changed.
+ * (codes, CSR structure as relative-index gaps, biases and codebooks as F16 where every value is a float16
+ * value) and entropy-coded (+ Huffman). The model is read, not changed.
  */
 export function compressionStages(model: Sequential, quantization: ModelQuantization | null, training?: Record<string, unknown>): CompressionStages {
   const withTraining = (record: ModelRecord): ModelRecord => (training === undefined ? record : { ...record, training });

@@ -52,6 +52,8 @@ export interface TrialQuantization {
   readonly bits?: number;
   /** kmeans widths of particular layers (see QuantizeOptions.layerBits). */
   readonly layerBits?: Readonly<Record<string, number>>;
+  /** Round biases and centroids to float16 after fine-tuning (see QuantizeOptions.float16). */
+  readonly float16?: boolean;
   readonly epochs: number;
   readonly lr: number;
 }
@@ -177,8 +179,10 @@ export class StudyRunner {
     const bytes = storedBytes(result.model); // before quantization rewrites the weights in place
     let compression: TrialResult['compression'];
     if (task.quantize !== undefined) {
-      const { method, bits, layerBits, epochs, lr } = task.quantize;
-      const { quantization } = quantizeAndFineTune(result.model, train, { method, ...(bits === undefined ? {} : { bits }), ...(layerBits === undefined ? {} : { layerBits }), epochs, lr, batchSize: config.batchSize, seed: config.seed });
+      const { method, bits, layerBits, float16, epochs, lr } = task.quantize;
+      const { quantization } = quantizeAndFineTune(result.model, train, {
+        method, ...(bits === undefined ? {} : { bits }), ...(layerBits === undefined ? {} : { layerBits }), float16: float16 === true, epochs, lr, batchSize: config.batchSize, seed: config.seed,
+      });
       compression = { stages: compressionStages(result.model, quantization), ...(task.validation ? { validation: score(validation!) } : {}), ...(task.test ? { test: score(this.setup.test!) } : {}) };
     }
     return {

@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deserializeModel } from '../../src/io/model-file.ts';
+import { decodeSafetensors } from '../../src/io/safetensors.ts';
 import { loadDigits } from '../../src/node/data.ts';
+import { roundToFloat16 } from '../../src/tensor/float16.ts';
+import { splitFile } from '../fixtures/model-files.ts';
 import { runCli } from './run-cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sparsegrad-quantize-'));
@@ -94,6 +97,59 @@ describe('sparsegrad prune --quantize, then inspect, predict, compile, export', 
     expect(unknown.stderr).toMatch(/'fc9', which is no quantizable weight/);
   });
 
+  it('quantize --float16 stores biases and centroids in float16: the same run, rounded, in a smaller file', async () => {
+    const plainOut = join(dir, 'k4.safetensors');
+    const halfOut = join(dir, 'k4-f16.safetensors');
+    const args = ['quantize', '--model', model, '--method', 'kmeans', '--bits', '4', '--epochs', '1', '--json', '--quiet'];
+    const plain = await runCli([...args, '--out', plainOut]);
+    const half = await runCli([...args, '--float16', '--out', halfOut]);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(half.code, half.stderr).toBe(0);
+    expect(half.json!['float16']).toBe(true);
+    expect(plain.json!).not.toHaveProperty('float16');
+    const plainRecord = deserializeModel(readFileSync(plainOut));
+    const halfRecord = deserializeModel(readFileSync(halfOut));
+    expect((halfRecord.training!['quantize'] as Record<string, unknown>)['float16']).toBe(true);
+    // The fine-tuning ran exactly as without --float16: the file holds its biases and centroids rounded.
+    for (const [name, param] of halfRecord.params) {
+      const before = plainRecord.params.get(name)!;
+      if (param.shape.length === 1) expect(Array.from(param.dense!), name).toEqual(Array.from(before.dense!, roundToFloat16));
+      const q = param.quantized;
+      if (q?.kind === 'codebook' && before.quantized?.kind === 'codebook') expect(Array.from(q.codebook), name).toEqual(Array.from(before.quantized.codebook, roundToFloat16));
+    }
+    const tensors = decodeSafetensors(readFileSync(halfOut)).tensors;
+    const halves = [...tensors].filter(([, t]) => t.dtype === 'F16').map(([name]) => name).sort();
+    expect(halves).toEqual(['layers.0.bias', 'layers.0.weight.codebook', 'layers.2.bias', 'layers.2.weight.codebook']);
+    // 2 bytes saved per bias and centroid; the file's reported size and stages see it.
+    const halfValues = halves.reduce((n, name) => n + tensors.get(name)!.data.length, 0);
+    expect(splitFile(readFileSync(plainOut)).data.length - splitFile(readFileSync(halfOut)).data.length).toBe(2 * halfValues);
+    expect(half.json!['fileBytes']).toBe(readFileSync(halfOut).length);
+    const entropyCoded = (run: typeof plain): number => (run.json!['stages'] as { stage: string; bytes: number }[]).find((s) => s.stage === 'entropy-coded')!.bytes;
+    expect(entropyCoded(plain) - entropyCoded(half)).toBeGreaterThan(2 * halfValues - 16);
+    expect(Math.abs((half.json!['testAccuracy'] as number) - (plain.json!['testAccuracy'] as number))).toBeLessThan(0.01);
+  });
+
+  it('prune and compare pass ,f16 through to the quantizer, and record it', async () => {
+    const out = join(dir, 'pruned-f16.safetensors');
+    const pruned = await runCli(['prune', '--model', model, '--method', 'oneshot', '--sparsity', '0.9', '--epochs', '1', '--quantize', 'kmeans:4,layers.0=3,f16', '--quantize-epochs', '0', '--out', out, '--json', '--quiet']);
+    expect(pruned.code, pruned.stderr).toBe(0);
+    expect(pruned.json!['quantize']).toMatchObject({ method: 'kmeans', bits: 4, layerBits: { 'layers.0': 3 }, float16: true });
+    expect(deserializeModel(readFileSync(out)).training!['quantize']).toMatchObject({ float16: true });
+    expect(decodeSafetensors(readFileSync(out)).tensors.get('layers.0.bias')!.dtype).toBe('F16');
+    const paths = ['cf.json', 'cf.svg', 'cfc.svg'].map((name) => join(dir, name));
+    const compared = await runCli(['compare', '--model', model, '--methods', 'oneshot', '--criteria', 'magnitude', '--sparsities', '0.9', '--epochs', '1', '--quantize', 'kmeans:4,f16', '--quantize-epochs', '0',
+      '--out-json', paths[0]!, '--out-svg', paths[1]!, '--out-compression-svg', paths[2]!, '--json', '--quiet']);
+    expect(compared.code, compared.stderr).toBe(0);
+    const withHalves = (compared.json!['rows'] as { compression: { stages: { entropyCoded: number } } }[])[0]!.compression.stages.entropyCoded;
+    // The same pruned model (same seed) quantized without f16 makes a file larger by about 2 bytes per bias.
+    const plainPaths = ['cp.json', 'cp.svg', 'cpc.svg'].map((name) => join(dir, name));
+    const plain = await runCli(['compare', '--model', model, '--methods', 'oneshot', '--criteria', 'magnitude', '--sparsities', '0.9', '--epochs', '1', '--quantize', 'kmeans:4', '--quantize-epochs', '0',
+      '--out-json', plainPaths[0]!, '--out-svg', plainPaths[1]!, '--out-compression-svg', plainPaths[2]!, '--json', '--quiet']);
+    expect(plain.code, plain.stderr).toBe(0);
+    const withoutHalves = (plain.json!['rows'] as { compression: { stages: { entropyCoded: number } } }[])[0]!.compression.stages.entropyCoded;
+    expect(withoutHalves - withHalves).toBeGreaterThan(2 * 74 - 16);
+  });
+
   it('quantize --method int8 with QAT and 0-epoch PTQ; bad flags are usage errors', async () => {
     const out = join(dir, 'int8.safetensors');
     const qat = await runCli(['quantize', '--model', model, '--method', 'int8', '--epochs', '1', '--out', out, '--json', '--quiet']);
@@ -112,5 +168,7 @@ describe('sparsegrad prune --quantize, then inspect, predict, compile, export', 
     expect((await runCli(['prune', '--model', model, '--quantize', 'kmeans:4,layers.0=3,layers.0=2'])).code).toBe(2);
     expect((await runCli(['quantize', '--model', model, '--method', 'int8', '--layer-bits', 'layers.0=3'])).code).toBe(2);
     expect((await runCli(['prune', '--model', model, '--entropy', 'none'])).code).toBe(2);
+    expect((await runCli(['prune', '--model', model, '--quantize', 'kmeans:4,F16'])).code).toBe(2);
+    expect((await runCli(['prune', '--model', model, '--quantize', 'kmeans:4,f16,f16'])).code).toBe(2);
   });
 });

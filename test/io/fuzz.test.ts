@@ -1,11 +1,12 @@
 /**
  * Structure-aware mutation fuzzing of the model loader (ECOSYSTEM.md §4.6).
  *
- * Valid files (dense, CSR, with and without masks and training metadata) are mutated in seeded, repeatable
- * ways: truncation, bit flips, byte overwrites, edits of the length prefix, edits of the header JSON at the
- * structural level (duplicate keys, __proto__ keys, evil numbers in shapes and offsets, unknown dtypes, broken
- * metadata, padding and BOM tricks, trailing bytes) and edits of the data (broken CSR structure in the I32 row
- * pointers and in both U16 and I32 column indices, NaN/Inf, bad masks). The property, for every case:
+ * Valid files (dense, CSR, with and without masks and training metadata; compact encodings, F16 biases and
+ * codebooks) are mutated in seeded, repeatable ways: truncation, bit flips, byte overwrites, edits of the length
+ * prefix, edits of the header JSON at the structural level (duplicate keys, __proto__ keys, evil numbers in
+ * shapes and offsets, unknown dtypes, broken metadata, padding and BOM tricks, trailing bytes) and edits of the
+ * data (broken CSR structure in the I32 row pointers and in both U16 and I32 column indices, NaN/Inf in F32 and
+ * F16 values, bad masks). The property, for every case:
  *
  *   - deserializeModel either returns a record, which must re-serialize and load back to the same numbers,
  *     or throws a ModelFormatError with a code; anything else (TypeError, RangeError, ...) is a bug;
@@ -36,7 +37,7 @@ import { predict } from '../../src/nn/train.ts';
 import { loadModelFile } from '../../src/node/model-io.ts';
 import { Rng } from '../../src/tensor/rng.ts';
 import { CONV_SPEC, SMALL_SPEC, TINY_SPEC, elementSize, packFile, sampleRecord, splitFile, tensorLocation } from '../fixtures/model-files.ts';
-import { quantizedRecord, skewedCodebookRecord } from '../fixtures/quantized-files.ts';
+import { float16Record, quantizedRecord, skewedCodebookRecord } from '../fixtures/quantized-files.ts';
 import { canMakeDevices, makeDevice, makeFifo, scratchDirectory, unblockFifoLater } from '../support/special-files.ts';
 
 const training = { optimizer: 'sgd', lr: 0.1, schedule: [0.5, 0.75, 0.9], pruning: { method: 'magnitude' } };
@@ -78,6 +79,9 @@ const SEED_FILES: Record<string, Uint8Array> = {
   int8CsrGaps: serializeModel(quantizedRecord(SMALL_SPEC, { seed: 9, method: 'int8', sparsity: 0.6, masks: true }), { encoding: 'csr', indices: 'gaps', gapBits: 3 }),
   codebookDenseMasked: serializeModel(quantizedRecord(SMALL_SPEC, { seed: 10, method: 'codebook', bits: 2, sparsity: 0.5, masks: true }), { encoding: 'dense' }),
   codebookHuffman: serializeModel(skewedCodebookRecord(11), { encoding: 'csr', indices: 'gaps', gapBits: 2, huffman: true }),
+  // Biases and codebooks rounded to float16 (the quantizers' float16 option): stored as F16 tensors.
+  float16CsrGaps: serializeModel(float16Record(SMALL_SPEC, 12), { encoding: 'csr', indices: 'gaps', huffman: true }),
+  float16DenseMasked: serializeModel(float16Record(SMALL_SPEC, 13), { encoding: 'dense' }),
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -538,8 +542,9 @@ describe('fuzzing the model loader', () => {
     }
   });
 
-  it('data edits: CSR structure (U16 and I32 column indices), NaN/Inf, masks', () => {
+  it('data edits: CSR structure (U16 and I32 column indices), NaN/Inf (F32 and F16), masks', () => {
     const indexEdits = new Map<string, number>();
+    let halfEdits = 0;
     for (const [name, file] of Object.entries(SEED_FILES)) {
       const header = JSON.parse(splitFile(file).headerText) as Record<string, { dtype: string; shape: number[] }>;
       const tensors = Object.keys(header).filter((k) => k !== '__metadata__');
@@ -565,6 +570,12 @@ describe('fuzzing the model loader', () => {
           // Finite but huge values too: they must be refused (E_OVERFLOW) or still give finite answers.
           view.setFloat32(start + index * 4, pick(rng, [NaN, Infinity, -Infinity, 0, 1e30, -1, 3e38, -3.3e38, 1.7e38, 2 ** 127]), true);
           mustFail = !Number.isFinite(view.getFloat32(start + index * 4, true));
+        } else if (dtype === 'F16') {
+          // Bit patterns: NaN, ±Infinity (refused like float32 ones), the largest and smallest halves, −0, noise.
+          const bits = pick(rng, [0x7e00, 0x7c01, 0x7c00, 0xfc00, 0x7bff, 0xfbff, 0x0001, 0x8000, rng.int(0x10000)]);
+          view.setUint16(start + index * 2, bits, true);
+          mustFail = (bits & 0x7c00) === 0x7c00;
+          halfEdits++;
         } else if (dtype === 'I32') {
           const old = view.getInt32(start + index * 4, true);
           const value = pick(rng, [old + 1, old - 1, -1, 0, 2 ** 31 - 1, -(2 ** 31), rng.int(10), old, 65535, 65536, 65537]);
@@ -588,6 +599,8 @@ describe('fuzzing the model loader', () => {
     // Both stored widths of column indices were really mutated.
     expect(indexEdits.get('U16') ?? 0).toBeGreaterThan(200);
     expect(indexEdits.get('I32') ?? 0).toBeGreaterThan(100);
+    // So were F16 biases and codebooks.
+    expect(halfEdits).toBeGreaterThan(50);
   });
 
   it('holds for every case: only ModelFormatError, re-serializable results, fast, no pollution', () => {

@@ -74,9 +74,9 @@ describe('safetensors reader: the tensor table', () => {
   it('each malformed entry, with what is wrong', () => {
     const cases: [unknown, string, string][] = [
       [{ w: { ...f32(0, 4), extra: 1 } }, 'E_HEADER_SCHEMA', 'safetensors: tensor "w" has an unknown field "extra" (allowed: dtype, shape, data_offsets)'],
-      [{ w: { ...f32(0, 4), dtype: 'BF16' } }, 'E_BAD_DTYPE', 'safetensors: tensor "w" has unsupported dtype "BF16" (supported: F64, F32, I32, U16, U8, I8)'],
-      [{ w: { ...f32(0, 4), dtype: 16 } }, 'E_BAD_DTYPE', 'safetensors: tensor "w" has unsupported dtype a number (supported: F64, F32, I32, U16, U8, I8)'],
-      [{ w: { ...f32(0, 4), dtype: null } }, 'E_BAD_DTYPE', 'safetensors: tensor "w" has unsupported dtype null (supported: F64, F32, I32, U16, U8, I8)'],
+      [{ w: { ...f32(0, 4), dtype: 'BF16' } }, 'E_BAD_DTYPE', 'safetensors: tensor "w" has unsupported dtype "BF16" (supported: F64, F32, I32, U16, F16, U8, I8)'],
+      [{ w: { ...f32(0, 4), dtype: 16 } }, 'E_BAD_DTYPE', 'safetensors: tensor "w" has unsupported dtype a number (supported: F64, F32, I32, U16, F16, U8, I8)'],
+      [{ w: { ...f32(0, 4), dtype: null } }, 'E_BAD_DTYPE', 'safetensors: tensor "w" has unsupported dtype null (supported: F64, F32, I32, U16, F16, U8, I8)'],
       [{ w: { ...f32(0, 4), shape: '1' } }, 'E_BAD_SHAPE', 'safetensors: tensor "w" has a shape that is not an array (a string)'],
       [{ w: { ...f32(0, 4), shape: null } }, 'E_BAD_SHAPE', 'safetensors: tensor "w" has a shape that is not an array (null)'],
       [{ w: { dtype: 'F64', shape: [2 ** 50], data_offsets: [0, 8] } }, 'E_BAD_SHAPE', `safetensors: tensor "w" has shape [${2 ** 50}], whose byte count overflows`],

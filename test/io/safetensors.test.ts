@@ -276,12 +276,17 @@ describe('safetensors reader rejects bad files with a stable code', () => {
   });
 
   it('dtype', () => {
-    for (const dtype of ['"F16"', '"BF16"', '"f32"', '"I64"', '"I16"', '"u16"', '"U32"', '""', '7', 'null']) {
+    for (const dtype of ['"f16"', '"BF16"', '"f32"', '"I64"', '"I16"', '"u16"', '"U32"', '""', '7', 'null']) {
       expect(rejectCode(tensor(`"dtype":${dtype},"shape":[2],"data_offsets":[0,8]`), 'E_BAD_DTYPE')).toMatch(/tensor "t" has unsupported dtype/);
     }
     // U16 is read with its own element size: [2] is 4 bytes, so the 8-byte offsets do not fit it.
     expect(rejectCode(tensor('"dtype":"U16","shape":[2],"data_offsets":[0,8]'), 'E_BAD_OFFSETS')).toMatch(/U16 \[2\] needs 4 bytes/);
     expect(Array.from(decodeSafetensors(tensor('"dtype":"U16","shape":[4],"data_offsets":[0,8]')).tensors.get('t')?.data ?? [])).toEqual([0, 16256, 0, 16384]);
+    // F16 is held as its raw bit patterns (the model file widens them); a round trip keeps every bit.
+    const halves = decodeSafetensors(tensor('"dtype":"F16","shape":[4],"data_offsets":[0,8]')).tensors.get('t')!;
+    expect(halves.data).toBeInstanceOf(Uint16Array);
+    expect(Array.from(halves.data)).toEqual([0, 16256, 0, 16384]);
+    expect(decodeSafetensors(encodeSafetensors(new Map([['t', halves]]))).tensors.get('t')).toEqual(halves);
   });
 
   it('shape', () => {

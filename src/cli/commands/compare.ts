@@ -16,7 +16,7 @@ import { createOutput, percent, table } from '../output.ts';
 import { writeFileAtomically } from '../../node/files.ts';
 import { compressionChart, type CompressionPoint } from '../../report/index.ts';
 import type { ComparisonRow } from '../../study/compare.ts';
-import { parseQuantizeFlag, quantizeLabel } from '../quantize-flags.ts';
+import { parseQuantizeFlag, quantizeExtras, quantizeLabel } from '../quantize-flags.ts';
 
 /** The compare command's own flags; method option flags come from the method registry. */
 const COMMON_FLAGS: OptionSpec = {
@@ -51,10 +51,11 @@ ${jobsHelp(21, 'the --out-json path with .runs.ndjson')}
 ${trainingBackendHelp(21)}
 ${threadsHelp(21)}
   --out-json FILE    default compare.json;  --out-svg FILE  default compare.svg (both checked before the runs)
-  --quantize Q       also quantize every pruned model (int8, or kmeans:B), fine-tuned for --quantize-epochs
-                     (default 1) at --quantize-lr (default 0.0001): rows gain the file size after each stage
-                     and the quantized accuracy, and --out-compression-svg FILE (default
-                     compare-compression.svg) charts test accuracy against file size (log scale)
+  --quantize Q       also quantize every pruned model (int8, or kmeans:B; ,LAYER=B and ,f16 as for prune),
+                     fine-tuned for --quantize-epochs (default 1) at --quantize-lr (default 0.0001): rows
+                     gain the file size after each stage and the quantized accuracy, and
+                     --out-compression-svg FILE (default compare-compression.svg) charts test accuracy
+                     against file size (log scale)
 ${FOLLOW_SYMLINKS_HELP}  --title TEXT       chart title
   --json             print the table as one JSON object on the last stdout line
   --quiet            no progress output
@@ -85,7 +86,7 @@ export async function compareCommand(argv: string[]): Promise<void> {
   const threads = threadsFlag(values, out, backend);
   const quantize = values['quantize'] === undefined ? null : parseQuantizeFlag(stringFlag(values, 'quantize'));
   const trialQuantization = quantize === null ? undefined : {
-    method: quantize.method, ...(quantize.bits === null ? {} : { bits: quantize.bits }), ...(quantize.layerBits === null ? {} : { layerBits: quantize.layerBits }),
+    method: quantize.method, ...(quantize.bits === null ? {} : { bits: quantize.bits }), ...quantizeExtras(quantize),
     epochs: numberFlag(values, 'quantize-epochs', 1, { min: 0, integer: true }), lr: numberFlag(values, 'quantize-lr', 1e-4, { min: 0, exclusiveMin: true }),
   };
   const compressionSvgPath = quantize === null ? undefined : outputFlag(values, 'out-compression-svg', 'compare-compression.svg')!;

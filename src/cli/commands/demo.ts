@@ -12,7 +12,7 @@ import { checkArchitecture, FOLLOW_SYMLINKS_HELP, FOLLOW_SYMLINKS_OPTION, output
 import { demoReport } from '../demo-report.ts';
 import { runDemo } from '../demo.ts';
 import { bar, createOutput, percent, table } from '../output.ts';
-import { parseQuantizeFlag } from '../quantize-flags.ts';
+import { parseQuantizeFlag, quantizeExtras } from '../quantize-flags.ts';
 
 export const DEMO_HELP = `usage: sparsegrad demo [options]
 
@@ -29,7 +29,8 @@ ${FOLLOW_SYMLINKS_HELP}  --arch SPEC        the network, as in sparsegrad train 
   --sparsities LIST  default 0.5,0.8,0.9,0.95,0.98
   --timing-ms MS     length of one timing sample, default 25
   --quantize Q       also quantize every pruned model for the compression chart: kmeans:B (default kmeans:5),
-                     int8, or none;  --quantize-epochs E  fine-tuning epochs after quantizing, default 1
+                     int8, or none (,LAYER=B and ,f16 as for prune);  --quantize-epochs E  fine-tuning epochs
+                     after quantizing, default 1
   --backend NAME     kernels for training and the timed inference: js or wasm-simd (default ${DEFAULT_BACKEND})
 ${threadsHelp(21)}
   --seed S           default 0
@@ -60,7 +61,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
   const quantizeText = stringFlag(values, 'quantize', 'kmeans:5');
   const quantizeChoice = quantizeText === 'none' ? null : parseQuantizeFlag(quantizeText);
   const quantize = quantizeChoice === null ? undefined : {
-    method: quantizeChoice.method, ...(quantizeChoice.bits === null ? {} : { bits: quantizeChoice.bits }), ...(quantizeChoice.layerBits === null ? {} : { layerBits: quantizeChoice.layerBits }), epochs: numberFlag(values, 'quantize-epochs', 1, { min: 0, integer: true }),
+    method: quantizeChoice.method, ...(quantizeChoice.bits === null ? {} : { bits: quantizeChoice.bits }), ...quantizeExtras(quantizeChoice), epochs: numberFlag(values, 'quantize-epochs', 1, { min: 0, integer: true }),
   };
   options.threads = threadsFlag(values, out, resolveBackend(options.backend).backend);
   const archText = optionalString(values, 'arch');

@@ -16,7 +16,7 @@ import { finalTrainingData, jobsFlag, loadModelWithTraining, noteValidation, noV
 import { criteriaHelp, methodFlagSpecs, methodOptionsFromFlags, methodsHelp } from '../method-flags.ts';
 import { createOutput, kib, percent, table } from '../output.ts';
 import type { ModelQuantization } from '../../quantize/index.ts';
-import { compressionStages, parseEntropy, parseQuantizeFlag, PRUNE_QUANTIZE_FLAGS, PRUNE_QUANTIZE_HELP, quantizeForCli, quantizeLabel, saveQuantized, stageRows } from '../quantize-flags.ts';
+import { compressionStages, parseEntropy, parseQuantizeFlag, PRUNE_QUANTIZE_FLAGS, PRUNE_QUANTIZE_HELP, quantizeExtras, quantizeForCli, quantizeLabel, saveQuantized, stageRows } from '../quantize-flags.ts';
 
 /** The flags every method shares; each method's own option flags come from the method registry. */
 const COMMON_FLAGS: OptionSpec = {
@@ -179,7 +179,7 @@ export async function pruneCommand(argv: string[]): Promise<void> {
     ...(validated === null ? {} : { validationAccuracy: validated.accuracy }),
     ...(plan === null ? {} : { validation: { source: plan.source, folds: plan.folds.length, description: plan.description } }),
     ...(sweep === null ? {} : { sweep: sweepSummary(sweep) }),
-    ...(quantize === null ? {} : { quantize: { method: quantize.method, bits: quantize.bits ?? 8, ...(quantize.layerBits === null ? {} : { layerBits: quantize.layerBits }), epochs: quantizeEpochs, lr: quantizeLr } }),
+    ...(quantize === null ? {} : { quantize: { method: quantize.method, bits: quantize.bits ?? 8, ...quantizeExtras(quantize), epochs: quantizeEpochs, lr: quantizeLr } }),
     stages: stageRows(quantization === null ? prunedStages : { ...compressionStages(result.model, quantization), pruned: prunedStages.pruned }),
   };
   if (outPath !== undefined) {
@@ -187,7 +187,7 @@ export async function pruneCommand(argv: string[]): Promise<void> {
       command: 'prune', method: method.name, criterion: config.criterion, sparsity: result.sparsity, epochs: config.epochs, seed: config.seed, backend, testAccuracy: after.accuracy,
       // Pruned and retrained without the holdout: it is still held out for this model (to prune it further).
       ...(holdout === null || train === data.train ? {} : { holdout }),
-      ...(quantize === null ? {} : { quantize: { method: quantize.method, bits: quantize.bits ?? 8, ...(quantize.layerBits === null ? {} : { layerBits: quantize.layerBits }), epochs: quantizeEpochs } }),
+      ...(quantize === null ? {} : { quantize: { method: quantize.method, bits: quantize.bits ?? 8, ...quantizeExtras(quantize), epochs: quantizeEpochs } }),
     };
     const bytes = quantization === null
       ? await saveModelTo(outPath, result.model, encoding, { training: trainingFacts, ...outputOptions(values) })

@@ -4,7 +4,7 @@ import { withThreads } from '../../tensor/threads.ts';
 import { listFlag, numberFlag, parseCommand, stringFlag, UsageError } from '../args.ts';
 import { FOLLOW_SYMLINKS_HELP, FOLLOW_SYMLINKS_OPTION, loadData, outputFlag, outputOptions, parseEncoding, threadsFlag, threadsHelp, trainingBackend, trainingBackendHelp, trainingReporter } from '../common.ts';
 import { createOutput, kib, percent, table } from '../output.ts';
-import { compressionStages, parseEntropy, parseLayerBits, parseQuantizeFlag, quantizeForCli, quantizeLabel, saveQuantized, stageRows, type QuantizeChoice } from '../quantize-flags.ts';
+import { compressionStages, parseEntropy, parseLayerBits, parseQuantizeFlag, quantizeExtras, quantizeForCli, quantizeLabel, saveQuantized, stageRows, type QuantizeChoice } from '../quantize-flags.ts';
 import { loadModelWithTraining } from '../study-flags.ts';
 
 export const QUANTIZE_HELP = `usage: sparsegrad quantize --model FILE --method int8|kmeans [options]
@@ -22,6 +22,8 @@ Masks are kept: pruned weights stay zero.
   --bits B           codebook bits for kmeans, 1…8 (default 5)
   --layer-bits LIST  kmeans: other widths for some layers, e.g. layers.0=3,layers.4=6 (Deep Compression
                      gives each layer its own)
+  --float16          round every bias and every kmeans centroid to the nearest float16 value after
+                     fine-tuning (int8 scales stay float32); the file stores them in 2 bytes instead of 4
   --epochs E         fine-tuning epochs, default 1 (0: post-training quantization only)
   --data SPEC        digits (default), fashion-mnist, or a directory of IDX files (fine-tuning data; the
                      model's recorded holdout stays out of it and reports the validation accuracy)
@@ -39,7 +41,7 @@ ${FOLLOW_SYMLINKS_HELP}  --json             print one JSON object as the last st
 export async function quantizeCommand(argv: string[]): Promise<void> {
   const { values } = parseCommand(argv, {
     model: { type: 'string' }, method: { type: 'string' }, bits: { type: 'string' }, epochs: { type: 'string' }, data: { type: 'string' },
-    'layer-bits': { type: 'string' }, lr: { type: 'string' }, batch: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' },
+    'layer-bits': { type: 'string' }, float16: { type: 'boolean' }, lr: { type: 'string' }, batch: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' },
     entropy: { type: 'string' }, encoding: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' }, ...FOLLOW_SYMLINKS_OPTION,
   });
   const out = createOutput({ json: values['json'] === true, quiet: values['quiet'] === true });
@@ -48,9 +50,11 @@ export async function quantizeCommand(argv: string[]): Promise<void> {
   if (method === 'int8' && values['bits'] !== undefined) throw new UsageError('--bits applies to --method kmeans (int8 is always 8 bits)');
   if (method === 'int8' && values['layer-bits'] !== undefined) throw new UsageError('--layer-bits applies to --method kmeans (int8 is always 8 bits)');
   const bits = method === 'int8' ? null : numberFlag(values, 'bits', 5, { min: 1, max: 8, integer: true });
-  const choice: QuantizeChoice = bits === null ? parseQuantizeFlag('int8') : {
+  const float16 = values['float16'] === true;
+  const choice: QuantizeChoice = bits === null ? { ...parseQuantizeFlag('int8'), float16 } : {
     method: 'kmeans', bits,
     layerBits: values['layer-bits'] === undefined ? null : parseLayerBits(listFlag(values, 'layer-bits', []), '--layer-bits'),
+    float16,
   };
   const run = {
     epochs: numberFlag(values, 'epochs', 1, { min: 0, integer: true }),
@@ -80,14 +84,14 @@ export async function quantizeCommand(argv: string[]): Promise<void> {
   const validation = split === null ? null : evaluate(model, split.validation);
   const stages = { ...compressionStages(model, quantization), pruned: floatStages.pruned };
   const summary: Record<string, unknown> = {
-    method: choice.method, bits: choice.bits ?? 8, ...(choice.layerBits === null ? {} : { layerBits: choice.layerBits }), epochs: run.epochs, lr: run.lr, backend: run.backend,
+    method: choice.method, bits: choice.bits ?? 8, ...quantizeExtras(choice), epochs: run.epochs, lr: run.lr, backend: run.backend,
     testAccuracy: after.accuracy, floatTestAccuracy: before.accuracy,
     ...(validation === null ? {} : { validationAccuracy: validation.accuracy }),
     stages: stageRows(stages),
   };
   if (outPath !== undefined) {
     const bytes = await saveQuantized(outPath, model, quantization, encoding, entropy, {
-      training: { ...(training ?? {}), command: 'quantize', quantize: { method: choice.method, bits: choice.bits ?? 8, ...(choice.layerBits === null ? {} : { layerBits: choice.layerBits }), epochs: run.epochs, lr: run.lr }, testAccuracy: after.accuracy },
+      training: { ...(training ?? {}), command: 'quantize', quantize: { method: choice.method, bits: choice.bits ?? 8, ...quantizeExtras(choice), epochs: run.epochs, lr: run.lr }, testAccuracy: after.accuracy },
       ...outputOptions(values),
     });
     summary['out'] = outPath;

@@ -14,7 +14,8 @@
  *     P.csr.gaps U8 [any], P.csr.gaps.lengths U8 [2^b]        the same, Huffman-coded (huffman.ts)
  *     P.csr.values F32 [N]  /  P F32 [r, c]                   float32 values (CSR / dense)
  *     P.int8 I8 [count], P.scales F32 [r]                     int8 codes and per-row scales
- *     P.codebook F32 [K ≤ 2^B], P.codes U8 [⌈count·B/8⌉]      codebook and bit-packed indices
+ *     P.codebook F32/F16 [K ≤ 2^B], P.codes U8 [⌈count·B/8⌉]  codebook (F16 when every centroid is a half)
+ *                                                             and bit-packed indices
  *     P.codes U8 [any], P.codes.lengths U8 [2^B]              the indices, Huffman-coded
  *
  * Everything here is checked from the header alone (names, dtypes, shapes, field ranges), so `inspect` can
@@ -146,7 +147,7 @@ export function planEncodedTensors(name: string, shape: readonly number[], entry
     need(`${name}.scales`, 'F32', [rows], `the per-row scales of "${name}"`);
   } else {
     const bits = entry.bits as number;
-    const codebook = need(`${name}.codebook`, 'F32', null, `the codebook of "${name}"`);
+    const codebook = need(`${name}.codebook`, ['F32', 'F16'], null, `the codebook of "${name}"`);
     if (codebook.length !== 1 || (codebook[0] as number) < 1 || (codebook[0] as number) > 2 ** bits) {
       throw new ModelFormatError('E_BAD_SHAPE', `tensor "${name}.codebook" has shape ${formatShape(codebook)}; ${bits}-bit codes need [K] with 1 ≤ K ≤ ${2 ** bits}`);
     }

@@ -7,6 +7,7 @@
 import { ConfigError, ModelFormatError } from '../../errors.ts';
 import type { CsrRecord, ParamRecord } from '../model-file.ts';
 import type { SafetensorsTensor } from '../safetensors-types.ts';
+import { exactHalfBits } from '../../tensor/float16.ts';
 import { packedBytes, packFixed, unpackFixed } from './bit-stream.ts';
 import { type EncodingEntry, type HuffmanStream } from './entry.ts';
 import { decodeHuffman, encodeHuffman, huffmanBits, huffmanLengths } from './huffman.ts';
@@ -103,13 +104,15 @@ export function encodeParam(name: string, param: ParamRecord, kind: 'dense' | 'c
   const count = positions.length;
   const valueShape = kind === 'csr' ? [count] : [rows, cols];
   if (q === undefined) {
-    tensors.push([kind === 'csr' ? `${name}.csr.values` : name, { dtype: 'F32', shape: valueShape, data: Float32Array.from(positions, (i) => view.values[i] as number) }]);
+    const values = Float32Array.from(positions, (i) => view.values[i] as number);
+    // Dense values may be halves (F16); CSR values stay F32 (trained float weights are almost never halves).
+    tensors.push(kind === 'csr' ? [`${name}.csr.values`, { dtype: 'F32', shape: valueShape, data: values }] : [name, floatTensor(valueShape, values, true)]);
   } else if (q.kind === 'int8') {
     tensors.push([`${name}.int8`, { dtype: 'I8', shape: valueShape, data: Int8Array.from(positions, (i) => (view.codes as Int8Array)[i] as number) }]);
     tensors.push([`${name}.scales`, { dtype: 'F32', shape: [rows], data: Float32Array.from(q.scales) }]);
   } else {
     const codes = Uint8Array.from(positions, (i) => (view.stored[i] === 1 ? ((view.codes as Uint8Array)[i] as number) : 0));
-    tensors.push([`${name}.codebook`, { dtype: 'F32', shape: [q.codebook.length], data: Float32Array.from(q.codebook) }]);
+    tensors.push([`${name}.codebook`, floatTensor([q.codebook.length], Float32Array.from(q.codebook), true)]);
     const stream = symbolStream(codes, q.bits, options.huffman ?? false);
     tensors.push(...streamTensors(`${name}.codes`, stream));
     if (stream.lengths !== null) huffman = ['codes', ...huffman];
@@ -119,6 +122,16 @@ export function encodeParam(name: string, param: ParamRecord, kind: 'dense' | 'c
   entry = { ...entry, huffman };
   const bytes = tensors.reduce((sum, [, t]) => sum + t.data.byteLength, 0);
   return { entry, tensors, bytes };
+}
+
+/**
+ * A float tensor in the fewest bytes that hold it exactly: with `halves` and every value a finite float16
+ * (e.g. biases and centroids rounded by the quantizers' float16 option), F16 bit patterns; else F32. Lossless
+ * either way: the loader widens F16 back to the same float32 values.
+ */
+export function floatTensor(shape: readonly number[], values: Float32Array, halves: boolean): SafetensorsTensor {
+  const bits = halves ? exactHalfBits(values) : null;
+  return bits === null ? { dtype: 'F32', shape, data: values } : { dtype: 'F16', shape, data: bits };
 }
 
 /**

@@ -5,17 +5,10 @@
  * checks then refuse as non-finite.
  */
 
-const wordView = new DataView(new ArrayBuffer(4));
+// Half floats are converted by src/tensor/float16.ts, which the model file's F16 tensors share.
+import { halfToFloat } from '../../tensor/float16.ts';
 
-/** The float32 value of an IEEE 754 binary16 bit pattern (exact: every half is a float32). */
-export function halfToFloat(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * fraction * 2 ** -24; // zero and subnormals
-  if (exponent === 0x1f) return fraction === 0 ? sign * Infinity : NaN;
-  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
-}
+const wordView = new DataView(new ArrayBuffer(4));
 
 /** The float32 value of a bfloat16 bit pattern: those 16 bits followed by 16 zero bits. */
 export function bfloat16ToFloat(bits: number): number {
