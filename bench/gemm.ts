@@ -35,7 +35,7 @@ const SHAPES: readonly { form: Form; m: number; k: number; n: number; role: stri
 const ACCUMULATORS = [8, 10, 12];
 
 /** peakN(iterations, address): N accumulators, each += x·y per iteration. */
-function peakLoop(accumulators: number): FunctionBuilder {
+export function peakLoop(accumulators: number): FunctionBuilder {
   const f = new FunctionBuilder(`peak${accumulators}`, 2);
   const [iterations, address] = [0, 1];
   const i = f.local(I32);
