@@ -52,6 +52,21 @@ export function record(op: string, value: Tensor, parents: readonly Var[], backw
   return new Var(value, { requiresGrad: true, op, parents, backwardFn });
 }
 
+/** Nodes whose backward returns new tensors, one per input, and keeps no reference to them (recordFresh). */
+const freshProducers = new WeakSet<Var>();
+
+/**
+ * `record` for an op whose backward returns tensors it has just computed, a different one for each input,
+ * and keeps none of them (a matrix product's gradients are new products): a leaf may then keep such a
+ * gradient as its `grad` instead of a copy — a copy of every weight gradient of every training step saved.
+ * @internal For the library's own ops; `record` is the public way (its gradients are always copied).
+ */
+export function recordFresh(op: string, value: Tensor, parents: readonly Var[], backwardFn: BackwardFn): Var {
+  const node = record(op, value, parents, backwardFn);
+  if (!node.isLeaf) freshProducers.add(node);
+  return node;
+}
+
 /** Nodes reachable from `root`, ordered so every node comes after all of its inputs (iterative DFS). */
 export function topologicalOrder(root: Var): Var[] {
   const order: Var[] = [];
@@ -100,13 +115,16 @@ export function backward(root: Var, seed?: Tensor, options: BackwardOptions = {}
 
   const order = topologicalOrder(root);
   const grads = new Map<Var, Tensor>([[root, seed]]);
+  // Gradients nothing but `grads` refers to: sums made here, and what a fresh producer returned (see
+  // recordFresh). A leaf's first gradient is kept as is when it is one of them, and copied otherwise.
+  const owned = new Set<Tensor>();
   for (let i = order.length - 1; i >= 0; i--) {
     const node = order[i]!;
     const dy = grads.get(node);
     grads.delete(node);
     if (dy === undefined) continue;
     if (node.isLeaf) {
-      node.accumulateGrad(dy);
+      node.accumulateGrad(dy, owned.has(dy));
       continue;
     }
     if (node.backwardFn === null) {
@@ -114,12 +132,17 @@ export function backward(root: Var, seed?: Tensor, options: BackwardOptions = {}
     }
     const needsGrad = node.parents.map((p) => p.requiresGrad);
     const inputGrads = node.backwardFn(dy, needsGrad);
+    const fresh = freshProducers.has(node);
     node.parents.forEach((parent, k) => {
       const g = inputGrads[k];
       if (!needsGrad[k] || g === null || g === undefined) return;
       const shaped = reduceToShape(g, parent, node.op, k);
       const previous = grads.get(parent);
-      grads.set(parent, previous === undefined ? shaped : add(previous, shaped));
+      const next = previous === undefined ? shaped : add(previous, shaped);
+      grads.set(parent, next);
+      // An op may hand one tensor (say its own dy) to several inputs: only what is surely unshared is owned.
+      if (fresh || previous !== undefined) owned.add(next);
+      else owned.delete(next);
     });
   }
 

@@ -44,9 +44,12 @@ export class Var {
     return this.op === 'leaf';
   }
 
-  /** Adds a gradient arriving at this leaf during backward (gradients accumulate until cleared). */
-  accumulateGrad(g: Tensor): void {
-    this.grad = this.grad === null ? copyOf(g) : add(this.grad, g);
+  /**
+   * Adds a gradient arriving at this leaf during backward (gradients accumulate until cleared). `owned`:
+   * nothing else refers to `g` (backward knows when), so a first gradient is kept as is instead of copied.
+   */
+  accumulateGrad(g: Tensor, owned = false): void {
+    this.grad = this.grad === null ? (owned ? g : copyOf(g)) : add(this.grad, g);
   }
 }
 

@@ -56,8 +56,8 @@ export class Parameter extends Var {
   }
 
   /** Accumulates a gradient; pruned entries stay zero (a pruned weight is not a parameter any more). */
-  override accumulateGrad(g: Tensor): void {
-    super.accumulateGrad(g);
+  override accumulateGrad(g: Tensor, owned = false): void {
+    super.accumulateGrad(g, owned);
     const mask = this.mask;
     if (mask === null || this.keepPrunedGrad || this.updatePruned || this.grad === null) return;
     const d = this.grad.data;

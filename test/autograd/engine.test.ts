@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { add, backward, constant, mul, noGrad, record, relu, sum, tanh, variable, type Var } from '../../src/autograd/index.ts';
+import { recordFresh } from '../../src/autograd/graph.ts';
 import { ShapeError, StateError } from '../../src/errors.ts';
 import * as T from '../../src/tensor/ops.ts';
-import { scalar, tensor } from '../../src/tensor/tensor.ts';
+import { scalar, tensor, type Tensor } from '../../src/tensor/tensor.ts';
 
 describe('autograd engine', () => {
   it('matches a hand-worked example (micrograd test_sanity_check)', () => {
@@ -71,4 +72,32 @@ describe('autograd engine', () => {
     expect(mul(constant(scalar(2)), 3).requiresGrad).toBe(false);
     expect(() => backward(y)).toThrow(StateError);
   });
+
+  it("keeps a fresh producer's gradient as a leaf's grad, and copies every gradient that may be shared", () => {
+    // A fresh op (recordFresh) returns new tensors: the leaf keeps the very tensor, no copy.
+    const made: Tensor[] = [];
+    const a = variable(tensor([1, 2, 3]));
+    const doubled = recordFresh('double', T.scale(a.value, 2), [a], (dy) => [made[made.push(T.scale(dy, 2)) - 1]!]);
+    backward(sum(doubled));
+    expect(a.grad).toBe(made[0]);
+    // An op that hands its dy to both inputs: each leaf gets its own copy, so one can change without the other.
+    const x = variable(tensor([1, 2])), y = variable(tensor([3, 4]));
+    backward(sum(add(x, y)));
+    x.grad!.data[0] = 99;
+    expect(Array.from(y.grad!.data)).toEqual([1, 1]);
+    // The same through a fresh producer's output first: add still shares its dy, so both are copies.
+    const u = variable(tensor([1, 2])), v = variable(tensor([3, 4]));
+    const s = add(u, v);
+    backward(sum(recordFresh('copy', T.scale(s.value, 1), [s], (dy) => [T.scale(dy, 1)])));
+    u.grad!.data[1] = -5;
+    expect(Array.from(v.grad!.data)).toEqual([1, 1]);
+    // A public record op that returns a tensor it keeps: the leaf's grad is a copy of it, never the tensor.
+    const kept = tensor([7, 8]);
+    const w = variable(tensor([0, 0]));
+    backward(sum(record('keeps', T.scale(w.value, 1), [w], () => [kept])));
+    expect(w.grad).not.toBe(kept);
+    w.grad!.data[0] = 0;
+    expect(Array.from(kept.data)).toEqual([7, 8]);
+  });
 });
+

@@ -1,7 +1,7 @@
 import { ShapeError } from '../../errors.ts';
 import * as T from '../../tensor/ops.ts';
 import { formatShape } from '../../tensor/shape.ts';
-import { record } from '../graph.ts';
+import { recordFresh } from '../graph.ts';
 import type { Var } from '../var.ts';
 
 /**
@@ -14,7 +14,7 @@ import type { Var } from '../var.ts';
 export function matmul(a: Var, b: Var, options: T.MatmulOptions = {}): Var {
   const { transA = false, transB = false } = options;
   const out = T.matmul(a.value, b.value, options);
-  return record('matmul', out, [a, b], (dc, needs) => {
+  return recordFresh('matmul', out, [a, b], (dc, needs) => {
     const A = a.value;
     const B = b.value;
     if (transA) {
@@ -46,7 +46,7 @@ export function linear(x: Var, weight: Var, bias: Var | null = null): Var {
     T.addRowVectorInPlace(y, bias.value);
   }
   const parents = bias === null ? [x, weight] : [x, weight, bias];
-  return record('linear', y, parents, (dy, needs) => [
+  return recordFresh('linear', y, parents, (dy, needs) => [
     needs[0] ? T.matmul(dy, weight.value) : null,
     needs[1] ? T.matmul(dy, x.value, { transA: true }) : null,
     needs[2] ? T.sum(dy, 0) : null,
