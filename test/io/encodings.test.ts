@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { ModelFormatError } from '../../src/errors.ts';
 import { packFixed, unpackFixed } from '../../src/io/encodings/bit-stream.ts';
 import { decodeHuffman, encodeHuffman, huffmanLengths, MAX_HUFFMAN_LENGTH } from '../../src/io/encodings/huffman.ts';
 import { gapSymbols, structureFromGaps } from '../../src/io/encodings/relative-index.ts';
@@ -7,18 +6,8 @@ import { deserializeModel, readModelHeader, serializeModel, type ModelRecord, ty
 import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.ts';
 import { csrFromDense } from '../../src/sparse/convert.ts';
 import { Rng } from '../../src/tensor/rng.ts';
-import { SMALL_SPEC } from '../fixtures/model-files.ts';
+import { codeOf, SMALL_SPEC } from '../fixtures/model-files.ts';
 import { quantizedRecord } from '../fixtures/quantized-files.ts';
-
-function codeOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ModelFormatError) return error.code;
-    throw error;
-  }
-  return 'accepted';
-}
 
 describe('bit streams', () => {
   it('round-trip every width and refuse wrong lengths, trailing bytes and non-zero padding', () => {

@@ -4,7 +4,6 @@
  * put it, refuses it everywhere else, and refuses F16 NaN/Infinity like float32 ones.
  */
 import { describe, expect, it } from 'vitest';
-import { ModelFormatError } from '../../src/errors.ts';
 import { compileModelBytesSync } from '../../src/infer/index.ts';
 import { modelFromRecord } from '../../src/io/model-adapter.ts';
 import { deserializeModel, readModelHeader, serializeModel, type ModelRecord, type ParamRecord } from '../../src/io/model-file.ts';
@@ -12,20 +11,10 @@ import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from '..
 import { predict } from '../../src/nn/train.ts';
 import { floatToHalfBits, roundToFloat16, widenHalfBits } from '../../src/tensor/float16.ts';
 import { Rng } from '../../src/tensor/rng.ts';
-import { SMALL_SPEC, sampleRecord, splitFile, withElement } from '../fixtures/model-files.ts';
+import { codeOf, SMALL_SPEC, sampleRecord, splitFile, withElement } from '../fixtures/model-files.ts';
 import { float16Record, quantizedRecord } from '../fixtures/quantized-files.ts';
 
 const COMPACT = { encoding: 'csr', indices: 'gaps', huffman: true } as const;
-
-function codeOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ModelFormatError) return error.code;
-    throw error;
-  }
-  return 'accepted';
-}
 
 const dtypes = (bytes: Uint8Array): Record<string, string> => Object.fromEntries([...decodeSafetensors(bytes).tensors].map(([name, t]) => [name, t.dtype]));
 

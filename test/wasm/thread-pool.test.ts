@@ -103,23 +103,33 @@ describe('KernelProgram', () => {
   });
 });
 
+/** Sets a job's operands: a[i] = i and b[i] = `b` (as addJob lays them out). */
+function setOperands(x: Float32Array, job: { a: number; b: number }, count: number, b: number): void {
+  for (let i = 0; i < count; i++) {
+    x[job.a / 4 + i] = i;
+    x[job.b / 4 + i] = b;
+  }
+}
+
+/** How many of a job's sums are not a[i] = i + `added`. */
+function wrongSums(x: Float32Array, job: { a: number }, count: number, added: number): number {
+  let wrong = 0;
+  for (let i = 0; i < count; i++) if (x[job.a / 4 + i] !== i + added) wrong++;
+  return wrong;
+}
+
 describe('WorkerPool on worker_threads', () => {
   it('runs every chunk exactly once, the workers taking part', () => {
     const pool = makePool();
     expect(pool.threads).toBe(3);
     const { ctx, f32, memory } = context(pool);
     const chunks = 200, per = 2048;
-    const { program, a, b } = addJob(memory, chunks, per);
+    const job = addJob(memory, chunks, per);
     const x = f32();
     for (let round = 0; round < 20 && pool.workerChunks === 0; round++) {
-      for (let i = 0; i < chunks * per; i++) {
-        x[a / 4 + i] = i;
-        x[b / 4 + i] = 0.5;
-      }
-      pool.run(ctx, program, chunks);
-      let wrong = 0;
-      for (let i = 0; i < chunks * per; i++) if (x[a / 4 + i] !== i + 0.5) wrong++;
-      expect(wrong).toBe(0);
+      setOperands(x, job, chunks * per, 0.5);
+      pool.run(ctx, job.program, chunks);
+      expect(wrongSums(x, job, chunks * per, 0.5)).toBe(0);
     }
     expect(pool.workerChunks).toBeGreaterThan(0);
   });
@@ -129,22 +139,17 @@ describe('WorkerPool on worker_threads', () => {
     const pool = makePool();
     const { ctx, f32, memory } = context(pool);
     const chunks = 64, per = 4096;
-    const { program, a, b } = addJob(memory, chunks, per);
+    const job = addJob(memory, chunks, per);
     const x = f32();
     for (let round = 0; round < 10; round++) {
-      for (let i = 0; i < chunks * per; i++) {
-        x[a / 4 + i] = i;
-        x[b / 4 + i] = -1; // stale: a chunk run before its feed gives i − 1
-      }
+      setOperands(x, job, chunks * per, -1); // stale: a chunk run before its feed gives i − 1
       const fed: number[] = [];
-      pool.run(ctx, program, chunks, (chunk) => {
+      pool.run(ctx, job.program, chunks, (chunk) => {
         fed.push(chunk);
-        x.fill(round + 0.5, b / 4 + chunk * per, b / 4 + (chunk + 1) * per);
+        x.fill(round + 0.5, job.b / 4 + chunk * per, job.b / 4 + (chunk + 1) * per);
       });
       expect(fed).toEqual(Array.from({ length: chunks }, (_, c) => c));
-      let wrong = 0;
-      for (let i = 0; i < chunks * per; i++) if (x[a / 4 + i] !== i + round + 0.5) wrong++;
-      expect(wrong).toBe(0);
+      expect(wrongSums(x, job, chunks * per, round + 0.5)).toBe(0);
     }
   });
 
@@ -152,21 +157,16 @@ describe('WorkerPool on worker_threads', () => {
     const pool = makePool();
     const { ctx, f32, memory } = context(pool);
     const chunks = 16, per = 1024;
-    const { program, a, b } = addJob(memory, chunks, per);
+    const job = addJob(memory, chunks, per);
     const boom = new Error('feed failed');
-    expect(() => pool.run(ctx, program, chunks, (chunk) => {
+    expect(() => pool.run(ctx, job.program, chunks, (chunk) => {
       if (chunk === 5) throw boom;
     })).toThrow(boom);
     expect(pool.closed).toBe(false);
     const x = f32();
-    for (let i = 0; i < chunks * per; i++) {
-      x[a / 4 + i] = i;
-      x[b / 4 + i] = 2;
-    }
-    pool.run(ctx, program, chunks);
-    let wrong = 0;
-    for (let i = 0; i < chunks * per; i++) if (x[a / 4 + i] !== i + 2) wrong++;
-    expect(wrong).toBe(0);
+    setOperands(x, job, chunks * per, 2);
+    pool.run(ctx, job.program, chunks);
+    expect(wrongSums(x, job, chunks * per, 2)).toBe(0);
   });
 
   it('reports a kernel trap in a worker as a ThreadError naming it, and keeps running jobs', () => {
