@@ -1,0 +1,45 @@
+/**
+ * One thread against two on a training epoch, round by round: the probe behind the "Threads" notes in
+ * docs/benchmarks.md (the good and bad rounds, the spin and garbage-collector experiments).
+ *
+ *   npx tsx experiments/threads-train-probe.ts [--rounds R] [--images N] [--spin-us S]
+ *   node --single-threaded-gc --import tsx experiments/threads-train-probe.ts …   (V8's GC on one thread)
+ *
+ * Each round trains a fresh LeNet-300-100 (seed 0, Adam 1e-3, batch 64) for one pass over the first N
+ * Fashion-MNIST training images (default 20,000) on one thread, then on two, and prints both times and their
+ * ratio; the median ratio ends the run. `--spin-us` sets how long an idle worker polls before it sleeps
+ * (the pool's `spinMicros`, default 50). Needs the Fashion-MNIST package (see README, "Data").
+ */
+import { subset } from '../src/data/dataset.ts';
+import { Adam, fit, mlp } from '../src/nn/index.ts';
+import { FASHION_MNIST_DIR, loadIdxDirectory } from '../src/node/data.ts';
+import { nodeThreadHost } from '../src/node/threads.ts';
+import { closeThreads, setThreadHost } from '../src/tensor/threads.ts';
+
+const args = process.argv.slice(2);
+const arg = (name: string, fallback: number): number => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+setThreadHost(nodeThreadHost, { spinMicros: arg('spin-us', 50) });
+const full = loadIdxDirectory(FASHION_MNIST_DIR, { name: 'fashion-mnist' }).train;
+const data = subset(full, Int32Array.from({ length: Math.min(arg('images', 20_000), full.count) }, (_, i) => i), 'fashion-mnist/first');
+
+function seconds(threads: number): number {
+  const model = mlp([784, 300, 100, 10], { seed: 0 });
+  const start = performance.now();
+  fit(model, data, { epochs: 1, batchSize: 64, optimizer: new Adam(model.parameters(), { lr: 1e-3 }), seed: 0, backend: 'wasm-simd', threads });
+  return (performance.now() - start) / 1000;
+}
+
+seconds(1);
+seconds(2); // warm up both paths
+const ratios: number[] = [];
+for (let round = 0; round < arg('rounds', 5); round++) {
+  const one = seconds(1), two = seconds(2);
+  ratios.push(one / two);
+  console.log(`round ${round + 1}: 1 thread ${one.toFixed(3)} s, 2 threads ${two.toFixed(3)} s, ${(one / two).toFixed(2)}×`);
+}
+const sorted = [...ratios].sort((a, b) => a - b);
+console.log(`median ${sorted[sorted.length >> 1]!.toFixed(2)}× (min–max ${sorted[0]!.toFixed(2)}–${sorted.at(-1)!.toFixed(2)})`);
+closeThreads();
