@@ -193,7 +193,7 @@ export function serializeModel(record: ModelRecord, options: SerializeOptions = 
     const param = checkParamValues(name, given, limits.allowNonFinite ?? false);
     checked.set(name, param);
 
-    if (shape.length === 2 && (param.quantized !== undefined || (options.indices ?? 'plain') !== 'plain')) {
+    if (csrDims(shape) !== null && (param.quantized !== undefined || (options.indices ?? 'plain') !== 'plain')) {
       // Compact encodings: try both layouts under 'auto' and keep the smaller (a mask, if any, is part of it).
       const kinds = choice === 'auto' ? (['dense', 'csr'] as const) : [choice];
       const encoded = kinds.map((kind) => encodeParam(name, param, kind, options)).reduce((a, b) => (b.bytes < a.bytes ? b : a));

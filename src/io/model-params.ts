@@ -169,8 +169,9 @@ export function checkParamValues(name: string, param: ParamRecord, allowNonFinit
  */
 function checkQuantizedParam(name: string, param: ParamRecord): void {
   const q = param.quantized!;
-  if (param.shape.length !== 2) throw new ModelFormatError('E_BAD_QUANT', `parameter "${name}" is ${param.shape.length}-D; only 2-D weights can be quantized`);
-  const [rows, cols] = param.shape as [number, number];
+  const dims = csrDims(param.shape);
+  if (dims === null) throw new ModelFormatError('E_BAD_QUANT', `parameter "${name}" is ${param.shape.length}-D; only 2-D (linear) and 4-D (conv2d) weights can be quantized`);
+  const [rows, cols] = dims;
   const values = param.dense ?? (param.csr as CsrRecord).values;
   checkQuantizedValues(name, q, rows, values.length);
   const indptr = param.csr?.indptr;

@@ -24,7 +24,8 @@ import type { ModelQuantization } from './quantize-model.ts';
 export function roundToFloat16Model(model: Module, quantization: ModelQuantization): ModelQuantization {
   const biases = biasesOf(model);
   const roundedBiases = biases.map(([name, p]) => roundedCopy(p.value.data as Float32Array, (i) => `bias ${name}[${i}]`));
-  const weights = new Map(model.namedParameters().filter(([, p]) => p.value.shape.length === 2));
+  // The quantizable weights (quantize-model.ts): linear 2-D and conv 4-D.
+  const weights = new Map(model.namedParameters().filter(([, p]) => p.value.shape.length === 2 || p.value.shape.length === 4));
   const roundedCodebooks = new Map<string, Float32Array>();
   for (const [name, q] of quantization) {
     if (q.kind !== 'codebook') continue;

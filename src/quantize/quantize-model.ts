@@ -1,6 +1,8 @@
 /**
- * Quantizing a live model's weights: every 2-D parameter (the Linear weights) gets codes, and its values are
- * replaced by the values the codes stand for, so the model in memory computes what the saved file will.
+ * Quantizing a live model's weights: every weight (Linear [out, in] and Conv2d [out, in/groups, kh, kw]) gets
+ * codes, and its values are replaced by the values the codes stand for, so the model in memory computes what
+ * the saved file will. A conv weight is viewed as the matrix [out, in/groups·kh·kw], the layout its CSR form
+ * uses: int8 keeps one scale per filter (output channel), k-means one codebook per layer.
  * Biases stay float32 (they are a few hundred numbers; Deep Compression keeps them too) unless the `float16`
  * option rounds them and the centroids to halves (float16.ts). Masks are read, never changed: a pruned weight
  * (mask 0) is not quantized, keeps code 0 and stays exactly 0.
@@ -49,7 +51,7 @@ export interface QuantizeOptions {
 export type ModelQuantization = Map<string, QuantizedValues>;
 
 /**
- * Quantizes every 2-D parameter of `model` in place (values := dequantized codes) and returns the codes.
+ * Quantizes every weight (2-D linear, 4-D conv) of `model` in place (values := dequantized codes) and returns the codes.
  * With `float16`, biases and centroids are then rounded to float16 values (float16.ts). ConfigError for an
  * unknown method, bad bits or a value float16 cannot hold; ShapeError for a non-finite weight.
  *
@@ -77,7 +79,7 @@ export function quantizeModel(model: Module, options: QuantizeOptions): ModelQua
   const bitsOf = layerBitsResolver(parameters.map(([name]) => name), options);
   const result: ModelQuantization = new Map();
   for (const [name, p] of parameters) {
-    const [rows, cols] = p.value.shape as [number, number];
+    const [rows, cols] = weightMatrixDims(p);
     if (method === 'int8') {
       const q = quantizeRowsInt8(p.value.data as Float32Array, rows, cols);
       dequantizeRowsInt8(q, cols, p.value.data as Float32Array);
@@ -106,9 +108,19 @@ function layerBitsResolver(names: readonly string[], options: QuantizeOptions): 
   return (name) => layerBits[name] ?? layerBits[name.replace(/\.weight$/, '')] ?? options.bits ?? 5;
 }
 
-/** The 2-D float32 parameters of a model (Linear weights), by name. */
+/** The weights of a model that quantizers act on, by name: the 2-D (Linear) and 4-D (Conv2d) parameters. */
 export function quantizableParameters(model: Module): [string, Parameter][] {
-  return model.namedParameters().filter(([, p]) => p.value.shape.length === 2);
+  return model.namedParameters().filter(([, p]) => p.value.shape.length === 2 || p.value.shape.length === 4);
+}
+
+/**
+ * The matrix a quantizable weight is quantized as: [out, in] for a Linear weight, [out, in/groups·kh·kw] for a
+ * Conv2d weight (row-major data, so the same buffer), one row per output channel.
+ */
+export function weightMatrixDims(p: Parameter): [number, number] {
+  const shape = p.value.shape;
+  const rows = shape[0] as number;
+  return [rows, rows === 0 ? 0 : p.value.size / rows];
 }
 
 /** k-means over the kept entries of one weight; writes the centroids into the weight. */

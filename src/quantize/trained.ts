@@ -25,7 +25,7 @@ import type { Module } from '../nn/module.ts';
 import type { Parameter } from '../nn/parameter.ts';
 import type { TrainingHooks } from '../nn/train.ts';
 import { fakeQuantizeRowsInt8 } from './int8.ts';
-import { memberIndices, quantizableParameters, type ModelQuantization } from './quantize-model.ts';
+import { memberIndices, quantizableParameters, weightMatrixDims, type ModelQuantization } from './quantize-model.ts';
 
 /**
  * The gradient of each centroid: Σ of the gradients of its members (entries with `member[i] = 1`, or all when
@@ -51,7 +51,7 @@ export class SharedWeightTraining implements TrainingHooks {
 
   /**
    * Ties the codebook weights of `quantization` (from quantizeModel with method 'kmeans') to their centroids.
-   * ConfigError when a name is not a 2-D parameter of `model` or the codes do not fit it.
+   * ConfigError when a name is not a quantizable weight (2-D or 4-D) of `model` or the codes do not fit it.
    */
   constructor(model: Module, private readonly quantization: ModelQuantization) {
     const params = new Map(quantizableParameters(model));
@@ -111,10 +111,10 @@ interface ShadowWeight {
 export class Int8AwareTraining implements TrainingHooks {
   private readonly weights: ShadowWeight[] = [];
 
-  /** Keeps float shadows of every 2-D weight of `model` and fake-quantizes the weights for the first step. */
+  /** Keeps float shadows of every weight (linear and conv) of `model` and fake-quantizes them for the first step. */
   constructor(model: Module) {
     for (const [name, param] of quantizableParameters(model)) {
-      const [rows, cols] = param.value.shape as [number, number];
+      const [rows, cols] = weightMatrixDims(param);
       const shadow = Float32Array.from(param.value.data as Float32Array);
       const forward = new Float32Array(shadow.length);
       const q = fakeQuantizeRowsInt8(shadow, rows, cols, forward);
@@ -127,7 +127,7 @@ export class Int8AwareTraining implements TrainingHooks {
   afterStep(): void {
     for (const w of this.weights) {
       const values = w.param.value.data as Float32Array;
-      const [rows, cols] = w.param.value.shape as [number, number];
+      const [rows, cols] = weightMatrixDims(w.param);
       for (let i = 0; i < values.length; i++) w.shadow[i] = (w.shadow[i] as number) + ((values[i] as number) - (w.forward[i] as number));
       const mask = w.param.mask;
       if (mask !== null) for (let i = 0; i < mask.length; i++) if (mask[i] === 0) w.shadow[i] = 0;

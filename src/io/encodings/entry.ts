@@ -115,8 +115,6 @@ export function readEntry(name: string, plain: Record<string, unknown>, shape: r
   const entry: EncodingEntry = { kind: kind as 'dense' | 'csr', values: values as EncodingEntry['values'], bits, indices: indices as EncodingEntry['indices'], gapBits, entries, symbols, huffman };
   if (entry.kind === 'dense' && entry.values === 'f32') fail('a dense float32 parameter is not listed in "encodings"');
   if (entry.kind === 'csr' && isPlainEncoding(entry) && keys.length !== 2) fail('must be exactly {"kind":"csr","shape":[the weight\'s dimensions]}');
-  // Compact encodings (quantized values, relative indices) are defined for linear weights; a conv2d weight is plain CSR.
-  if (shape.length === 4 && !(entry.kind === 'csr' && isPlainEncoding(entry))) fail(`"${name}" is a 4-D (conv2d) weight; only plain CSR applies to it`);
   return entry;
 }
 
@@ -128,7 +126,9 @@ export type NeedTensor = (name: string, dtypes: string | readonly string[], shap
  * entry count (null for dense). The plain CSR structure is checked by the caller and its count passed in.
  */
 export function planEncodedTensors(name: string, shape: readonly number[], entry: EncodingEntry, need: NeedTensor, plainCsrEntries: () => number): number | null {
-  const [rows, cols] = shape as [number, number];
+  // A conv2d weight [out, in/groups, kh, kw] is encoded as the matrix [out, in/groups·kh·kw]: one row per filter.
+  const rows = shape[0] as number;
+  const size = shape.reduce((a, b) => a * b, 1);
   let count: number;
   if (entry.kind === 'csr') {
     if (entry.indices === 'gaps') {
@@ -138,7 +138,7 @@ export function planEncodedTensors(name: string, shape: readonly number[], entry
       count = plainCsrEntries();
     }
   } else {
-    count = rows * cols;
+    count = size;
   }
   if (entry.values === 'f32') {
     need(entry.kind === 'csr' ? `${name}.csr.values` : name, 'F32', [count], `the values of "${name}"`);

@@ -6,6 +6,7 @@
 
 import { ConfigError, ModelFormatError } from '../../errors.ts';
 import type { CsrRecord, ParamRecord } from '../model-file.ts';
+import { csrDims } from '../model-params.ts';
 import type { SafetensorsTensor } from '../safetensors-types.ts';
 import { exactHalfBits } from '../../tensor/float16.ts';
 import { packedBytes, packFixed, unpackFixed } from './bit-stream.ts';
@@ -38,7 +39,7 @@ interface DenseView {
 }
 
 function denseView(param: ParamRecord): DenseView {
-  const [rows, cols] = param.shape as [number, number];
+  const [rows, cols] = matrixDims(param.shape);
   const size = rows * cols;
   const q = param.quantized;
   const values = new Float32Array(size);
@@ -71,8 +72,10 @@ export interface EncodedParam {
 }
 
 /**
- * Encodes a checked 2-D parameter as `kind` ('dense' or 'csr') with compact options. For dense codebook values
- * with unstored entries a mask tensor is written (the codebook need not hold 0); callers add no other mask.
+ * Encodes a checked 2-D or 4-D parameter as `kind` ('dense' or 'csr') with compact options; a conv2d weight
+ * [out, in/groups, kh, kw] is the matrix [out, in/groups·kh·kw] (one row, and one int8 scale, per filter), and
+ * its dense tensors (values, int8 codes, mask) keep the 4-D shape. For dense codebook values with unstored
+ * entries a mask tensor is written (the codebook need not hold 0); callers add no other mask.
  */
 export function encodeParam(name: string, param: ParamRecord, kind: 'dense' | 'csr', options: CompactOptions): EncodedParam {
   const view = denseView(param);
@@ -102,7 +105,7 @@ export function encodeParam(name: string, param: ParamRecord, kind: 'dense' | 'c
     }
   }
   const count = positions.length;
-  const valueShape = kind === 'csr' ? [count] : [rows, cols];
+  const valueShape = kind === 'csr' ? [count] : [...param.shape];
   if (q === undefined) {
     const values = Float32Array.from(positions, (i) => view.values[i] as number);
     // Dense values may be halves (F16); CSR values stay F32 (trained float weights are almost never halves).
@@ -118,7 +121,7 @@ export function encodeParam(name: string, param: ParamRecord, kind: 'dense' | 'c
     if (stream.lengths !== null) huffman = ['codes', ...huffman];
   }
   const needsMask = kind === 'dense' && (param.mask !== undefined || (view.structured && q?.kind === 'codebook' && view.stored.includes(0)));
-  if (needsMask) tensors.push([`${name}.mask`, { dtype: 'U8', shape: [rows, cols], data: Uint8Array.from(view.stored) }]);
+  if (needsMask) tensors.push([`${name}.mask`, { dtype: 'U8', shape: [...param.shape], data: Uint8Array.from(view.stored) }]);
   entry = { ...entry, huffman };
   const bytes = tensors.reduce((sum, [, t]) => sum + t.data.byteLength, 0);
   return { entry, tensors, bytes };
@@ -176,7 +179,7 @@ function bestGapBits(rows: number, cols: number, indptr: Int32Array, indices: In
  * every malformed stream, naming the tensor.
  */
 export function decodeParam(name: string, shape: readonly number[], entry: EncodingEntry, tensor: (name: string) => SafetensorsTensor['data'], hasMask: boolean): ParamRecord {
-  const [rows, cols] = shape as [number, number];
+  const [rows, cols] = matrixDims(shape);
   let csr: { indptr: Int32Array; indices: Int32Array } | null = null;
   if (entry.kind === 'csr') {
     if (entry.indices === 'gaps') {
@@ -225,6 +228,13 @@ function dequantizeInto(q: QuantizedValues, values: Float32Array, csr: { indptr:
     else while ((csr.indptr[row + 1] as number) <= k) row++;
     values[k] = mask !== undefined && mask[k] === 0 ? 0 : dequantizedValue(q, k, row);
   }
+}
+
+/** The matrix a linear [rows, cols] or conv2d [out, in/groups, kh, kw] weight is encoded as (csrDims). */
+function matrixDims(shape: readonly number[]): [number, number] {
+  const dims = csrDims(shape);
+  if (dims === null) throw new ConfigError(`compact encodings apply to 2-D and 4-D weights, not to shape [${shape.join(', ')}]`);
+  return dims;
 }
 
 /** Throws ConfigError unless CompactOptions are valid. */
