@@ -262,12 +262,14 @@ export function exportOnnx(spec: ModelSpec, params: ReadonlyMap<string, Float32A
   const inFeatures = shapes?.inputFeatures ?? (first.type === 'linear' ? first.inFeatures : 0);
   const outShape = shapes?.outputs[shapes.outputs.length - 1] ?? (last.type === 'linear' ? [last.outFeatures] : []);
   const weightsAt = new Map(weighted.map((l) => [l.index, l]));
-  // int8 weights (issue 14) are defined for linear layers: codes [out, in] and one scale per output row.
+  // int8 weights (issue 14): codes over the weight's entries and one scale per output row (linear [out, in])
+  // or per output channel (conv [out, in/groups, kh, kw], seen as the matrix [out, in/groups·kh·kw]).
   const int8Weights = options.int8Weights ?? new Map<string, OnnxInt8Weight>();
   for (const [name, int8] of int8Weights) {
-    const linear = weighted.find((l) => `layers.${l.index}.weight` === name && l.spec.type === 'linear');
-    if (linear === undefined) throw new ConfigError(`ONNX export: int8Weights names ${name}, which is not a linear layer's weight`);
-    checkInt8Weight(name, int8, linear.weight, linear.dims[0]!, linear.dims[1]!);
+    const layer = weighted.find((l) => `layers.${l.index}.weight` === name);
+    if (layer === undefined) throw new ConfigError(`ONNX export: int8Weights names ${name}, which is not a linear or conv layer's weight`);
+    const rows = layer.dims[0]!;
+    checkInt8Weight(name, int8, layer.weight, rows, rows === 0 ? 0 : layer.weight.length / rows);
   }
 
   // The last layer that becomes a node writes the graph output; dropout layers write nothing.
@@ -287,7 +289,7 @@ export function exportOnnx(spec: ModelSpec, params: ReadonlyMap<string, Float32A
     if (int8 !== undefined) {
       // int8 codes and per-row scales behind a DequantizeLinear node whose output is the float weight.
       const sparse = sparseChoice === 'auto' ? int8SparseIsSmaller(int8.codes) : sparseChoice === 'always';
-      const pieces = int8WeightGraph(weightName, int8, checked.dims[0]!, checked.dims[1]!, sparse);
+      const pieces = int8WeightGraph(weightName, int8, checked.dims, sparse);
       initializers.push(...pieces.initializers);
       sparseInitializers.push(...pieces.sparseInitializers);
       nodes.push(pieces.node);

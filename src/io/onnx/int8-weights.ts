@@ -1,7 +1,7 @@
 /**
- * ONNX export of int8-quantized weights (issue 14): instead of a float32 initializer, a linear layer's weight
- * goes out as its int8 codes and per-row scales, and a `DequantizeLinear` node rebuilds the float weight in the
- * graph, where the `Gemm` reads it:
+ * ONNX export of int8-quantized weights (issue 14): instead of a float32 initializer, a linear or conv layer's
+ * weight goes out as its int8 codes and per-row (per-output-channel) scales, and a `DequantizeLinear` node
+ * rebuilds the float weight in the graph, where the `Gemm` or `Conv` reads it:
  *
  *     layers.0.weight.int8 [300, 784] INT8 ──┐
  *     layers.0.weight.scale [300] FLOAT ─────┼─DequantizeLinear(axis = 0)── layers.0.weight ──Gemm── ...
@@ -21,7 +21,10 @@ import type { ModelRecord } from '../model-file.ts';
 import { float32Bytes, intAttribute, node, nonzeroIndices, rawInitializer, sparseRawInitializer, TENSOR_FLOAT, TENSOR_INT8, varintLength } from './onnx-messages.ts';
 import type { ProtoWriter } from './protobuf.ts';
 
-/** One weight's int8 codes over all of its [out, in] entries (row-major, pruned entries 0) and per-row scales. */
+/**
+ * One weight's int8 codes over all of its entries (row-major, pruned entries 0) and one scale per output row
+ * (linear [out, in]) or output channel (conv [out, in/groups, kh, kw]).
+ */
 export interface OnnxInt8Weight {
   readonly codes: Int8Array;
   readonly scales: Float32Array;
@@ -37,9 +40,11 @@ export function int8WeightsOfRecord(record: ModelRecord): Map<string, OnnxInt8We
   const weights = new Map<string, OnnxInt8Weight>();
   for (const [name, param] of record.params) {
     const q = param.quantized;
-    if (q?.kind !== 'int8' || param.shape.length !== 2) continue;
-    const cols = param.shape[1]!;
-    const codes = new Int8Array(param.shape[0]! * cols);
+    if (q?.kind !== 'int8' || (param.shape.length !== 2 && param.shape.length !== 4)) continue;
+    // A conv weight [out, in/groups, kh, kw] is the matrix [out, in/groups·kh·kw], as in its CSR form.
+    const size = param.shape.reduce((a, b) => a * b, 1);
+    const cols = param.shape[0] === 0 ? 0 : size / param.shape[0]!;
+    const codes = new Int8Array(size);
     if (param.csr === undefined) {
       codes.set(q.codes);
       if (param.mask !== undefined) for (let j = 0; j < codes.length; j++) if (param.mask[j] === 0) codes[j] = 0; // pruned: 0 whatever its code
@@ -83,11 +88,13 @@ export interface Int8WeightGraph {
 }
 
 /**
- * Builds the graph pieces for a checked int8 weight of [rows, cols]: `<weightName>.int8` (a sparse INT8
- * initializer when `sparse`), `.scale` FLOAT [rows], `.zero_point` INT8 [rows] zeros, and the node
- * DequantizeLinear(axis = 0) writing `weightName`.
+ * Builds the graph pieces for a checked int8 weight of shape `dims` (linear [out, in] or conv
+ * [out, in/groups, kh, kw]): `<weightName>.int8` of that shape (a sparse INT8 initializer when `sparse`),
+ * `.scale` FLOAT [out], `.zero_point` INT8 [out] zeros, and the node DequantizeLinear(axis = 0) writing
+ * `weightName` — one scale per output row or channel.
  */
-export function int8WeightGraph(weightName: string, int8: OnnxInt8Weight, rows: number, cols: number, sparse: boolean): Int8WeightGraph {
+export function int8WeightGraph(weightName: string, int8: OnnxInt8Weight, dims: readonly number[], sparse: boolean): Int8WeightGraph {
+  const rows = dims[0]!;
   const codesName = `${weightName}.int8`;
   const scaleName = `${weightName}.scale`;
   const zeroName = `${weightName}.zero_point`;
@@ -95,9 +102,9 @@ export function int8WeightGraph(weightName: string, int8: OnnxInt8Weight, rows: 
   const sparseInitializers: ProtoWriter[] = [];
   if (sparse) {
     const indices = nonzeroIndices(int8.codes);
-    sparseInitializers.push(sparseRawInitializer(codesName, [rows, cols], TENSOR_INT8, Uint8Array.from(indices, (j) => int8.codes[j]! & 0xff), indices));
+    sparseInitializers.push(sparseRawInitializer(codesName, dims, TENSOR_INT8, Uint8Array.from(indices, (j) => int8.codes[j]! & 0xff), indices));
   } else {
-    initializers.unshift(rawInitializer(codesName, [rows, cols], TENSOR_INT8, new Uint8Array(int8.codes.buffer, int8.codes.byteOffset, int8.codes.length).slice()));
+    initializers.unshift(rawInitializer(codesName, dims, TENSOR_INT8, new Uint8Array(int8.codes.buffer, int8.codes.byteOffset, int8.codes.length).slice()));
   }
   const dequantize = node(`${weightName}.dequantize`, 'DequantizeLinear', [codesName, scaleName, zeroName], weightName, [intAttribute('axis', 0)]);
   return { initializers, sparseInitializers, node: dequantize };
