@@ -82,6 +82,9 @@ const SEED_FILES: Record<string, Uint8Array> = {
   // Biases and codebooks rounded to float16 (the quantizers' float16 option): stored as F16 tensors.
   float16CsrGaps: serializeModel(float16Record(SMALL_SPEC, 12), { encoding: 'csr', indices: 'gaps', huffman: true }),
   float16DenseMasked: serializeModel(float16Record(SMALL_SPEC, 13), { encoding: 'dense' }),
+  // Quantized conv2d weights (4-D, encoded as [out, in/groups·kh·kw]): int8 per filter, a codebook with gaps + Huffman.
+  convInt8Dense: serializeModel(quantizedRecord(CONV_SPEC, { seed: 14, method: 'int8' }), { encoding: 'dense' }),
+  convCodebookCsrGaps: serializeModel(float16Record(CONV_SPEC, 15), { encoding: 'csr', indices: 'gaps', huffman: true }),
 };
 
 // ---------------------------------------------------------------------------------------------------------
