@@ -1,7 +1,8 @@
 /**
  * The convolutional path through the command line, as a user on a fresh clone would take it: train
  * LeNet-5 on the digits (`--arch lenet5`), inspect it, predict a PNG digit, export ONNX that onnxruntime runs
- * to the same classes, prune it (filters; 90 % of the weights) and compile the pruned model for sparse inference. (One epoch here to keep the suite fast; the README's commands use more.)
+ * to the same classes, prune it (filters; 90 % of the weights) and compile the pruned model for sparse inference;
+ * prune and quantize it (8-bit conv / 5-bit fc codebooks) and take the quantized file through every command. (One epoch here to keep the suite fast; the README's commands use more.)
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -112,6 +113,58 @@ describe('LeNet-5 on the command line', () => {
       expect(layers.map((l) => `${l.outFeatures}x${l.inFeatures}`)).toEqual(['20x25', '50x500', '500x800', '10x500']);
       expect(layers[1]!.kernel).toBe('csr');
     }
+  }, 120_000);
+
+  it('prune --quantize kmeans:5 with 8-bit conv codebooks, then inspect, predict, compile, export --onnx and import', async () => {
+    // Deep Compression's widths: 8-bit conv, 5-bit fc codebooks. No pruning epochs, one of trained quantization.
+    const quantized = join(dir, 'lenet5-q.safetensors');
+    const prune = await runCli(['prune', '--model', lenet, '--method', 'oneshot', '--sparsity', '0.9', '--epochs', '0', '--quantize', 'kmeans:5,layers.1=8,layers.4=8', '--out', quantized, '--json', '--quiet']);
+    expect(prune.code, prune.stderr).toBe(0);
+    const stages = prune.json!['stages'] as { stage: string; bytes: number }[];
+    expect(stages.map((s) => s.stage)).toEqual(['dense', 'pruned', 'quantized', 'entropy-coded']);
+    for (let i = 1; i < stages.length; i++) expect(stages[i]!.bytes).toBeLessThan(stages[i - 1]!.bytes);
+    const inspect = await runCli(['inspect', quantized, '--json']);
+    expect(inspect.code, inspect.stderr).toBe(0);
+    const coding = new Map((inspect.json!['params'] as { name: string; coding: string }[]).map((p) => [p.name, p.coding]));
+    expect(coding.get('layers.1.weight')).toMatch(/^codebook 8-bit/);
+    expect(coding.get('layers.4.weight')).toMatch(/^codebook 8-bit/);
+    expect(coding.get('layers.8.weight')).toMatch(/^codebook 5-bit/);
+    const labels = ['--input', 'data/digits/t10k-images-idx3-ubyte.gz', '--labels', 'data/digits/t10k-labels-idx1-ubyte.gz'];
+    const predicted = await runCli(['predict', '--model', quantized, ...labels, '--json']);
+    expect(predicted.code, predicted.stderr).toBe(0);
+    expect(predicted.json!['accuracy']).toBeGreaterThan(0.5);
+    // (The js backend on such files is covered in test/io/conv-quantized-file.test.ts; here the two WebAssembly ones.)
+    for (const backend of ['wasm-simd', 'wasm-int8']) {
+      const compiled = await runCli(['compile', '--model', quantized, '--data', 'digits', '--backend', backend, '--json', '--quiet']);
+      expect(compiled.code, `${backend}: ${compiled.stderr}`).toBe(0);
+      const check = compiled.json!['check'] as { samples: number; mismatches: number };
+      // The float backends run the dequantized weights exactly; wasm-int8 rounds its fc activations to 8 bits.
+      expect(check.mismatches, backend).toBeLessThanOrEqual(backend === 'wasm-int8' ? 40 : 0);
+    }
+    const onnx = join(dir, 'lenet5-q.onnx');
+    expect((await runCli(['export', '--model', quantized, '--onnx', onnx])).code).toBe(0);
+    const { test } = loadDigits();
+    const batch = 200;
+    const session = await InferenceSession.create(readFileSync(onnx));
+    const logits = (await session.run({ x: new OrtTensor('float32', test.x.slice(0, batch * 784), [batch, 784]) }))['logits']!.data as Float32Array;
+    const ours = predicted.json!['predictions'] as number[];
+    for (let i = 0; i < batch; i++) {
+      let best = 0;
+      for (let c = 1; c < 10; c++) if (logits[i * 10 + c]! > logits[i * 10 + best]!) best = c;
+      expect(best, `sample ${i}`).toBe(ours[i]);
+    }
+    await session.release();
+    // int8 (post-training) conv weights go out behind DequantizeLinear; the importer reads them back.
+    const int8 = join(dir, 'lenet5-int8.safetensors');
+    expect((await runCli(['quantize', '--model', quantized, '--method', 'int8', '--epochs', '0', '--out', int8, '--quiet'])).code).toBe(0);
+    const int8Onnx = join(dir, 'lenet5-int8.onnx');
+    expect((await runCli(['export', '--model', int8, '--onnx', int8Onnx])).code).toBe(0);
+    const imported = join(dir, 'lenet5-int8-imported.safetensors');
+    const back = await runCli(['import', '--from', 'onnx', int8Onnx, '--out', imported]);
+    expect(back.code, back.stderr).toBe(0);
+    const same = await runCli(['predict', '--model', imported, ...labels, '--json']);
+    const original = await runCli(['predict', '--model', int8, ...labels, '--json']);
+    expect(same.json!['predictions']).toEqual(original.json!['predictions']);
   }, 120_000);
 
   it('refuses an --arch that does not fit the data', async () => {
