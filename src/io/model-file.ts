@@ -78,7 +78,8 @@ export type CsrRecord = Pick<CSRMatrix, 'nRows' | 'nCols' | 'indptr' | 'indices'
 
 /**
  * One parameter: its shape and exactly one of `dense` / `csr`, plus an optional 0/1 pruning mask and, for a
- * quantized 2-D weight, its codes (which must give exactly the float32 values; see quantized-values.ts).
+ * quantized weight (linear 2-D or conv2d 4-D), its codes (which must give exactly the float32 values; see
+ * quantized-values.ts).
  */
 export interface ParamRecord {
   readonly shape: readonly number[];

@@ -7,7 +7,9 @@
  *      "indices":"gaps", "gapBits":b, "entries":N, "symbols":S,   CSR structure as b-bit relative gaps
  *      "huffman":["codes","gaps"]}                            canonical Huffman on codebook codes and/or gaps
  *
- * Tensors, for parameter P with shape [r, c] (count = r·c dense, N stored entries in CSR):
+ * Tensors, for parameter P with shape [r, c] (count = r·c dense, N stored entries in CSR). A conv2d weight
+ * [out, in/groups, kh, kw] is the matrix [r, c] = [out, in/groups·kh·kw] (one row, and one int8 scale, per
+ * filter); its dense tensors (P.int8, P.mask) keep the 4-D shape:
  *
  *     P.csr.indptr I32 [r+1], P.csr.indices U16/I32 [N]      plain CSR structure
  *     P.csr.gaps U8 [⌈S·b/8⌉]                                 gap symbols (relative-index.ts), b bits each

@@ -22,7 +22,7 @@ import { Int8Model } from './model.ts';
  */
 export const wasmInt8Backend: InferenceBackend<Int8Model> = {
   name: 'wasm-int8',
-  description: 'WebAssembly SIMD kernels on int8 weights and activations (dynamic quantization; one thread)',
+  description: 'WebAssembly SIMD kernels on int8 weights and activations (dynamic quantization; one thread; convolutions in float32)',
   requirement: 'WebAssembly with SIMD',
   supported: int8KernelsSupported,
   strategies: ['auto', 'dense', 'csr'],
