@@ -1,6 +1,7 @@
 // Compiled convolutions on every backend and kernel, against a naive float64 oracle, on awkward shapes
 // (1×1 kernels, kernel = input size, odd sizes, stride > 1, padding, 1 channel, batch 1, 0 % and 100 % density),
-// with fused activations and pooling (with and without padding), and followed by fully connected layers.
+// with fused activations and pooling (with and without padding), and followed by fully connected layers;
+// on wasm-int8, convolutions run on the float SIMD kernels and only the fully connected layers on int8.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, UnsupportedError } from '../../../src/errors.ts';
 import { compileInference, wasmSimdSupported, type Activation, type AnyInferenceLayer, type ConvInferenceLayer, type InferenceBackend } from '../../../src/sparse/index.ts';
@@ -168,6 +169,42 @@ describe.each(BACKENDS)('compiled convolutions on %s', (backend) => {
     const y = model.predict(x, 2);
     expect(Array.from(y.subarray(0, 18)).every((v) => v === 0)).toBe(true);
     expect(Array.from(y.subarray(18)).every(Number.isNaN)).toBe(true);
+  });
+});
+
+describe.runIf(wasmSimdSupported())('wasm-int8: convolutions on the float SIMD kernels, the fully connected rest on int8', () => {
+  it('a network of convolutions only gives wasm-simd’s outputs bit for bit, on every strategy', () => {
+    const rng = new Rng(5);
+    for (const c of CASES) {
+      const layer = convLayer(c, 0.5, rng);
+      const x = Float32Array.from({ length: 2 * c.C * c.H * c.W }, () => rng.uniform() * 2 - 1);
+      for (const strategy of ['dense', 'csr', 'auto'] as const) {
+        const float = compileInference([layer], { backend: 'wasm-simd', strategy });
+        const int8 = compileInference([layer], { backend: 'wasm-int8', strategy });
+        expect(int8.backend).toBe('wasm-int8');
+        expect(int8.kernels(2), `${c.name} ${strategy}`).toEqual(float.kernels(2));
+        expect(Array.from(int8.predict(x, 2)), `${c.name} ${strategy}`).toEqual(Array.from(float.predict(x, 2)));
+      }
+    }
+  });
+
+  it('convolutions then fully connected layers stay within the int8 tolerance of the float64 oracle; NaN pixels give NaN logits', () => {
+    const rng = new Rng(13);
+    const conv = convLayer({ name: '', C: 1, H: 12, W: 12, O: 6, k: [5, 5], activation: 'relu', pool: { kind: 'max', kernelSize: [2, 2] } }, 0.6, rng);
+    const fc = { inFeatures: 6 * 4 * 4, outFeatures: 5, weight: randomWeights(5 * 96, 0.5, rng), bias: randomWeights(5, 1, rng), activation: 'none' as const };
+    const x = Float32Array.from({ length: 3 * 144 }, () => rng.uniform());
+    const expected = [0, 1, 2].flatMap((s) => {
+      const features = convOracle(conv, x.subarray(s * 144, (s + 1) * 144));
+      return Array.from({ length: 5 }, (_, o) => features.reduce((z, v, i) => z + fc.weight[o * 96 + i]! * v, fc.bias[o]!));
+    });
+    const model = compileInference([conv, fc], { backend: 'wasm-int8' });
+    const got = model.predict(x, 3);
+    const largest = Math.max(...expected.map(Math.abs));
+    for (let i = 0; i < expected.length; i++) expect(Math.abs(got[i]! - expected[i]!), `logit ${i}`).toBeLessThanOrEqual(0.05 * largest);
+    x[144 + 70] = NaN;
+    const flagged = model.predict(x, 3);
+    expect(Array.from(flagged.subarray(5, 10)).every(Number.isNaN)).toBe(true);
+    expect(Array.from(flagged.subarray(0, 5)).some(Number.isNaN)).toBe(false);
   });
 });
 
