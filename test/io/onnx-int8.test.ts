@@ -58,7 +58,7 @@ describe('exportOnnx: int8 weights behind DequantizeLinear', () => {
     }
   });
 
-  it('refuses codes that do not stand for the weights, wrong lengths and names that are not linear weights', () => {
+  it('refuses codes that do not stand for the weights, wrong lengths and names that are not linear or conv weights', () => {
     const first = int8Weights.get('layers.0.weight')!;
     const k = first.codes.findIndex((c) => c !== 0);
     const off = Int8Array.from(first.codes);
@@ -70,7 +70,7 @@ describe('exportOnnx: int8 weights behind DequantizeLinear', () => {
     zeroScale[0] = 0;
     expect(() => exportOnnx(record.spec, params, { int8Weights: withFirst({ codes: first.codes, scales: zeroScale }) })).toThrow(/scales must be positive and finite/);
     expect(() => exportOnnx(record.spec, params, { int8Weights: withFirst({ codes: first.codes.subarray(1), scales: first.scales }) })).toThrow(ShapeError);
-    expect(() => exportOnnx(record.spec, params, { int8Weights: new Map([['layers.1.weight', first]]) })).toThrow(/not a linear layer's weight/);
+    expect(() => exportOnnx(record.spec, params, { int8Weights: new Map([['layers.1.weight', first]]) })).toThrow(/which is not a linear or conv layer's weight/);
   });
 
   it('leaves codebook and float weights to float32 initializers', () => {
