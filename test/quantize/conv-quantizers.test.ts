@@ -15,6 +15,7 @@ import type { Parameter } from '../../src/nn/parameter.ts';
 import { roundToFloat16 } from '../../src/tensor/float16.ts';
 import { centroidGradients, quantizableParameters, quantizeAndFineTune, quantizeModel } from '../../src/quantize/index.ts';
 import { Tensor } from '../../src/tensor/tensor.ts';
+import { expectCentroidGradients } from '../support/centroid-gradients.ts';
 
 /** Two convolutions (54 and 96 weights) and a linear layer; names layers.1, layers.4 (conv) and layers.7 (linear). */
 const ARCH = '1x8x8-c6k3-m2-c4k2-5';
@@ -130,14 +131,7 @@ describe('trained quantization on conv2d weights', () => {
       backward(crossEntropy(model.forward(constant(x)), labels));
       const analytic = centroidGradients(weight.grad!.data as Float32Array, q.codes, q.codebook.length, null);
       expect(analytic.some((g) => Math.abs(g) > 1e-3), name).toBe(true); // the check below is not vacuous
-      const eps = 1e-3;
-      for (let c = 0; c < base.length; c++) {
-        const up = Float64Array.from(base), down = Float64Array.from(base);
-        up[c]! += eps;
-        down[c]! -= eps;
-        const numeric = (lossAt(up) - lossAt(down)) / (2 * eps);
-        expect(analytic[c]!, `${name} centroid ${c}`).toBeCloseTo(numeric, 2);
-      }
+      expectCentroidGradients(lossAt, base, analytic, 1e-3, `${name} centroid`);
       lossAt(base);
     }
   });

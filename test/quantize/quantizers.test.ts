@@ -10,6 +10,7 @@ import {
 } from '../../src/quantize/index.ts';
 import { Rng } from '../../src/tensor/rng.ts';
 import { Tensor } from '../../src/tensor/tensor.ts';
+import { expectCentroidGradients } from '../support/centroid-gradients.ts';
 
 function toyData(count: number, features: number, classes: number, seed: number): Dataset {
   const rng = new Rng(seed);
@@ -168,14 +169,7 @@ describe('trained quantization', () => {
     weight.grad = null;
     backward(crossEntropy(model.forward(constant(x)), labels));
     const analytic = centroidGradients(weight.grad!.data as Float32Array, q.codes, q.codebook.length, null);
-    const eps = 1e-2;
-    for (let c = 0; c < base.length; c++) {
-      const up = Float64Array.from(base), down = Float64Array.from(base);
-      up[c]! += eps;
-      down[c]! -= eps;
-      const numeric = (lossAt(up) - lossAt(down)) / (2 * eps);
-      expect(analytic[c]!).toBeCloseTo(numeric, 2);
-    }
+    expectCentroidGradients(lossAt, base, analytic, 1e-2);
   });
 
   it('fine-tuning moves the centroids, keeps every weight tied to one, and keeps masks and pruned zeros', () => {
