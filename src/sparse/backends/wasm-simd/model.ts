@@ -204,26 +204,24 @@ export class WasmSparseModel extends CompiledNetwork<WasmPlan> {
   protected run(plan: WasmPlan, x: Float32Array | Float64Array): void {
     const { batch, panels, vectors } = plan;
     const at = this.buffers(16 * panels + vectors);
-    const fIn = this.inFeatures;
-    // Input: copied (float64 is rounded to float32 here), the vectors' rows first. The padding samples of a
-    // padded panel keep whatever an earlier call left there: every sample is its own lane, and their outputs
-    // are never read.
-    const copyRows = (s0: number, s1: number): void => this.arena.f32().set(x.subarray(s0 * fIn, s1 * fIn), at.rowsIn / 4 + s0 * fIn);
+    // Input: copied (float64 is rounded to float32 here). The padding samples of a padded panel keep whatever
+    // an earlier call left there: every sample is its own lane, and their outputs are never read. On threads
+    // the panels' rows are copied chunk by chunk while the other threads start on the first ones; otherwise
+    // (and always at batch 1, where every nanosecond shows) in one copy.
+    const threaded = panels > 0 && plan.shares > 1;
+    if (!threaded) this.arena.f32().set(x, at.rowsIn / 4);
+    else if (vectors > 0) this.copyRows(x, at.rowsIn, 16 * panels, batch);
     this.inputProbe = null;
-    if (vectors > 0) {
-      copyRows(16 * panels, batch);
-      this.runVectors(plan, at);
-    }
-    if (panels > 0) {
-      const feedPanels = (p0: number, p1: number): void => copyRows(16 * p0, Math.min(16 * p1, batch));
-      // Threads: the panels' rows are copied chunk by chunk while the other threads start on the first ones.
-      if (plan.shares > 1) this.panelThreads!.run(plan, at, this.scratch, feedPanels);
-      else {
-        feedPanels(0, panels);
-        this.runPanels(this.k, plan, at, 0, plan.steps.length, 0, panels);
-      }
-    }
+    if (vectors > 0) this.runVectors(plan, at);
+    if (threaded) this.panelThreads!.run(plan, at, this.scratch, (p0, p1) => this.copyRows(x, at.rowsIn, 16 * p0, Math.min(16 * p1, batch)));
+    else if (panels > 0) this.runPanels(this.k, plan, at, 0, plan.steps.length, 0, panels);
     plan.output.set(this.arena.f32().subarray(at.rowsOut / 4, at.rowsOut / 4 + batch * this.outFeatures));
+  }
+
+  /** Copies the input rows of samples [s0, s1) into the row-major input buffer at byte address `rowsIn`. */
+  private copyRows(x: Float32Array | Float64Array, rowsIn: number, s0: number, s1: number): void {
+    const fIn = this.inFeatures;
+    this.arena.f32().set(x.subarray(s0 * fIn, s1 * fIn), rowsIn / 4 + s0 * fIn);
   }
 
   /**
@@ -346,9 +344,9 @@ export class WasmSparseModel extends CompiledNetwork<WasmPlan> {
       plan.nonFinite[0] = this.inputProbe !== 0 ? 1 : 0;
       return plan.nonFinite[0];
     }
-    const { rowsIn, probe } = this.buffers(16 * plan.panels + plan.vectors);
-    const first = 16 * plan.panels; // the first vector sample
-    if (plan.vectors > 0) this.k.nonFiniteProbe(plan.vectors, this.inFeatures, rowsIn + 4 * first * this.inFeatures, probe + 4 * first);
+    const probe = this.probeAt(16 * plan.panels + plan.vectors);
+    const first = 16 * plan.panels; // the first vector sample; the input rows start at this.scratch
+    if (plan.vectors > 0) this.k.nonFiniteProbe(plan.vectors, this.inFeatures, this.scratch + 4 * first * this.inFeatures, probe + 4 * first);
     const f32 = this.arena.f32();
     let flagged = 0;
     for (let s = 0; s < plan.batch; s++) {
