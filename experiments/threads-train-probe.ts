@@ -8,13 +8,16 @@
  * Each round trains a fresh LeNet-300-100 (seed 0, Adam 1e-3, batch 64) for one pass over the first N
  * Fashion-MNIST training images (default 20,000) on one thread, then on two, and prints both times and their
  * ratio; the median ratio ends the run. `--spin-us` sets how long an idle worker polls before it sleeps
- * (the pool's `spinMicros`, default 50). Needs the Fashion-MNIST package (see README, "Data").
+ * (the pool's `spinMicros`, default 50). Each two-thread epoch also reports its jobs (kernel programs handed to
+ * the pool), their chunks, how many of those the worker ran, and the share of the epoch spent inside jobs —
+ * counted by wrapping WorkerPool.run here, for this probe only. Needs the Fashion-MNIST package (README, "Data").
  */
 import { subset } from '../src/data/dataset.ts';
 import { Adam, fit, mlp } from '../src/nn/index.ts';
 import { FASHION_MNIST_DIR, loadIdxDirectory } from '../src/node/data.ts';
 import { nodeThreadHost } from '../src/node/threads.ts';
-import { closeThreads, setThreadHost } from '../src/tensor/threads.ts';
+import { closeThreads, setThreadHost, threadPool } from '../src/tensor/threads.ts';
+import { WorkerPool } from '../src/wasm/thread-pool.ts';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: number): number => {
@@ -24,6 +27,17 @@ const arg = (name: string, fallback: number): number => {
 setThreadHost(nodeThreadHost, { spinMicros: arg('spin-us', 50) });
 const full = loadIdxDirectory(FASHION_MNIST_DIR, { name: 'fashion-mnist' }).train;
 const data = subset(full, Int32Array.from({ length: Math.min(arg('images', 20_000), full.count) }, (_, i) => i), 'fashion-mnist/first');
+
+/** Jobs, chunks and milliseconds inside WorkerPool.run since the last reset. */
+const jobs = { count: 0, chunks: 0, ms: 0 };
+const run = WorkerPool.prototype.run;
+WorkerPool.prototype.run = function (this: WorkerPool, ...args: Parameters<WorkerPool['run']>): void {
+  const start = performance.now();
+  run.apply(this, args);
+  jobs.count++;
+  jobs.chunks += args[2];
+  jobs.ms += performance.now() - start;
+};
 
 function seconds(threads: number): number {
   const model = mlp([784, 300, 100, 10], { seed: 0 });
@@ -36,9 +50,13 @@ seconds(1);
 seconds(2); // warm up both paths
 const ratios: number[] = [];
 for (let round = 0; round < arg('rounds', 5); round++) {
-  const one = seconds(1), two = seconds(2);
+  const one = seconds(1);
+  Object.assign(jobs, { count: 0, chunks: 0, ms: 0 });
+  const workerBefore = threadPool(2)!.workerChunks;
+  const two = seconds(2);
   ratios.push(one / two);
-  console.log(`round ${round + 1}: 1 thread ${one.toFixed(3)} s, 2 threads ${two.toFixed(3)} s, ${(one / two).toFixed(2)}×`);
+  const inside = `${jobs.count} jobs, ${jobs.chunks} chunks (${threadPool(2)!.workerChunks - workerBefore} on the worker), ${(100 * jobs.ms / 1000 / two).toFixed(0)} % of the epoch inside jobs`;
+  console.log(`round ${round + 1}: 1 thread ${one.toFixed(3)} s, 2 threads ${two.toFixed(3)} s, ${(one / two).toFixed(2)}×; ${inside}`);
 }
 const sorted = [...ratios].sort((a, b) => a - b);
 console.log(`median ${sorted[sorted.length >> 1]!.toFixed(2)}× (min–max ${sorted[0]!.toFixed(2)}–${sorted.at(-1)!.toFixed(2)})`);
