@@ -131,8 +131,9 @@ export class WorkerPool {
    * Runs the `chunks` chunks of the KernelProgram at byte address `program` of the context's memory on the
    * caller and the workers, and returns when all are done. With `feed`, the job is published first and
    * `feed(chunk)` is called for each chunk in order, which may write that chunk's inputs into the memory; no
-   * thread runs a chunk before its feed returned (a feed that throws ends the job and is rethrown). Throws what the caller's own chunk threw, or
-   * ThreadError when a worker's chunk threw, a worker exited mid-job or the job stalled (see the top).
+   * thread runs a chunk before its feed returned (a feed that throws ends the job and is rethrown). Throws
+   * what the caller's own chunk threw, or ThreadError when a worker's chunk threw, a worker exited mid-job or
+   * the job stalled (see the top).
    */
   run(context: ThreadContext, program: number, chunks: number, feed?: (chunk: number) => void): void {
     this.checkOpen();
