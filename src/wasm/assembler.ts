@@ -140,6 +140,11 @@ export const op = {
   f32x4Abs: simd(0xe0),
   i32x4TruncSatF32x4S: simd(0xf8), // [v] → i32 lanes, saturating; NaN → 0
   f32x4ConvertI32x4S: simd(0xfa),
+  // Added for the int8 batch-1 swizzle kernel (src/sparse/backends/wasm-int8/kernels-int8-swizzle.ts).
+  i8x16Swizzle: simd(0x0e), // [table, indices] → [table[indices[i]] per byte; 0 where an index is ≥ 16]
+  v128AnyTrue: simd(0x53), // [v] → [i32 1 if any bit is set, else 0]
+  i16x8ExtendLowI8x16S: simd(0x87), // [v] → bytes 0–7 sign-extended to i16
+  i16x8ExtendHighI8x16S: simd(0x88), // bytes 8–15
 };
 
 /** The four little-endian bytes of a float32 (for f32.const). */

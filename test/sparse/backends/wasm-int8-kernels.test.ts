@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { csrFromDense } from '../../../src/sparse/index.ts';
 import { WasmArena } from '../../../src/sparse/backends/wasm-simd/arena.ts';
 import { instantiateInt8Kernels, int8KernelsSupported } from '../../../src/sparse/backends/wasm-int8/kernels.ts';
-import { placeDensePairs, placeDenseRows, placeInt8Layer, quantizeCsrRows } from '../../../src/sparse/backends/wasm-int8/weights.ts';
+import { placeDensePairs, placeDenseRows, placeInt8Layer, placeVectorCsr, quantizeCsrRows } from '../../../src/sparse/backends/wasm-int8/weights.ts';
 import { quantizeRowsInt8 } from '../../../src/quantize/int8.ts';
 import { Rng } from '../../../src/tensor/index.ts';
 
@@ -70,8 +70,20 @@ describe.runIf(int8KernelsSupported())('int8 WebAssembly SIMD kernels', () => {
   it('places the float32 SELL-4 form only where int8 sums are exact in float32 (≤ 1040 inputs)', () => {
     const arena = new WasmArena(instantiateInt8Kernels()!.memory);
     const place = (cols: number) => placeInt8Layer(arena, { inFeatures: cols, outFeatures: 2, activation: 'none', bias: null, csr: csrFromDense(new Float32Array(2 * cols).fill(1), 2, cols), masked: new Float32Array(2 * cols).fill(1) }, 0);
-    expect(place(1040).sell).not.toBeNull();
-    expect(place(1041).sell).toBeNull();
+    expect(placeVectorCsr(arena, place(1040), 'sell').kernel).toBe('sell');
+    expect(() => placeVectorCsr(arena, place(1041), 'sell')).toThrow(/not exact in float32/);
+    expect(placeVectorCsr(arena, place(1041)).kernel).toBe('swizzle');
+  });
+
+  it('picks the batch-1 form by slot count: swizzle on a 90 %-sparse layer, SELL-4 on a 99.5 %-sparse one', () => {
+    const arena = new WasmArena(instantiateInt8Kernels()!.memory);
+    const rng = new Rng(3);
+    const place = (density: number) => {
+      const w = weight(300, 784, 'random', density, rng);
+      return placeInt8Layer(arena, { inFeatures: 784, outFeatures: 300, activation: 'relu', bias: null, csr: csrFromDense(w, 300, 784), masked: w }, 0);
+    };
+    expect(placeVectorCsr(arena, place(0.1)).kernel).toBe('swizzle');
+    expect(placeVectorCsr(arena, place(0.005)).kernel).toBe('sell');
   });
 
   const instance = instantiateInt8Kernels()!;
@@ -162,12 +174,18 @@ describe.runIf(int8KernelsSupported())('int8 WebAssembly SIMD kernels', () => {
             };
             for (const [name, run] of [
               ['denseInt8Matvec', (out: number) => k.denseInt8Matvec(rows, Math.ceil(cols / 8), layer.denseRows, layer.scales, layer.bias, layer.relu, q, scale, out)],
-              ['csrInt8Matvec', (out: number) => k.csrInt8Matvec(rows, layer.indptr, layer.columns, layer.values, layer.scales, layer.bias, layer.relu, q, scale, out)],
+              ['swizzleInt8Matvec', (out: number) => {
+                const form = placeVectorCsr(arena, layer, 'swizzle');
+                if (form.kernel !== 'swizzle') throw new Error('not the swizzle form');
+                k.swizzleInt8Matvec(form.nSlices, form.slicePtr, form.slots, form.sliceScales, form.sliceBias, form.rows, layer.relu, q, scale, out);
+              }],
               ['sellInt8Matvec', (out: number) => {
                 const codes = nanBuffer(4 * (cols + 16));
                 k.codesToF32(cols, q, codes);
                 for (let j = 0; j < cols; j++) if (read(codes + 4 * j, 1)[0] !== sampleCodes[s]![j]) expect.fail(`codesToF32 ${s},${j}`);
-                const { nSlices, slicePtr, rowOffsets, slots } = layer.sell!;
+                const form = placeVectorCsr(arena, layer, 'sell');
+                if (form.kernel !== 'sell') throw new Error('not the SELL-4 form');
+                const { nSlices, slicePtr, rowOffsets, slots } = form.sell;
                 k.sellInt8Matvec(nSlices, slicePtr, rowOffsets, slots, layer.scales, layer.bias, layer.relu, codes, scale, out);
               }],
             ] as const) {

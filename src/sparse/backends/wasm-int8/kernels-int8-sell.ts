@@ -9,7 +9,7 @@
  *
  * Why floats give the int8 result exactly: every product is an integer of magnitude ≤ 127² and every partial
  * sum one of magnitude ≤ inFeatures · 127², exact in float32 while that is < 2^24, i.e. for at most
- * SELL_INT8_MAX_INPUTS = 1040 inputs. The sum is then the int32 sum of csrInt8Matvec, rescaled in the same
+ * SELL_INT8_MAX_INPUTS = 1040 inputs. The sum is then the int32 sum of the other int8 kernels, rescaled in the same
  * order (s · (w · x) + b, ReLU by max with +0), so both kernels give the same bits. A CSR vector product is a
  * scalar gather per entry (~0.85 ns on a 300×784 layer); SELL-4 serves 4 rows per vector multiply-add.
  */
@@ -76,7 +76,7 @@ export function sellInt8Matvec(): FunctionBuilder {
     });
     const [sum, other] = acc as [number, number];
     f.emit(op.get(sum), op.get(other), op.f32x4Add, op.set(sum));
-    // sum · (wScale · xScale) + bias, as csrInt8Matvec computes it lane by lane.
+    // sum · (wScale · xScale) + bias, as the other int8 kernels compute it.
     gatherRows(f, wScales, rows, scale);
     f.emit(op.get(sum), op.get(scale), op.get(xScale), op.f32x4Splat, op.f32x4Mul, op.f32x4Mul, op.set(sum));
     gatherRows(f, bias, rows, scale);

@@ -20,8 +20,8 @@
  *       odd last entry pairs with a zero weight), the two columns' int16 activations interleaved by one
  *       shuffle per 4 samples and multiplied by the [w1, w2] pair with i32x4.dot_i16x8_s. pairOffsets holds
  *       column·32 twice per pair, pairWeights the two int16 weights. O(16·nnz).
- *   csrInt8Matvec(nRows, indptr, columns, values, wScales, bias, relu, q, xScale, y)    one vector, scalar
- *       int32 multiply-adds. O(nnz).
+ * A sparse layer's batch-1 product runs on the swizzle form (kernels-int8-swizzle.ts) or SELL-4
+ * (kernels-int8-sell.ts).
  *
  * Outputs are float32 panels (row r of sample t at float r·16 + t) or a vector, as the float kernels write them.
  */
@@ -176,37 +176,6 @@ export function csrPairsPanel16(): FunctionBuilder {
     });
     f.emit(op.get(y), op.get(row), op.i32(6), op.i32Shl, op.i32Add, op.set(yRow));
     storePanelRow(f, { row, wScales, bias, relu, yRow }, acc, xScales, scaleLocal, biasLocal);
-    increment(f, row, 1);
-  });
-  return f;
-}
-
-/** Builds csrInt8Matvec (see the top of this file). */
-export function csrInt8Matvec(): FunctionBuilder {
-  const f = new FunctionBuilder('csrInt8Matvec', 10);
-  const [nRows, indptr, columns, values, wScales, bias, relu, q, xScaleAt, y] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  const row = f.local(I32), k = f.local(I32), end = f.local(I32), sumInt = f.local(I32), xScale = f.local(F32), sum = f.local(F32);
-  f.emit(op.get(xScaleAt), op.f32Load(0), op.set(xScale));
-  f.emit(op.i32(0), op.set(row));
-  whileLoop(f, () => f.emit(op.get(row), op.get(nRows), op.i32GeU), () => {
-    element(f, indptr, row);
-    f.emit(op.i32Load(0), op.set(k));
-    element(f, indptr, row);
-    f.emit(op.i32Load(4), op.set(end), op.i32(0), op.set(sumInt));
-    whileLoop(f, () => f.emit(op.get(k), op.get(end), op.i32GeU), () => {
-      f.emit(op.get(sumInt), op.get(values), op.get(k), op.i32Add, op.i32Load8S(0));
-      f.emit(op.get(q), op.get(columns), op.get(k), op.i32(2), op.i32Shl, op.i32Add, op.i32Load(0), op.i32Add, op.i32Load8S(0));
-      f.emit(op.i32Mul, op.i32Add, op.set(sumInt));
-      increment(f, k, 1);
-    });
-    f.emit(op.get(sumInt), op.f32ConvertI32S);
-    element(f, wScales, row);
-    f.emit(op.f32Load(0), op.get(xScale), op.f32Mul, op.f32Mul);
-    element(f, bias, row);
-    f.emit(op.f32Load(0), op.f32Add, op.set(sum));
-    applyRelu(f, relu, [sum], false);
-    element(f, y, row);
-    f.emit(op.get(sum), op.f32Store(0));
     increment(f, row, 1);
   });
   return f;

@@ -17,6 +17,12 @@
  *       past n, and reads as many floats: callers leave room, and weights past n are zero.
  *
  * `scales` receives the 16 (panel) or one (vector) float32 scales. Every kernel reads x twice: O(features·samples).
+ *
+ * PSEUDO_MAX: the maxima of |x| use f32x4.pmax (b > a ? b : a), one maxps on x64, where f32x4.max (NaN- and
+ * −0-exact) expands into about eight instructions; on a 784-float vector that was 0.70 → µs of the whole
+ * quantization. The two agree on every |x| that is not NaN. A NaN is skipped by pmax, so its own code is
+ * garbage (not 0); a sample holding NaN or ±Infinity is flagged by the model, which sets its outputs to NaN,
+ * so such codes never reach a result.
  */
 import { F32, FunctionBuilder, I32, op, V128 } from '../../../wasm/assembler.ts';
 import { increment, whileLoop } from '../../../wasm/emit.ts';
@@ -34,7 +40,7 @@ function panelScales(f: FunctionBuilder, nFeatures: number, x: number, scales: n
   for (const m of max) f.emit(op.v128Zero, op.set(m));
   f.emit(op.get(x), op.set(at), op.get(x), op.get(nFeatures), op.i32(6), op.i32Shl, op.i32Add, op.set(end));
   whileLoop(f, () => f.emit(op.get(at), op.get(end), op.i32GeU), () => {
-    max.forEach((m, k) => f.emit(op.get(m), op.get(at), op.v128Load(16 * k), op.f32x4Abs, op.f32x4Max, op.set(m)));
+    max.forEach((m, k) => f.emit(op.get(m), op.get(at), op.v128Load(16 * k), op.f32x4Abs, op.f32x4Pmax, op.set(m)));
     increment(f, at, 64);
   });
   max.forEach((m, k) => {
@@ -114,12 +120,21 @@ export function quantizeVector(): FunctionBuilder {
   const f = new FunctionBuilder('quantizeVector', 4);
   const [n, x, q, scale] = [0, 1, 2, 3];
   const k = f.local(I32), vectorBytes = f.local(I32), rowBytes = f.local(I32), out = f.local(I32);
-  const max = f.local(V128), inverse = f.local(V128), maxScalar = f.local(F32);
+  const max = f.local(V128), inverse = f.local(V128), maxScalar = f.local(F32), blockBytes = f.local(I32);
+  const maxes = [max, f.local(V128), f.local(V128), f.local(V128)];
   f.emit(op.get(n), op.i32(2), op.i32Shl, op.set(rowBytes));
   f.emit(op.get(n), op.i32(-4), op.i32And, op.i32(2), op.i32Shl, op.set(vectorBytes));
-  f.emit(op.v128Zero, op.set(max), op.f32zero, op.set(maxScalar), op.i32(0), op.set(k));
+  f.emit(op.get(n), op.i32(-16), op.i32And, op.i32(2), op.i32Shl, op.set(blockBytes));
+  for (const m of maxes) f.emit(op.v128Zero, op.set(m));
+  f.emit(op.f32zero, op.set(maxScalar), op.i32(0), op.set(k));
+  // 16 floats per step into four independent maxima (pmax: one instruction, see PSEUDO_MAX), then 4 at a time.
+  whileLoop(f, () => f.emit(op.get(k), op.get(blockBytes), op.i32GeU), () => {
+    maxes.forEach((m, u) => f.emit(op.get(m), op.get(x), op.get(k), op.i32Add, op.v128Load(16 * u), op.f32x4Abs, op.f32x4Pmax, op.set(m)));
+    increment(f, k, 64);
+  });
+  for (const m of maxes.slice(1)) f.emit(op.get(max), op.get(m), op.f32x4Pmax, op.set(max));
   whileLoop(f, () => f.emit(op.get(k), op.get(vectorBytes), op.i32GeU), () => {
-    f.emit(op.get(max), op.get(x), op.get(k), op.i32Add, op.v128Load(0), op.f32x4Abs, op.f32x4Max, op.set(max));
+    f.emit(op.get(max), op.get(x), op.get(k), op.i32Add, op.v128Load(0), op.f32x4Abs, op.f32x4Pmax, op.set(max));
     increment(f, k, 16);
   });
   whileLoop(f, () => f.emit(op.get(k), op.get(rowBytes), op.i32GeU), () => {

@@ -2,9 +2,10 @@
  * The int8 inference kernels as one WebAssembly module (assembled by src/wasm/assembler.ts), with the float
  * panel transposes and the non-finite probe of the float SIMD backend:
  *
- *   kernels-quantize.ts  quantizePanelWords16, quantizePanelPairs16, quantizeVector     activations → int8
- *   kernels-int8.ts      denseInt8Panel16, denseInt8Matvec, csrPairsPanel16, csrInt8Matvec  int8 × int8 → int32 → float
- *   kernels-int8-sell.ts codesToF32, sellInt8Matvec                                     batch-1 SELL-4, exact in float32
+ *   kernels-quantize.ts     quantizePanelWords16, quantizePanelPairs16, quantizeVector  activations → int8
+ *   kernels-int8.ts         denseInt8Panel16, denseInt8Matvec, csrPairsPanel16          int8 × int8 → int32 → float
+ *   kernels-int8-swizzle.ts swizzleInt8Matvec                                           batch-1 sparse, swizzle gathers
+ *   kernels-int8-sell.ts    codesToF32, sellInt8Matvec                                  batch-1 SELL-4, exact in float32
  *   ../wasm-simd/kernels-layout.ts  rowsToPanels16, panelsToRows16, nonFiniteProbe
  *
  * Every argument is a size, a flag or a byte address in the instance's memory.
@@ -12,8 +13,9 @@
 import { assembleModule } from '../../../wasm/assembler.ts';
 import { wasmApi, type WasmMemory } from '../../../wasm/runtime.ts';
 import { nonFiniteProbe, transpose16 } from '../wasm-simd/kernels-layout.ts';
-import { csrInt8Matvec, csrPairsPanel16, denseInt8Matvec, denseInt8Panel16 } from './kernels-int8.ts';
+import { csrPairsPanel16, denseInt8Matvec, denseInt8Panel16 } from './kernels-int8.ts';
 import { codesToF32, sellInt8Matvec } from './kernels-int8-sell.ts';
+import { swizzleInt8Matvec } from './kernels-int8-swizzle.ts';
 import { quantizePanelPairs16, quantizePanelWords16, quantizeVector } from './kernels-quantize.ts';
 
 /** The kernels of one instance, bound to its memory (signatures in kernels-quantize.ts and kernels-int8.ts). */
@@ -24,9 +26,9 @@ export interface Int8Kernels {
   denseInt8Panel16(nRows: number, nPairs: number, w: number, wScales: number, bias: number, relu: number, q: number, xScales: number, y: number): void;
   denseInt8Matvec(nRows: number, nGroups: number, w: number, wScales: number, bias: number, relu: number, q: number, xScale: number, y: number): void;
   csrPairsPanel16(nRows: number, pairPtr: number, pairOffsets: number, pairWeights: number, wScales: number, bias: number, relu: number, q: number, xScales: number, y: number): void;
-  csrInt8Matvec(nRows: number, indptr: number, columns: number, values: number, wScales: number, bias: number, relu: number, q: number, xScale: number, y: number): void;
   codesToF32(n: number, q: number, out: number): void;
   sellInt8Matvec(nSlices: number, slicePtr: number, rowOffsets: number, slots: number, wScales: number, bias: number, relu: number, qf: number, xScale: number, y: number): void;
+  swizzleInt8Matvec(nSlices: number, slicePtr: number, slots: number, sliceScales: number, sliceBias: number, rows: number, relu: number, q: number, xScale: number, y: number): void;
   rowsToPanels16(nPanels: number, nFeatures: number, rows: number, panels: number): void;
   panelsToRows16(nPanels: number, nFeatures: number, panels: number, rows: number): void;
   nonFiniteProbe(nRows: number, nCols: number, x: number, probe: number): void;
@@ -38,7 +40,7 @@ let compiledModule: object | null = null;
 /** The assembled module's bytes (built once). */
 export function int8ModuleBytes(): Uint8Array {
   moduleBytes ??= assembleModule([
-    quantizePanelWords16(), quantizePanelPairs16(), quantizeVector(), denseInt8Panel16(), denseInt8Matvec(), csrPairsPanel16(), csrInt8Matvec(), codesToF32(), sellInt8Matvec(),
+    quantizePanelWords16(), quantizePanelPairs16(), quantizeVector(), denseInt8Panel16(), denseInt8Matvec(), csrPairsPanel16(), codesToF32(), sellInt8Matvec(), swizzleInt8Matvec(),
     transpose16('rowsToPanels16'), transpose16('panelsToRows16'), nonFiniteProbe(),
   ], 1);
   return moduleBytes;

@@ -7,15 +7,15 @@ import type { WasmArena } from '../wasm-simd/arena.ts';
 import { cutBatch } from '../wasm-simd/cost-model.ts';
 import { INT8_COST_MODEL } from './cost-model.ts';
 import type { Int8Kernels } from './kernels.ts';
-import { placeDensePairs, placeDenseRows, placeInt8Layer, type PlacedInt8Layer } from './weights.ts';
+import { placeDensePairs, placeDenseRows, placeInt8Layer, placeVectorCsr, type PlacedInt8Layer } from './weights.ts';
 
 /*
  * The int8 backend's model: weights as int8 codes with per-row scales, activations quantized per sample right
  * before each layer, int8 × int8 products summed in int32 and rescaled once per output (kernels-int8.ts).
  *
  * A batch is cut like the float SIMD backend's (16-sample panels, a few single vectors), and each layer picks
- * dense or CSR for panels and for vectors by the cost model (CSR vectors run the SELL-4 kernel, or the scalar
- * CSR gather for layers wider than 1040 inputs). A panel goes through all layers before the next
+ * dense or CSR for panels and for vectors by the cost model (CSR vectors run the swizzle kernel or SELL-4 on
+ * the codes as float32, whichever the layer's slot counts favour; weights.ts, placeVectorCsr). A panel goes through all layers before the next
  * panel starts, so the activations of one panel (float, then int8) stay in the cache and the scratch holds one
  * panel's worth, not the batch's. It runs on one thread: the `threads` option is accepted and ignored
  * (model.threads is 1) — the float backend's thread pool shares its own kernel instance and memory layout.
@@ -86,6 +86,7 @@ export class Int8Model extends CompiledNetwork<Int8Plan> {
       const vectorKernel = this.pick(layer, 1);
       if (panels > 0 && panelKernel === 'dense') placeDensePairs(this.arena, layer.placed);
       if (vectors > 0 && vectorKernel === 'dense') placeDenseRows(this.arena, layer.placed);
+      if (vectors > 0 && vectorKernel === 'csr') placeVectorCsr(this.arena, layer.placed);
       return { layer, kernel: panels > 0 ? panelKernel : vectorKernel, panelKernel, vectorKernel };
     });
     const samples = 16 * panels + vectors;
@@ -144,12 +145,13 @@ export class Int8Model extends CompiledNetwork<Int8Plan> {
         k.quantizeVector(placed.inFeatures, input, this.codes, this.scales);
         if (step.vectorKernel === 'dense') {
           k.denseInt8Matvec(placed.outFeatures, Math.ceil(placed.inFeatures / 8), placed.denseRows, placed.scales, placed.bias, placed.relu, this.codes, this.scales, output);
-        } else if (placed.sell !== null) {
-          k.codesToF32(placed.inFeatures, this.codes, this.codesF32);
-          const { nSlices, slicePtr, rowOffsets, slots } = placed.sell;
-          k.sellInt8Matvec(nSlices, slicePtr, rowOffsets, slots, placed.scales, placed.bias, placed.relu, this.codesF32, this.scales, output);
+        } else if (placed.vector!.kernel === 'swizzle') {
+          const { nSlices, slicePtr, slots, sliceScales, sliceBias, rows } = placed.vector!;
+          k.swizzleInt8Matvec(nSlices, slicePtr, slots, sliceScales, sliceBias, rows, placed.relu, this.codes, this.scales, output);
         } else {
-          k.csrInt8Matvec(placed.outFeatures, placed.indptr, placed.columns, placed.values, placed.scales, placed.bias, placed.relu, this.codes, this.scales, output);
+          k.codesToF32(placed.inFeatures, this.codes, this.codesF32);
+          const { nSlices, slicePtr, rowOffsets, slots } = placed.vector!.sell;
+          k.sellInt8Matvec(nSlices, slicePtr, rowOffsets, slots, placed.scales, placed.bias, placed.relu, this.codesF32, this.scales, output);
         }
         this.activate(step, output, placed.outFeatures);
         input = output;

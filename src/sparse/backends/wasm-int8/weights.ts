@@ -1,17 +1,20 @@
 /*
  * The int8 weights of a compiled layer: every row quantized symmetrically with its own scale (the rule of
  * src/quantize/int8.ts, so a model saved with int8 codes gets exactly those codes back), in the forms the
- * kernels read (kernels-int8.ts): CSR values as int8 with column offsets, SELL-4 slots of the codes as float32
- * for batch 1 (kernels-int8-sell.ts), and on first use dense rows as int16
- * feature pairs (panels) or zero-padded int8 (vectors).
+ * kernels read: CSR entries in int16 pairs for panels (kernels-int8.ts), and on first use a batch-1 sparse
+ * form (the swizzle form, kernels-int8-swizzle.ts, or SELL-4 slots of the codes as float32,
+ * kernels-int8-sell.ts, whichever its slot count says is cheaper) and dense rows as int16 feature pairs
+ * (panels) or zero-padded int8 (vectors).
  */
 import { ConfigError } from '../../../errors.ts';
 import type { CSRMatrix } from '../../csr-matrix.ts';
 import type { CheckedLayer } from '../../inference/layers.ts';
 import { placeSell, type PlacedSell, type WasmArena } from '../wasm-simd/arena.ts';
-import { sellFromCsr, SELL_MAX_INPUTS } from '../wasm-simd/sell.ts';
+import { sellFromCsr, SELL_MAX_INPUTS, SELL_SLOT_BYTES } from '../wasm-simd/sell.ts';
+import { VECTOR_CSR_NS } from './cost-model.ts';
 import { MAX_INT8_ROW } from './kernels-int8.ts';
 import { SELL_INT8_MAX_INPUTS } from './kernels-int8-sell.ts';
+import { SWIZZLE_SLOT_BYTES, swizzleFromCsr } from './swizzle.ts';
 
 /** A layer's CSR weights as int8 codes with one scale per row. */
 export interface Int8Csr {
@@ -50,21 +53,23 @@ export interface PlacedInt8Layer {
   readonly relu: number;
   readonly bias: number;
   readonly scales: number;
-  readonly indptr: number;
-  readonly columns: number;
-  readonly values: number;
   /** The CSR entries in pairs for csrPairsPanel16: pairs per row (prefix sums), column·32 twice per pair, weights as int16 pairs. */
   readonly pairPtr: number;
   readonly pairOffsets: number;
   readonly pairWeights: number;
-  /** SELL-4 of the codes as float32 for sellInt8Matvec (batch 1), or null above SELL_INT8_MAX_INPUTS inputs. */
-  readonly sell: PlacedSell | null;
+  /** The batch-1 sparse form, placed on first use (placeVectorCsr). */
+  vector: VectorCsr | null;
   densePairs: number;
   denseRows: number;
 }
 
+/** A layer's batch-1 sparse form in the arena: the arguments of swizzleInt8Matvec, or of sellInt8Matvec. */
+export type VectorCsr =
+  | { readonly kernel: 'swizzle'; readonly nSlices: number; readonly slicePtr: number; readonly slots: number; readonly sliceScales: number; readonly sliceBias: number; readonly rows: number }
+  | { readonly kernel: 'sell'; readonly sell: PlacedSell };
+
 /**
- * Places a validated layer: bias, row scales and the int8 CSR form. ConfigError when a row is longer than the
+ * Places a validated layer: bias, row scales and the int8 CSR pairs. ConfigError when a row is longer than the
  * int32 sums allow (MAX_INT8_ROW inputs).
  */
 export function placeInt8Layer(arena: WasmArena, layer: CheckedLayer, index: number): PlacedInt8Layer {
@@ -81,11 +86,8 @@ export function placeInt8Layer(arena: WasmArena, layer: CheckedLayer, index: num
     relu: layer.activation === 'relu' ? 1 : 0,
     bias: layer.bias === null ? arena.alloc(4 * layer.outFeatures) : arena.allocF32(layer.bias),
     scales: arena.allocF32(int8.scales),
-    indptr: arena.allocI32(csr.indptr),
-    columns: arena.allocI32(csr.indices),
-    values: placeBytes(arena, new Uint8Array(int8.codes.buffer, int8.codes.byteOffset, int8.codes.length)),
     ...placeCsrPairs(arena, csr, int8.codes),
-    sell: layer.inFeatures > Math.min(SELL_INT8_MAX_INPUTS, SELL_MAX_INPUTS) ? null : placeSell(arena, sellFromCsr({ ...csr, values: Float32Array.from(int8.codes) })),
+    vector: null,
     densePairs: 0,
     denseRows: 0,
   };
@@ -109,6 +111,38 @@ function placeCsrPairs(arena: WasmArena, csr: CSRMatrix, codes: Int8Array): { pa
     }
   }
   return { pairPtr: arena.allocI32(pairPtr), pairOffsets: arena.allocI32(offsets), pairWeights: placeBytes(arena, new Uint8Array(weights.buffer)) };
+}
+
+/**
+ * Places the layer's batch-1 sparse form, the cheaper of the two by their slot counts (VECTOR_CSR_NS): the
+ * swizzle form, or SELL-4 of the codes as float32 where its sums are exact (≤ SELL_INT8_MAX_INPUTS inputs).
+ * `only` forces one (tests); 'sell' throws ConfigError on a layer too wide for it.
+ */
+export function placeVectorCsr(arena: WasmArena, layer: PlacedInt8Layer, only?: VectorCsr['kernel']): VectorCsr {
+  if (layer.vector !== null && (only === undefined || layer.vector.kernel === only)) return layer.vector;
+  const sellFits = layer.inFeatures <= Math.min(SELL_INT8_MAX_INPUTS, SELL_MAX_INPUTS);
+  if (only === 'sell' && !sellFits) throw new ConfigError(`placeVectorCsr: SELL-4 sums of ${layer.inFeatures} int8 inputs are not exact in float32`);
+  const sell = sellFits && only !== 'swizzle' ? sellFromCsr({ ...layer.csr, values: Float32Array.from(layer.int8.codes) }) : null;
+  const swizzle = only === 'sell' ? null : swizzleFromCsr(layer.csr, layer.int8.codes);
+  const sellNs = sell === null ? Infinity : VECTOR_CSR_NS.sellSlot * (sell.slots.length / SELL_SLOT_BYTES) + VECTOR_CSR_NS.sellInput * layer.inFeatures;
+  const swizzleNs = swizzle === null ? Infinity : VECTOR_CSR_NS.swizzleSlot * (swizzle.slots.length / SWIZZLE_SLOT_BYTES);
+  if (swizzle !== null && swizzleNs <= sellNs) {
+    // Read the biases before allocating: growing the memory detaches the arena's old views.
+    const bias = arena.f32();
+    const sliceBias = Float32Array.from(swizzle.rows, (row) => bias[layer.bias / 4 + row]!);
+    layer.vector = {
+      kernel: 'swizzle',
+      nSlices: swizzle.nSlices,
+      slicePtr: arena.allocI32(swizzle.slicePtr),
+      slots: placeBytes(arena, swizzle.slots),
+      sliceScales: arena.allocF32(Float32Array.from(swizzle.rows, (row) => layer.int8.scales[row]!)),
+      sliceBias: arena.allocF32(sliceBias),
+      rows: arena.allocI32(Int32Array.from(swizzle.rows, (row) => 4 * row)),
+    };
+  } else {
+    layer.vector = { kernel: 'sell', sell: placeSell(arena, sell!) };
+  }
+  return layer.vector;
 }
 
 /** The dense int16-pair form for panels: row r, pair i at byte (r·nPairs + i)·4 (odd widths padded with 0). */

@@ -38,6 +38,28 @@ export interface SellMatrix {
 }
 
 /**
+ * Rows in slices of `width` lanes, the order of sliced forms (SELL-4 here, the int8 swizzle form): sorted by
+ * `length` (longest first, ties by index), the non-empty rows' slices first, then the empty rows'; each
+ * group's last slice is padded by repeating the group's last row, and `repeated` marks those lanes.
+ */
+export function sliceLanes(nRows: number, length: (row: number) => number, width: number): { lanes: number[]; repeated: boolean[] } {
+  const order = Array.from({ length: nRows }, (_, i) => i).sort((a, b) => length(b) - length(a) || a - b);
+  const nonEmpty = order.findIndex((row) => length(row) === 0);
+  const filled = nonEmpty < 0 ? nRows : nonEmpty;
+  const lanes: number[] = [];
+  const repeated: boolean[] = [];
+  for (const [from, to] of [[0, filled], [filled, nRows]] as const) {
+    for (let i = from; i < to; i += width) {
+      for (let t = 0; t < width; t++) {
+        lanes.push(order[Math.min(i + t, to - 1)]!);
+        repeated.push(i + t >= to);
+      }
+    }
+  }
+  return { lanes, repeated };
+}
+
+/**
  * The SELL-4 form of a CSR matrix (nRows ≥ 0, nCols ≤ SELL_MAX_INPUTS; throws ShapeError beyond).
  * O(nnz + nRows·log nRows).
  */
@@ -45,15 +67,7 @@ export function sellFromCsr(csr: { nRows: number; nCols: number; indptr: Int32Ar
   const { nRows, nCols, indptr, indices, values } = csr;
   if (nCols > SELL_MAX_INPUTS) throw new ShapeError(`sellFromCsr: ${nCols} inputs, at most ${SELL_MAX_INPUTS} fit the 16-bit column offsets`);
   const length = (row: number): number => indptr[row + 1]! - indptr[row]!;
-  const order = Array.from({ length: nRows }, (_, i) => i).sort((a, b) => length(b) - length(a) || a - b);
-  const nonEmpty = order.findIndex((row) => length(row) === 0);
-  const filled = nonEmpty < 0 ? nRows : nonEmpty;
-  // Lane → row: slices of the non-empty rows, then slices of the empty ones, each group's last slice padded
-  // by repeating the group's last row.
-  const lanes: number[] = [];
-  for (const [from, to] of [[0, filled], [filled, nRows]] as const) {
-    for (let i = from; i < to; i += 4) for (let t = 0; t < 4; t++) lanes.push(order[Math.min(i + t, to - 1)]!);
-  }
+  const { lanes } = sliceLanes(nRows, length, 4);
   const nSlices = lanes.length / 4;
   const slicePtr = new Int32Array(nSlices + 1);
   for (let s = 0; s < nSlices; s++) slicePtr[s + 1] = slicePtr[s]! + SELL_SLOT_BYTES * length(lanes[4 * s]!);
