@@ -5,7 +5,8 @@
  *
  * Engines are a list of `{ name, prepare(model, batch) }` (ENGINES below): `prepare` builds whatever the
  * engine needs once (session, compiled kernels, input buffers) and returns the call to time: onnxruntime,
- * sparsegrad on its TypeScript kernels, and sparsegrad on its WebAssembly SIMD kernels (backend 'wasm-simd').
+ * sparsegrad on its TypeScript kernels, and sparsegrad on its WebAssembly SIMD kernels (backends 'wasm-simd' and
+ * 'wasm-int8').
  *
  * The model has random He-normal weights (seeded Rng); for sparsity s, a random exact fraction s of every
  * weight matrix is set to zero (biases kept). onnxruntime runs dense kernels, so its time should not
@@ -141,9 +142,9 @@ function inferenceLayersOf(model: BenchModel): InferenceLayer[] {
 }
 
 /** sparsegrad's own compiled inference (src/sparse): per-layer dense or sparse kernels by the cost model. */
-function sparsegradEngine(backend: 'js' | 'wasm-simd'): InferenceEngine {
+function sparsegradEngine(backend: 'js' | 'wasm-simd' | 'wasm-int8'): InferenceEngine {
   return {
-    name: backend === 'js' ? 'sparsegrad' : 'sparsegrad-wasm-simd',
+    name: backend === 'js' ? 'sparsegrad' : `sparsegrad-${backend}`,
     async prepare(model, batch) {
       const compiled = compileInference(inferenceLayersOf(model), { backend, strategy: 'auto', batch });
       const x = makeInput(batch, model.inFeatures);
@@ -152,8 +153,12 @@ function sparsegradEngine(backend: 'js' | 'wasm-simd'): InferenceEngine {
   };
 }
 
-/** Every engine this suite times, in table order (the SIMD backend only where the engine has WebAssembly SIMD). */
-export const ENGINES: InferenceEngine[] = [onnxruntimeEngine, sparsegradEngine('js'), ...(wasmSimdSupported() ? [sparsegradEngine('wasm-simd')] : [])];
+/**
+ * Every engine this suite times, in table order (the SIMD backends only where the engine has WebAssembly SIMD).
+ * 'wasm-int8' quantizes the float weights to int8 per row when it compiles them (post-training, what
+ * `quantize --method int8 --epochs 0` stores): issue 14's "quantized model against onnxruntime's dense float one".
+ */
+export const ENGINES: InferenceEngine[] = [onnxruntimeEngine, sparsegradEngine('js'), ...(wasmSimdSupported() ? [sparsegradEngine('wasm-simd'), sparsegradEngine('wasm-int8')] : [])];
 
 // ---- timing --------------------------------------------------------------------------------------------
 
