@@ -192,8 +192,8 @@ export class Int8Model extends CompiledNetwork<Int8Plan> {
    * ends by transposing into rowsOut. Each panel goes through the layers before the next one starts (its
    * data stays in the cache); layer l reads its panel's slot of buffer A when l is even, B when odd, and
    * writes the other, quantizing into the panel's own codes and scales, so threads never share a slot. On
-   * the caller's own kernels (one thread, every layer) all panels reuse slot 0 instead, which stays in the
-   * cache (3–5 % faster at batch 64–256 on LeNet-300-100). A sigmoid or tanh is applied here on one thread,
+   * the caller's own kernels (one thread, every layer) all panels reuse slot 0 instead, so one thread
+   * touches one panel's scratch, as before threads existed. A sigmoid or tanh is applied here on one thread,
    * or left to the caller for a thread's share (which then ends right after that layer; see PanelThreads).
    *
    * @internal Called by this backend's thread shares (panel-threads.ts); not part of the public model.
