@@ -22,7 +22,8 @@ import { placeDensePairs, placeDenseRows, placeInt8Layer, placeVectorCsr, type P
  * Order of work in a predict: the single vectors go through every layer first, on the calling thread (their
  * own buffers and codes), then the panels. A panel goes through all layers before the next panel starts, so
  * its activations (float, then int8) stay in the cache. Each panel has its own slots in the scratch (two
- * float buffers, codes, 16 scales), so with `threads` > 1 the panels are split into ranges that the threads
+ * float buffers, codes, 16 scales; a range of panels run by one call shares its first panel's unless the
+ * activations must outlive the call), so with `threads` > 1 the panels are split into ranges that the threads
  * claim (../wasm-simd/panel-threads.ts, as the float model does): each thread runs every layer on its own
  * panels, with no barrier between layers, and every sample is computed by the same calls as on one thread —
  * the same bits. Sigmoid and tanh are not kernels: a thread's job ends after such a layer and the caller
@@ -190,10 +191,9 @@ export class Int8Model extends CompiledNetwork<Int8Plan> {
    * Layers [from, to) of the panels [p0, p1), with the kernels `K` (the instance's, or a recorder for a
    * thread's share): layer 0 starts by probing and transposing the input rows into panels, the last layer
    * ends by transposing into rowsOut. Each panel goes through the layers before the next one starts (its
-   * data stays in the cache); layer l reads its panel's slot of buffer A when l is even, B when odd, and
-   * writes the other, quantizing into the panel's own codes and scales, so threads never share a slot. On
-   * the caller's own kernels (one thread, every layer) all panels reuse slot 0 instead, so one thread
-   * touches one panel's scratch, as before threads existed. A sigmoid or tanh is applied here on one thread,
+   * data stays in the cache); layer l reads slot A when l is even, B when odd, and writes the other,
+   * quantizing into the slot's codes and scales. Slots are per panel in the scratch, and a call uses only
+   * those of its own panels, so threads never share one. A sigmoid or tanh is applied here on one thread,
    * or left to the caller for a thread's share (which then ends right after that layer; see PanelThreads).
    *
    * @internal Called by this backend's thread shares (panel-threads.ts); not part of the public model.
@@ -201,10 +201,14 @@ export class Int8Model extends CompiledNetwork<Int8Plan> {
   runPanels(K: Int8PanelKernels, plan: Int8Plan, at: Int8Buffers, from: number, to: number, p0: number, p1: number): void {
     const fIn0 = this.inFeatures;
     const oneThread = K === this.k;
+    // Activations outlive this call only when the layers are cut into jobs (a sigmoid/tanh before the last
+    // layer): then each panel keeps its own slot. Otherwise the panels of [p0, p1), which run one after the
+    // other on one thread, share the slot of p0 (one panel's scratch in the cache, not p1 − p0 cold ones).
+    const perPanel = from > 0 || to < plan.steps.length;
     // The non-finite probe of these samples' input rows (flagNonFinite reads it), here so threads share it.
     if (from === 0) K.nonFiniteProbe(16 * (p1 - p0), fIn0, at.rowsIn + 64 * p0 * fIn0, at.probe + 64 * p0);
     for (let p = p0; p < p1; p++) {
-      const slot = oneThread ? 0 : p;
+      const slot = perPanel ? p : p0; // one thread: p0 = 0
       const [slotA, slotB] = [at.bufferA + slot * this.panelSlot, at.bufferB + slot * this.panelSlot];
       const [codes, scales] = [at.codes + slot * this.codeSlot, at.scales + 64 * slot];
       if (from === 0) K.rowsToPanels16(1, fIn0, at.rowsIn + 64 * p * fIn0, slotA);
