@@ -8,7 +8,9 @@
  *   adam        one Adam step over the 784×300 weight (MIN_ELEMENTS_PER_SHARE, simd-kernels.ts);
  *   inference   LeNet-300-100 compiled for the wasm-simd backend, dense and 90 % sparse (random mask), at
  *               batch 1, 64 and 256, on digits test images (MIN_NS_PER_SHARE, wasm-simd/model.ts). Targets
- *               (issue "Fast by default"): ≥ 1.7× at batch 64 and 256 with 2 threads; batch 1 not slower.
+ *               (issue "Fast by default"): ≥ 1.7× at batch 64 and 256 with 2 threads; batch 1 not slower;
+ *               and the same two networks on the wasm-int8 backend at batch 64 and 256 (rows "…, int8";
+ *               MIN_NS_PER_SHARE with the int8 cost model, wasm-int8/model.ts; same target).
  *
  * Training epochs with threads are `bench train` (row "wasm-simd, N threads"). Every row runs in `rounds`
  * interleaved rounds (default 5): each round times one thread, then N threads, for `ms` milliseconds each
@@ -103,18 +105,21 @@ function inferenceCases(threads: number): Case[] {
   const test = loadDigits().test;
   const rng = new Rng(2);
   const cases: Case[] = [];
-  for (const [label, density] of [['dense', 1], ['90 % sparse', 0.1]] as const) {
-    const layers = lenet(density, rng);
-    const models = new Map<number, InferenceModel>([1, threads].map((t) => [t, compileInference(layers, { backend: 'wasm-simd', threads: t })]));
-    for (const batch of [1, 64, 256]) {
-      const x = new Float32Array(batch * 784);
-      for (let s = 0; s < batch; s++) x.set(test.x.subarray((s % test.count) * 784, (s % test.count + 1) * 784), s * 784);
-      cases.push({
-        kind: 'inference',
-        name: `LeNet-300-100 ${label}, batch ${batch}`,
-        run: (t) => models.get(t)!.predict(x, batch),
-        target: batch === 1 ? 'not slower' : '≥ 1.7× at 2 threads',
-      });
+  const networks = [['dense', 1], ['90 % sparse', 0.1]] as const;
+  const nets = networks.map(([label, density]) => ({ label, layers: lenet(density, rng) }));
+  for (const backend of ['wasm-simd', 'wasm-int8'] as const) {
+    for (const { label, layers } of nets) {
+      const models = new Map<number, InferenceModel>([1, threads].map((t) => [t, compileInference(layers, { backend, threads: t })]));
+      for (const batch of backend === 'wasm-simd' ? [1, 64, 256] : [64, 256]) {
+        const x = new Float32Array(batch * 784);
+        for (let s = 0; s < batch; s++) x.set(test.x.subarray((s % test.count) * 784, (s % test.count + 1) * 784), s * 784);
+        cases.push({
+          kind: 'inference',
+          name: `LeNet-300-100 ${label}, batch ${batch}${backend === 'wasm-int8' ? ', int8' : ''}`,
+          run: (t) => models.get(t)!.predict(x, batch),
+          target: batch === 1 ? 'not slower' : '≥ 1.7× at 2 threads',
+        });
+      }
     }
   }
   return cases;

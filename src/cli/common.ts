@@ -121,7 +121,7 @@ export function defaultThreads(): number {
 
 /** The `--threads N` line of a computing command's help, its description starting at column `column`. */
 export function threadsHelp(column: number): string {
-  return `  ${'--threads N'.padEnd(column - 2)}threads for the wasm-simd kernels, from 1 to ${MAX_THREADS}; default: one per core (${defaultThreads()} here)`;
+  return `  ${'--threads N'.padEnd(column - 2)}threads for the WebAssembly kernels, from 1 to ${MAX_THREADS}; default: one per core (${defaultThreads()} here)`;
 }
 
 /**
@@ -134,13 +134,13 @@ export function threadsPerJob(threads: number, jobs: number): number {
 
 /**
  * `--threads N` of a command that computes: the threads that will run (worker_threads, started on first
- * use; `threads: 1` for anything but the wasm-simd backend), with a note when that is fewer than asked.
+ * use; `threads: 1` on the js backend), with a note when that is fewer than asked.
  * Throws UsageError for anything but an integer from 1 to MAX_THREADS (0, -1, abc).
  */
-export function threadsFlag(values: Record<string, unknown>, out: Output, backend: Backend): number {
+export function threadsFlag(values: Record<string, unknown>, out: Output, backend: Backend | 'wasm-int8'): number {
   const requested = numberFlag(values, 'threads', defaultThreads(), { min: 1, max: MAX_THREADS, integer: true });
   if (threadHost() === null) setThreadHost(nodeThreadHost);
-  if (backend !== 'wasm-simd') {
+  if (backend === 'js') {
     if (requested > 1 && values['threads'] !== undefined) out.note(`--threads: the ${backend} backend runs on one thread`);
     return 1;
   }

@@ -60,6 +60,10 @@ describe('--threads', () => {
     expect(result.json).toMatchObject({ backend: 'wasm-simd', threads: Math.min(availableParallelism(), 64) });
     const one = await runCli(['compile', '--model', model, '--threads', '1', '--json', '--quiet']);
     expect(one.json).toMatchObject({ threads: 1 });
+    const int8 = await runCli(['compile', '--model', model, '--backend', 'wasm-int8', '--threads', '2', '--json']);
+    expect(int8.code, int8.stderr).toBe(0);
+    expect(int8.json).toMatchObject({ backend: 'wasm-int8', threads: 2 });
+    expect(int8.stderr).toMatch(/compiled for wasm-int8 on 2 threads/);
   });
 
   it('ends the process when the command is done (no worker keeps it alive)', async () => {

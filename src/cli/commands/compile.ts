@@ -46,7 +46,7 @@ export async function compileCommand(argv: string[]): Promise<void> {
   const batches = numberListFlag(values, 'batch', [1, 64]);
   for (const b of batches) if (!Number.isSafeInteger(b) || b < 1 || b > MAX_BATCH) throw new UsageError(`--batch sizes must be integers from 1 to ${MAX_BATCH}, got ${b}`);
   const outPath = outputFlag(values, 'out');
-  const requestedThreads = threadsFlag(values, out, backend === 'wasm-simd' ? 'wasm-simd' : 'js');
+  const requestedThreads = threadsFlag(values, out, backend);
   const model = await loadModel(stringFlag(values, 'model'));
   const compiled = compileModel(model, { backend, strategy: strategy as InferenceStrategy, batch: batches[0]!, threads: requestedThreads });
   const threads = compiled.threads;

@@ -20,8 +20,8 @@ export interface CompileOptions {
   /** How many batch sizes keep their buffers at once (oldest plan dropped first). Default 8. */
   maxPlans?: number;
   /**
-   * Threads a predict may split a large batch over (default 1): 'wasm-simd' splits its 16-sample panels
-   * between them (same results as one thread); small batches stay on one. Where threads cannot run (see
+   * Threads a predict may split a large batch over (default 1): 'wasm-simd' and 'wasm-int8' split their 16-sample
+   * panels between them (same results as one thread); small batches stay on one. Where threads cannot run (see
    * resolveThreads) the model uses one; `model.threads` says how many it got. ConfigError outside 1…MAX_THREADS.
    */
   threads?: number;

@@ -6,7 +6,7 @@ import { compileWasmConvStage } from '../wasm-simd/conv.ts';
 import { WASM_COST_MODEL } from '../wasm-simd/cost-model.ts';
 import { instantiateKernels } from '../wasm-simd/kernels.ts';
 import { INT8_COST_MODEL } from './cost-model.ts';
-import { instantiateInt8Kernels, int8KernelsSupported } from './kernels.ts';
+import { instantiateInt8Kernels, instantiateSharedInt8Kernels, int8KernelsSupported } from './kernels.ts';
 import { Int8Model } from './model.ts';
 
 /**
@@ -19,18 +19,23 @@ import { Int8Model } from './model.ts';
  * Convolution layers (a LeNet-5's first layers) run on the float32 WebAssembly SIMD convolution kernels
  * (wasm-simd/conv.ts) with the weights as given — for a quantized model file, the dequantized values, which
  * are exactly what its codes stand for — and only the fully connected layers after them run on int8 kernels.
+ *
+ * With `threads` > 1 (and an engine that can share memory) the model's memory is shared and a batch's panels
+ * are split over the realm's threads, with the bits of one thread (model.ts); otherwise it runs on one.
  */
 export const wasmInt8Backend: InferenceBackend<Int8Model> = {
   name: 'wasm-int8',
-  description: 'WebAssembly SIMD kernels on int8 weights and activations (dynamic quantization; one thread; convolutions in float32)',
+  description: 'WebAssembly SIMD kernels on int8 weights and activations (dynamic quantization; convolutions in float32)',
   requirement: 'WebAssembly with SIMD',
   supported: int8KernelsSupported,
   strategies: ['auto', 'dense', 'csr'],
   costModel: INT8_COST_MODEL,
-  compile(layers, { strategy, maxPlans }) {
-    const instance = instantiateInt8Kernels();
+  compile(layers, { strategy, maxPlans, threads = 1 }) {
+    // Threads need an instance on a shared memory; without one (no SharedArrayBuffer) the model runs on one.
+    const shared = threads > 1 ? instantiateSharedInt8Kernels(threads) : null;
+    const instance = shared ?? instantiateInt8Kernels();
     if (instance === null) throw new UnsupportedError("backend 'wasm-int8' needs WebAssembly with SIMD, which this JavaScript engine does not provide");
-    return new Int8Model(layers, strategy, new WasmArena(instance.memory), instance.kernels, maxPlans);
+    return new Int8Model(layers, strategy, new WasmArena(instance.memory), instance.kernels, maxPlans, shared?.setup ?? null);
   },
   compileConv(conv, rest, options) {
     // Float convolutions in a float kernel instance of their own; the fully connected rest on int8 kernels.

@@ -13,6 +13,7 @@
 import { assembleModule } from '../../../wasm/assembler.ts';
 import { wasmApi, type WasmMemory } from '../../../wasm/runtime.ts';
 import { nonFiniteProbe, transpose16 } from '../wasm-simd/kernels-layout.ts';
+import { instantiateShared, type ThreadSetup } from '../wasm-simd/panel-threads.ts';
 import { csrPairsPanel16, denseInt8Matvec, denseInt8Panel16 } from './kernels-int8.ts';
 import { codesToF32, sellInt8Matvec } from './kernels-int8-sell.ts';
 import { swizzleInt8Matvec } from './kernels-int8-swizzle.ts';
@@ -65,4 +66,13 @@ export function instantiateInt8Kernels(): { memory: WasmMemory; kernels: Int8Ker
   const memory = new api.Memory({ initial: 1 });
   const exports = new api.Instance(compiledModule, { env: { memory } }).exports as unknown as Int8Kernels;
   return { memory, kernels: exports };
+}
+
+/**
+ * A new instance on a shared memory, with what the model needs to run `threads` threads on it (the realm's
+ * workers instantiate the same module; ../wasm-simd/panel-threads.ts); null where the engine cannot run the
+ * kernels or cannot share memory (the model then uses one thread).
+ */
+export function instantiateSharedInt8Kernels(threads: number): { memory: WasmMemory; kernels: Int8Kernels; setup: ThreadSetup } | null {
+  return int8KernelsSupported() ? instantiateShared<Int8Kernels>(int8ModuleBytes(), threads) : null;
 }

@@ -9,7 +9,7 @@ import { applyActivationInPlace } from '../../kernels/activation.ts';
 import { placeBsr, placeSell, WasmArena, type PlacedBsr, type PlacedSell } from './arena.ts';
 import { cutBatch, WASM_COST_MODEL } from './cost-model.ts';
 import type { WasmKernels } from './kernels.ts';
-import { PanelThreads, type Buffers, type PanelKernels, type ThreadSetup } from './panel-threads.ts';
+import { PANEL_KERNELS, PanelThreads, type Buffers, type PanelKernels, type ThreadSetup } from './panel-threads.ts';
 import { sellFromCsr, SELL_MAX_INPUTS } from './sell.ts';
 
 /*
@@ -143,7 +143,7 @@ export class WasmSparseModel extends CompiledNetwork<WasmPlan> {
   ) {
     super(layers[0]!.inFeatures, layers[layers.length - 1]!.outFeatures, strategy, WASM_COST_MODEL, maxPlans);
     this.widest = Math.max(...layers.map((l) => Math.max(l.inFeatures, l.outFeatures)));
-    this.panelThreads = threads === null ? null : new PanelThreads<WasmPlan>(threads, arena, this, k);
+    this.panelThreads = threads === null ? null : new PanelThreads<WasmPlan>(threads, arena, this, k, PANEL_KERNELS);
     this.scanAt = arena.alloc(8);
   }
 

@@ -8,10 +8,11 @@ import type { WasmArena } from './arena.ts';
 import { kernelModuleBytes, wasmSimdSupported, type WasmKernels } from './kernels.ts';
 
 /*
- * A batch's panels split over threads, for the WebAssembly SIMD model (model.ts). The model's memory is a
- * shared WebAssembly.Memory, and every worker of the realm's pool instantiates the same compiled module on
- * it; a predict then runs one KernelProgram chunk per thread, each chunk being the calls one thread would
- * make for a range of panels through every layer (model.runPanels with a recorder in place of the kernels).
+ * A batch's panels split over threads, for the WebAssembly SIMD models: the float one (model.ts) and the int8
+ * one (../wasm-int8/model.ts), each with its own kernel module. The model's memory is a shared
+ * WebAssembly.Memory, and every worker of the realm's pool instantiates the same compiled module on it; a
+ * predict then runs one KernelProgram chunk per thread, each chunk being the calls one thread would make for
+ * a range of panels through every layer (model.runPanels with a recorder in place of the kernels).
  *
  * A sigmoid or tanh layer is not a kernel: the job stops after it, the caller applies the activation to all
  * panels, and the next job goes on from the following layer (after the last layer, to the output rows —
@@ -33,11 +34,12 @@ export interface ThreadSetup {
 /** Chunks per thread a batch's panels are cut into (at most one panel each). */
 const CHUNKS_PER_SHARE = 4;
 
-/** The kernels of a panel range. */
+/** The float model's kernels of a panel range. */
 export type PanelKernels = Pick<WasmKernels, 'rowsToPanels16' | 'panelsToRows16' | 'densePanel16' | 'spmmPanel16' | 'bsrPanel16' | 'nonFiniteProbe'>;
-const PANEL_KERNELS: (keyof PanelKernels)[] = ['rowsToPanels16', 'panelsToRows16', 'densePanel16', 'spmmPanel16', 'bsrPanel16', 'nonFiniteProbe'];
+/** The names of PanelKernels (what a recorder stands in for). */
+export const PANEL_KERNELS: readonly (keyof PanelKernels)[] = ['rowsToPanels16', 'panelsToRows16', 'densePanel16', 'spmmPanel16', 'bsrPanel16', 'nonFiniteProbe'];
 
-/** Byte addresses of a plan's buffers in the model's scratch region (model.ts, probeAt). */
+/** Byte addresses of the float model's buffers in its scratch region (model.ts, probeAt). */
 export interface Buffers {
   readonly rowsIn: number;
   readonly bufferA: number;
@@ -55,11 +57,14 @@ export interface PanelPlan {
   readonly steps: readonly { readonly layer: { readonly activation: string } }[];
 }
 
-/** The model's side: the calls for layers [from, to) of panels [p0, p1) of a plan, made on `K`. */
-interface PanelModel<P extends PanelPlan> {
-  runPanels(K: PanelKernels, plan: P, at: Buffers, from: number, to: number, p0: number, p1: number): void;
+/**
+ * The model's side: the calls for layers [from, to) of panels [p0, p1) of a plan, made on `K` (its kernel
+ * set: the instance's, or a recorder); `B` is the model's own description of its buffers, passed through.
+ */
+export interface PanelModel<P extends PanelPlan, K, B> {
+  runPanels(K: K, plan: P, at: B, from: number, to: number, p0: number, p1: number): void;
   /** Applies layer l's sigmoid or tanh to every panel (to the output rows when l is the last layer). */
-  applyPanelActivation(plan: P, at: Buffers, l: number): void;
+  applyPanelActivation(plan: P, at: B, l: number): void;
 }
 
 /** One job: a program (float64 words) and the sigmoid/tanh layer whose activation the caller applies after it. */
@@ -69,14 +74,24 @@ interface Segment {
   readonly activationLayer: number | null;
 }
 
-/** Runs a model's panels on the realm's threads; see the comment at the top of this file. */
-export class PanelThreads<P extends PanelPlan> {
+/**
+ * Runs a model's panels on the realm's threads; see the comment at the top of this file. `K` is the kernel
+ * set the model's runPanels calls (the kernels named `kernelNames`, exported by the module of `setup`), `B`
+ * the model's buffer addresses.
+ */
+export class PanelThreads<P extends PanelPlan, K extends object = PanelKernels, B = Buffers> {
   private readonly programs = new WeakMap<P, { scratch: number; segments: Segment[] }>();
   private region = 0;
   private regionBytes = 0;
   private context: ThreadContext | null = null;
 
-  constructor(private readonly setup: ThreadSetup, private readonly arena: WasmArena, private readonly model: PanelModel<P>, private readonly kernels: WasmKernels) {}
+  constructor(
+    private readonly setup: ThreadSetup,
+    private readonly arena: WasmArena,
+    private readonly model: PanelModel<P, K, B>,
+    private readonly kernels: K,
+    private readonly kernelNames: readonly (keyof K & string)[],
+  ) {}
 
   /** Threads a batch may be split over. */
   get threads(): number {
@@ -88,7 +103,7 @@ export class PanelThreads<P extends PanelPlan> {
    * `feedPanels(p0, p1)` writes the input rows of panels [p0, p1): it is called chunk by chunk once the job
    * is published, so the other threads start on the first panels while the caller copies the rest.
    */
-  run(plan: P, at: Buffers, scratch: number, feedPanels: (p0: number, p1: number) => void): void {
+  run(plan: P, at: B, scratch: number, feedPanels: (p0: number, p1: number) => void): void {
     let cached = this.programs.get(plan);
     if (cached === undefined || cached.scratch !== scratch) {
       cached = { scratch, segments: this.record(plan, at) };
@@ -128,7 +143,7 @@ export class PanelThreads<P extends PanelPlan> {
    * per thread — smaller chunks cost nothing here (no operand is packed twice) and let a thread that is
    * ahead take over the work of one that woke late.
    */
-  private record(plan: P, at: Buffers): Segment[] {
+  private record(plan: P, at: B): Segment[] {
     const { panels, steps } = plan;
     const step = panelsPerChunk(plan);
     const segments: Segment[] = [];
@@ -137,7 +152,7 @@ export class PanelThreads<P extends PanelPlan> {
       while (to < steps.length && !isScalarActivation(steps[to]!.layer.activation)) to++;
       to = Math.min(to + 1, steps.length); // the segment ends after the first sigmoid/tanh layer (or the last layer)
       const program = new KernelProgram(this.setup.functionIndex);
-      const recorder = program.recorder<PanelKernels>(PANEL_KERNELS);
+      const recorder = program.recorder<K>(this.kernelNames);
       for (let p0 = 0; p0 < panels; p0 += step) {
         program.beginChunk();
         this.model.runPanels(recorder, plan, at, from, to, p0, Math.min(p0 + step, panels));
@@ -167,22 +182,37 @@ function isScalarActivation(activation: string): boolean {
 
 /** Pages the model's shared memory may grow to (a shared memory must declare a maximum): 1 GiB. */
 const SHARED_MAX_PAGES = 16384;
-let sharedModule: object | null = null;
+/** Each module compiled for a shared memory, by the bytes of its one-thread form. */
+const sharedModules = new WeakMap<Uint8Array, object>();
 
 /**
- * A new instance of the kernels on a shared memory, with what the model needs to run `threads` threads on
- * it; null when this engine has no WebAssembly SIMD or cannot share memory (the model then uses one thread).
+ * A new instance of the module `bytes` (assembled with a memory import, as kernels.ts and
+ * ../wasm-int8/kernels.ts do) on a shared memory, with what a model needs to run `threads` threads on it;
+ * null when this engine has no WebAssembly or cannot share memory (the model then uses one thread).
+ * `K` is the type of the module's exports.
  */
-export function instantiateSharedKernels(threads: number): { memory: WasmMemory; kernels: WasmKernels; setup: ThreadSetup } | null {
+export function instantiateShared<K>(bytes: Uint8Array, threads: number): { memory: WasmMemory; kernels: K; setup: ThreadSetup } | null {
   const api = wasmApi();
-  if (api === undefined || !wasmSimdSupported()) return null;
+  if (api === undefined) return null;
   try {
-    sharedModule ??= new api.Module(withMemoryImport(kernelModuleBytes(), 1, { shared: true, maxPages: SHARED_MAX_PAGES }));
+    let module = sharedModules.get(bytes);
+    if (module === undefined) {
+      module = new api.Module(withMemoryImport(bytes, 1, { shared: true, maxPages: SHARED_MAX_PAGES }));
+      sharedModules.set(bytes, module);
+    }
     const memory = new api.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true });
-    const kernels = new api.Instance(sharedModule, { env: { memory } }).exports as unknown as WasmKernels;
-    const { names, index } = exportedFunctions(api.Module.exports(sharedModule));
-    return { memory, kernels, setup: { threads, module: sharedModule, names, functionIndex: index } };
+    const kernels = new api.Instance(module, { env: { memory } }).exports as unknown as K;
+    const { names, index } = exportedFunctions(api.Module.exports(module));
+    return { memory, kernels, setup: { threads, module, names, functionIndex: index } };
   } catch {
     return null;
   }
+}
+
+/**
+ * A new instance of the float kernels on a shared memory, with what the model needs to run `threads` threads
+ * on it; null when this engine has no WebAssembly SIMD or cannot share memory (the model then uses one thread).
+ */
+export function instantiateSharedKernels(threads: number): { memory: WasmMemory; kernels: WasmKernels; setup: ThreadSetup } | null {
+  return wasmSimdSupported() ? instantiateShared<WasmKernels>(kernelModuleBytes(), threads) : null;
 }
