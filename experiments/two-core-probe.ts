@@ -1,11 +1,13 @@
 /**
  * How much of a second core does this machine give? The ceiling for every two-thread target.
  *
- *   npx tsx experiments/two-core-probe.ts [--seconds S] [--rounds R]
+ *   npx tsx experiments/two-core-probe.ts [--seconds S] [--rounds R] [--kinds peak,stream,train]
  *
  * Runs the same work in one process, then in two processes started together, and compares the summed
- * throughput. Two kinds of work: the f32x4 multiply-add peak loop of `bench gemm` (registers only: what
- * the GEMM is bound by) and a streaming sum over 64 MiB (memory bound). Processes, not threads, so nothing
+ * throughput. Three kinds of work: the f32x4 multiply-add peak loop of `bench gemm` (registers only: what
+ * the GEMM is bound by), a streaming sum over 64 MiB (memory bound), and training itself — one-thread SIMD
+ * epochs of LeNet-300-100 on the built-in digits (batch 64, Adam), in samples per second: what two threads
+ * of one training run could get at best if nothing in the library cost anything. Processes, not threads, so nothing
  * in the library's thread pool (hand-off, chunking) is part of the measurement: the ratio is what two
  * perfectly independent workers get. R rounds (default 5) alternate one and two processes; the report is
  * the median of the per-round ratios with their min–max.
@@ -14,6 +16,8 @@ import { spawn } from 'node:child_process';
 import { assembleModule } from '../src/wasm/assembler.ts';
 import { wasmApi } from '../src/wasm/runtime.ts';
 import { peakLoop } from '../bench/gemm.ts';
+import { Adam, fit, mlp } from '../src/nn/index.ts';
+import { loadDigits } from '../src/node/data.ts';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: number): number => {
@@ -30,6 +34,13 @@ function rate(kind: string): number {
     const peak = new api.Instance(new api.Module(assembleModule([peakLoop(10)], 1)), { env: { memory } }).exports.peak10 as (n: number, a: number) => void;
     new Float32Array(memory.buffer).fill(1e-3, 0, 12).fill(0.999, 4, 8);
     return loop(() => peak(1_000_000, 0), 8 * 10 * 1_000_000 / 1e9); // GFLOP per call
+  }
+  if (kind === 'train') {
+    const train = loadDigits().train;
+    return loop(() => {
+      const model = mlp([784, 300, 100, 10], { seed: 0 });
+      fit(model, train, { epochs: 1, batchSize: 64, optimizer: new Adam(model.parameters(), { lr: 1e-3 }), seed: 0, backend: 'wasm-simd', threads: 1 });
+    }, train.count); // samples per call
   }
   const data = new Float64Array(8 << 20).fill(1); // 64 MiB
   let sink = 0;
@@ -59,7 +70,8 @@ const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - 
 async function main(): Promise<void> {
   const childKind = args.indexOf('--child');
   if (childKind >= 0) { process.stdout.write(String(rate(args[childKind + 1]!))); return; }
-  for (const kind of ['peak', 'stream']) {
+  const kinds = args.includes('--kinds') ? args[args.indexOf('--kinds') + 1]!.split(',') : ['peak', 'stream', 'train'];
+  for (const kind of kinds) {
     const ratios: number[] = [];
     const singles: number[] = [];
     for (let round = 0; round < arg('rounds', 5); round++) {
@@ -69,7 +81,8 @@ async function main(): Promise<void> {
       ratios.push((two[0]! + two[1]!) / one);
       console.error(`${kind} round ${round + 1}: one process ${one.toFixed(2)}, two ${two.map((x) => x.toFixed(2)).join(' + ')} → ${ratios.at(-1)!.toFixed(2)}×`);
     }
-    console.log(`${kind === 'peak' ? 'f32x4 multiply-add (GFLOP/s)' : 'streaming sum (GiB/s)'}: one process ${median(singles).toFixed(2)}; two processes together ${median(ratios).toFixed(2)}× (min–max ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`);
+    const unit = { peak: 'f32x4 multiply-add (GFLOP/s)', stream: 'streaming sum (GiB/s)', train: 'one-thread training (samples/s)' }[kind] ?? kind;
+    console.log(`${unit}: one process ${median(singles).toFixed(2)}; two processes together ${median(ratios).toFixed(2)}× (min–max ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`);
   }
 }
 
