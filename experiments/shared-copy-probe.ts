@@ -8,12 +8,14 @@
  *
  * Prints the median µs per batch of 7 rounds of 300 ms for each destination.
  */
+import { wasmApi } from '../src/wasm/runtime.ts';
+
 const ROWS = 60_000, FEATURES = 784, BATCH = 64;
 const source = Float32Array.from({ length: ROWS * FEATURES }, (_, i) => i % 97);
 const destinations: [string, Float32Array][] = [
   ['plain Float32Array', new Float32Array(BATCH * FEATURES)],
   ['SharedArrayBuffer', new Float32Array(new SharedArrayBuffer(4 * BATCH * FEATURES))],
-  ['shared WebAssembly.Memory', new Float32Array(new WebAssembly.Memory({ initial: 4, maximum: 16, shared: true }).buffer, 0, BATCH * FEATURES)],
+  ['shared WebAssembly.Memory', new Float32Array(new (wasmApi()!.Memory)({ initial: 4, maximum: 16, shared: true }).buffer, 0, BATCH * FEATURES)],
 ];
 let seed = 1;
 const randomRow = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % ROWS;
