@@ -5,21 +5,18 @@
 // that cannot run fall back to one. (The float backend's counterpart: wasm-simd-threads.test.ts.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeThreadHost } from '../../../src/node/threads.ts';
-import { compileInference, type Activation, type InferenceModel } from '../../../src/sparse/index.ts';
+import { compileInference } from '../../../src/sparse/index.ts';
 import { int8KernelsSupported } from '../../../src/sparse/backends/wasm-int8/kernels.ts';
 import { Rng } from '../../../src/tensor/index.ts';
 import { setThreadHost, threadPool } from '../../../src/tensor/threads.ts';
 import { forwardReference, makeLayers, randomVector } from '../../reference/sparse.ts';
+import { bits, expectThreadsGiveBitsOfOne, type ThreadTestNetwork } from '../../support/threads-bits.ts';
 
 // Growing, then shrinking again (cached plans whose programs must follow the grown scratch region).
 const BATCHES = [1, 17, 64, 100, 256, 17, 1, 64];
 
 beforeAll(() => setThreadHost(nodeThreadHost));
 afterAll(() => setThreadHost(null));
-
-function bits(x: Float32Array): Buffer {
-  return Buffer.from(x.buffer, x.byteOffset, x.byteLength);
-}
 
 /** Every output within 5 % of the largest |output| of the float64 network (8-bit rounding, as wasm-int8-model.test.ts). */
 function expectNearReference(y: Float32Array, expected: Float64Array, what: string): void {
@@ -32,28 +29,21 @@ function expectNearReference(y: Float32Array, expected: Float64Array, what: stri
 describe.runIf(int8KernelsSupported())("the 'wasm-int8' backend on threads", () => {
   const rng = new Rng(14);
   // Big enough that a few panels are worth a thread (MIN_NS_PER_SHARE by the cost model).
-  const networks: { name: string; sizes: number[]; densities: number[]; activations: Activation[] }[] = [
+  const networks: ThreadTestNetwork[] = [
     { name: 'LeNet-300-100 dense', sizes: [784, 300, 100, 10], densities: [1, 1, 1], activations: ['relu', 'relu', 'none'] },
     { name: 'LeNet-300-100 90 % sparse', sizes: [784, 300, 100, 10], densities: [0.1, 0.1, 0.2], activations: ['relu', 'relu', 'none'] },
     { name: 'a sigmoid layer in the middle, tanh at the end, odd widths', sizes: [501, 299, 121, 7], densities: [1, 0.1, 1], activations: ['relu', 'sigmoid', 'tanh'] },
   ];
   for (const net of networks) {
     it(`${net.name}: 2 and 3 threads give the bits of one at every batch size`, () => {
-      const layers = makeLayers(net.sizes, net.densities, net.activations, rng);
-      const models: InferenceModel[] = [1, 2, 3].map((threads) => compileInference(layers, { backend: 'wasm-int8', threads }));
-      expect(models.map((m) => m.threads)).toEqual([1, 2, 3]);
-      for (const batch of BATCHES) {
-        const x = randomVector(batch * net.sizes[0]!, rng).map((v) => Math.max(0, v)); // some zeros, like images
-        const [one, two, three] = models.map((m) => m.predict(x, batch).slice());
-        expect(bits(two!).equals(bits(one!)), `batch ${batch}, 2 threads`).toBe(true);
-        expect(bits(three!).equals(bits(one!)), `batch ${batch}, 3 threads`).toBe(true);
+      expectThreadsGiveBitsOfOne('wasm-int8', net, BATCHES, rng, ({ layers, x, batch, models, two }) => {
         // Right, not only equal: near the float64 network where the outputs are logits (a saturated tanh
         // magnifies 8-bit rounding past any fixed tolerance), and each sample alone, on the vector kernels,
         // gives the bits it has inside the batch's panels (as wasm-int8-model.test.ts holds on one thread).
-        if (net.activations[net.activations.length - 1] === 'none') expectNearReference(two!, forwardReference(layers, x, batch), `batch ${batch}`);
+        if (net.activations[net.activations.length - 1] === 'none') expectNearReference(two, forwardReference(layers, x, batch), `batch ${batch}`);
         const [nIn, nOut] = [net.sizes[0]!, net.sizes[net.sizes.length - 1]!];
-        for (const s of [0, batch - 1]) expect(bits(models[1]!.predict(x.slice(s * nIn, (s + 1) * nIn), 1)).equals(bits(two!.subarray(s * nOut, (s + 1) * nOut))), `batch ${batch}, sample ${s}`).toBe(true);
-      }
+        for (const s of [0, batch - 1]) expect(bits(models[1]!.predict(x.slice(s * nIn, (s + 1) * nIn), 1)).equals(bits(two.subarray(s * nOut, (s + 1) * nOut))), `batch ${batch}, sample ${s}`).toBe(true);
+      });
     });
   }
 

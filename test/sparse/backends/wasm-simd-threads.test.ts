@@ -5,10 +5,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.ts';
 import { nodeThreadHost } from '../../../src/node/threads.ts';
-import { compileInference, wasmSimdSupported, type Activation, type InferenceModel } from '../../../src/sparse/index.ts';
+import { compileInference, wasmSimdSupported } from '../../../src/sparse/index.ts';
 import { Rng } from '../../../src/tensor/index.ts';
 import { setThreadHost, threadPool } from '../../../src/tensor/threads.ts';
 import { forwardReference, makeLayers, maxRelativeError, randomVector } from '../../reference/sparse.ts';
+import { bits, expectThreadsGiveBitsOfOne, type ThreadTestNetwork } from '../../support/threads-bits.ts';
 
 // Growing, then shrinking again (cached plans whose programs must follow the grown scratch region).
 const BATCHES = [1, 3, 4, 16, 17, 20, 33, 64, 100, 256, 20, 1, 64];
@@ -16,30 +17,19 @@ const BATCHES = [1, 3, 4, 16, 17, 20, 33, 64, 100, 256, 20, 1, 64];
 beforeAll(() => setThreadHost(nodeThreadHost));
 afterAll(() => setThreadHost(null));
 
-function bits(x: Float32Array): Buffer {
-  return Buffer.from(x.buffer, x.byteOffset, x.byteLength);
-}
-
 describe.runIf(wasmSimdSupported())('wasm-simd inference on threads', () => {
   const rng = new Rng(5);
   // Big enough that a few panels are worth a thread (MIN_NS_PER_SHARE by the cost model).
-  const networks: { name: string; sizes: number[]; densities: number[]; activations: Activation[] }[] = [
+  const networks: ThreadTestNetwork[] = [
     { name: 'LeNet-300-100 dense', sizes: [784, 300, 100, 10], densities: [1, 1, 1], activations: ['relu', 'relu', 'none'] },
     { name: 'LeNet-300-100 90 % sparse', sizes: [784, 300, 100, 10], densities: [0.1, 0.1, 0.2], activations: ['relu', 'relu', 'none'] },
     { name: 'tanh and sigmoid layers, the last one too', sizes: [500, 300, 120, 7], densities: [1, 0.4, 1], activations: ['tanh', 'sigmoid', 'sigmoid'] },
   ];
   for (const net of networks) {
     it(`${net.name}: 2 and 3 threads give the bits of one at every batch size`, () => {
-      const layers = makeLayers(net.sizes, net.densities, net.activations, rng);
-      const models: InferenceModel[] = [1, 2, 3].map((threads) => compileInference(layers, { backend: 'wasm-simd', threads }));
-      expect(models.map((m) => m.threads)).toEqual([1, 2, 3]);
-      for (const batch of BATCHES) {
-        const x = randomVector(batch * net.sizes[0]!, rng).map((v) => Math.max(0, v)); // some zeros, like images
-        const [one, two, three] = models.map((m) => m.predict(x, batch).slice());
-        expect(bits(two!).equals(bits(one!)), `batch ${batch}, 2 threads`).toBe(true);
-        expect(bits(three!).equals(bits(one!)), `batch ${batch}, 3 threads`).toBe(true);
-        expect(maxRelativeError(three!, forwardReference(layers, x, batch))).toBeLessThan(1e-5);
-      }
+      expectThreadsGiveBitsOfOne('wasm-simd', net, BATCHES, rng, ({ layers, x, batch, two }) => {
+        expect(maxRelativeError(two, forwardReference(layers, x, batch))).toBeLessThan(1e-5);
+      });
     });
   }
 

@@ -6,7 +6,7 @@ import { applyActivationInPlace } from '../../kernels/activation.ts';
 import type { WasmArena } from '../wasm-simd/arena.ts';
 import { cutBatch } from '../wasm-simd/cost-model.ts';
 import { MIN_NS_PER_SHARE } from '../wasm-simd/model.ts';
-import { PanelThreads, type ThreadSetup } from '../wasm-simd/panel-threads.ts';
+import { activatePanels, PanelThreads, type ThreadSetup } from '../wasm-simd/panel-threads.ts';
 import { INT8_COST_MODEL } from './cost-model.ts';
 import type { Int8Kernels } from './kernels.ts';
 import { placeDensePairs, placeDenseRows, placeInt8Layer, placeVectorCsr, type PlacedInt8Layer } from './weights.ts';
@@ -174,18 +174,13 @@ export class Int8Model extends CompiledNetwork<Int8Plan> {
     // a padded panel keep whatever an earlier call left there: each is its own lane, with its own scale.
     const threaded = panels > 0 && plan.shares > 1;
     if (!threaded) this.arena.f32().set(x, at.rowsIn / 4);
-    else if (vectors > 0) this.copyRows(x, at.rowsIn, 16 * panels, batch);
+    else if (vectors > 0) this.arena.copyRows(x, at.rowsIn, this.inFeatures, 16 * panels, batch);
     if (vectors > 0) this.runVectors(plan, at);
-    if (threaded) this.panelThreads!.run(plan, at, this.scratch, (p0, p1) => this.copyRows(x, at.rowsIn, 16 * p0, Math.min(16 * p1, batch)));
+    if (threaded) this.panelThreads!.run(plan, at, this.scratch, (p0, p1) => this.arena.copyRows(x, at.rowsIn, this.inFeatures, 16 * p0, Math.min(16 * p1, batch)));
     else if (panels > 0) this.runPanels(this.k, plan, at, 0, plan.steps.length, 0, panels);
     plan.output.set(this.arena.f32().subarray(at.rowsOut / 4, at.rowsOut / 4 + batch * this.outFeatures));
   }
 
-  /** Copies the input rows of samples [s0, s1) into the row-major input buffer at byte address `rowsIn`. */
-  private copyRows(x: Float32Array | Float64Array, rowsIn: number, s0: number, s1: number): void {
-    const fIn = this.inFeatures;
-    this.arena.f32().set(x.subarray(s0 * fIn, s1 * fIn), rowsIn / 4 + s0 * fIn);
-  }
 
   /**
    * Layers [from, to) of the panels [p0, p1), with the kernels `K` (the instance's, or a recorder for a
@@ -237,18 +232,7 @@ export class Int8Model extends CompiledNetwork<Int8Plan> {
    * @internal Called by this backend's thread shares (panel-threads.ts); not part of the public model.
    */
   applyPanelActivation(plan: Int8Plan, at: Int8Buffers, l: number): void {
-    const { activation, outFeatures } = plan.steps[l]!.layer;
-    if (activation !== 'sigmoid' && activation !== 'tanh') return;
-    const f32 = this.arena.f32();
-    if (l === plan.steps.length - 1) {
-      applyActivationInPlace(activation, f32, at.rowsOut / 4, at.rowsOut / 4 + 16 * plan.panels * outFeatures);
-      return;
-    }
-    const output = l % 2 === 0 ? at.bufferB : at.bufferA;
-    for (let p = 0; p < plan.panels; p++) {
-      const start = (output + p * this.panelSlot) / 4;
-      applyActivationInPlace(activation, f32, start, start + 16 * outFeatures);
-    }
+    activatePanels(this.arena, plan, at, l, this.panelSlot);
   }
 
   /** The single vectors (samples after the panels) through every layer, on the calling thread, into their rows of rowsOut. */

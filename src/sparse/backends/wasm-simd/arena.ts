@@ -32,6 +32,14 @@ export class WasmArena {
     return start;
   }
 
+  /**
+   * Copies rows [s0, s1) of the row-major `x` (`features` per row; float64 is rounded to float32) into the
+   * same rows of the float32 rows at byte address `rows`: a model's input, all at once or chunk by chunk.
+   */
+  copyRows(x: Float32Array | Float64Array, rows: number, features: number, s0: number, s1: number): void {
+    this.f32().set(x.subarray(s0 * features, s1 * features), rows / 4 + s0 * features);
+  }
+
   /** A copy of `data` in the memory; returns its byte address. */
   allocF32(data: ArrayLike<number>): number {
     const address = this.alloc(4 * data.length);

@@ -9,7 +9,7 @@ import { applyActivationInPlace } from '../../kernels/activation.ts';
 import { placeBsr, placeSell, WasmArena, type PlacedBsr, type PlacedSell } from './arena.ts';
 import { cutBatch, WASM_COST_MODEL } from './cost-model.ts';
 import type { WasmKernels } from './kernels.ts';
-import { PANEL_KERNELS, PanelThreads, type Buffers, type PanelKernels, type ThreadSetup } from './panel-threads.ts';
+import { activatePanels, PANEL_KERNELS, PanelThreads, type Buffers, type PanelKernels, type ThreadSetup } from './panel-threads.ts';
 import { sellFromCsr, SELL_MAX_INPUTS } from './sell.ts';
 
 /*
@@ -210,19 +210,14 @@ export class WasmSparseModel extends CompiledNetwork<WasmPlan> {
     // (and always at batch 1, where every nanosecond shows) in one copy.
     const threaded = panels > 0 && plan.shares > 1;
     if (!threaded) this.arena.f32().set(x, at.rowsIn / 4);
-    else if (vectors > 0) this.copyRows(x, at.rowsIn, 16 * panels, batch);
+    else if (vectors > 0) this.arena.copyRows(x, at.rowsIn, this.inFeatures, 16 * panels, batch);
     this.inputProbe = null;
     if (vectors > 0) this.runVectors(plan, at);
-    if (threaded) this.panelThreads!.run(plan, at, this.scratch, (p0, p1) => this.copyRows(x, at.rowsIn, 16 * p0, Math.min(16 * p1, batch)));
+    if (threaded) this.panelThreads!.run(plan, at, this.scratch, (p0, p1) => this.arena.copyRows(x, at.rowsIn, this.inFeatures, 16 * p0, Math.min(16 * p1, batch)));
     else if (panels > 0) this.runPanels(this.k, plan, at, 0, plan.steps.length, 0, panels);
     plan.output.set(this.arena.f32().subarray(at.rowsOut / 4, at.rowsOut / 4 + batch * this.outFeatures));
   }
 
-  /** Copies the input rows of samples [s0, s1) into the row-major input buffer at byte address `rowsIn`. */
-  private copyRows(x: Float32Array | Float64Array, rowsIn: number, s0: number, s1: number): void {
-    const fIn = this.inFeatures;
-    this.arena.f32().set(x.subarray(s0 * fIn, s1 * fIn), rowsIn / 4 + s0 * fIn);
-  }
 
   /**
    * The single vectors (samples after the panels) through every layer; their outputs go to their rows of
@@ -301,18 +296,7 @@ export class WasmSparseModel extends CompiledNetwork<WasmPlan> {
    * @internal Called by this backend's thread shares (panel-threads.ts); not part of the public model.
    */
   applyPanelActivation(plan: WasmPlan, at: Buffers, l: number): void {
-    const { activation, outFeatures } = plan.steps[l]!.layer;
-    if (activation !== 'sigmoid' && activation !== 'tanh') return;
-    const f32 = this.arena.f32();
-    if (l === plan.steps.length - 1) {
-      applyActivationInPlace(activation, f32, at.rowsOut / 4, at.rowsOut / 4 + 16 * plan.panels * outFeatures);
-      return;
-    }
-    const output = l % 2 === 0 ? at.bufferB : at.bufferA;
-    for (let p = 0; p < plan.panels; p++) {
-      const start = (output + 64 * p * this.widest) / 4;
-      applyActivationInPlace(activation, f32, start, start + 16 * outFeatures);
-    }
+    activatePanels(this.arena, plan, at, l, 64 * this.widest);
   }
 
   /**

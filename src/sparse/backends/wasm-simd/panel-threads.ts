@@ -1,4 +1,5 @@
 import { withMemoryImport } from '../../../wasm/assembler.ts';
+import { applyActivationInPlace } from '../../kernels/activation.ts';
 import { exportedFunctions, KernelProgram, runChunk } from '../../../wasm/kernel-program.ts';
 import { wasmApi, type WasmMemory } from '../../../wasm/runtime.ts';
 import type { ThreadContext } from '../../../wasm/thread-pool.ts';
@@ -168,6 +169,29 @@ export class PanelThreads<P extends PanelPlan, K extends object = PanelKernels, 
   private callerFunctions(): ThreadContext['functions'] {
     const exports = this.kernels as unknown as Record<string, (...args: number[]) => void>;
     return this.setup.names.map((name) => exports[name]!);
+  }
+}
+
+/**
+ * Layer l's sigmoid or tanh on every panel of a plan — its output slot in bufferA/bufferB, the panels `stride`
+ * bytes apart — or on the output rows after the last layer: what a panel model's applyPanelActivation does
+ * between two jobs (elementwise, so the same bits as inside the job).
+ */
+export function activatePanels(
+  arena: WasmArena, plan: { readonly panels: number; readonly steps: readonly { readonly layer: { readonly activation: string; readonly outFeatures: number } }[] },
+  at: { readonly rowsOut: number; readonly bufferA: number; readonly bufferB: number }, l: number, stride: number,
+): void {
+  const { activation, outFeatures } = plan.steps[l]!.layer;
+  if (activation !== 'sigmoid' && activation !== 'tanh') return;
+  const f32 = arena.f32();
+  if (l === plan.steps.length - 1) {
+    applyActivationInPlace(activation, f32, at.rowsOut / 4, at.rowsOut / 4 + 16 * plan.panels * outFeatures);
+    return;
+  }
+  const output = l % 2 === 0 ? at.bufferB : at.bufferA;
+  for (let p = 0; p < plan.panels; p++) {
+    const start = (output + p * stride) / 4;
+    applyActivationInPlace(activation, f32, start, start + 16 * outFeatures);
   }
 }
 
