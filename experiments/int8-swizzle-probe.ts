@@ -7,15 +7,16 @@
  *
  *   npx tsx experiments/int8-swizzle-probe.ts [rows] [cols]
  *
- * Prints, per sparsity, the three times, the swizzle kernel's speed over float SELL-4, the slot counts and
- * the share of swizzle lanes that hold an entry; it checks that both int8 kernels give the same bits.
+ * Prints, per sparsity, the three times, the swizzle kernel's speed over float SELL-4, the slot counts (and
+ * what windows fixed at multiples of 16 would need) and the share of swizzle lanes that hold an entry; it
+ * checks that both int8 kernels give the same bits.
  */
 import { csrFromDense } from '../src/sparse/index.ts';
 import { placeSell, WasmArena } from '../src/sparse/backends/wasm-simd/arena.ts';
 import { instantiateKernels } from '../src/sparse/backends/wasm-simd/kernels.ts';
 import { sellFromCsr, SELL_SLOT_BYTES } from '../src/sparse/backends/wasm-simd/sell.ts';
 import { instantiateInt8Kernels } from '../src/sparse/backends/wasm-int8/kernels.ts';
-import { SWIZZLE_SLOT_BYTES } from '../src/sparse/backends/wasm-int8/swizzle.ts';
+import { SWIZZLE_SLOT_BYTES, swizzleFromCsr } from '../src/sparse/backends/wasm-int8/swizzle.ts';
 import { placeInt8Layer, placeVectorCsr } from '../src/sparse/backends/wasm-int8/weights.ts';
 import { Rng } from '../src/tensor/index.ts';
 import { cpuMicros } from './cpu-timer.ts';
@@ -72,8 +73,17 @@ for (const sparsity of [0.5, 0.8, 0.9, 0.95, 0.98, 0.99]) {
   }
   const [f, s, z] = [median(times.float), median(times.sell), median(times.swizzle)];
   const swizzleSlots = arena.i32()[swizzle.slicePtr / 4 + swizzle.nSlices]! / SWIZZLE_SLOT_BYTES;
+  // What windows fixed at multiples of 16 would need: per slice and block, its fullest row's ⌈entries/2⌉ slots.
+  const form = swizzleFromCsr(csr, layer.int8.codes);
+  let fixedSlots = 0;
+  for (let slice = 0; slice < form.nSlices; slice++) {
+    const sliceRows = Array.from(new Set(form.rows.subarray(8 * slice, 8 * slice + 8)));
+    for (let block = 0; block < cols; block += 16) {
+      fixedSlots += Math.max(...sliceRows.map((r) => Math.ceil(Array.from(csr.indices.subarray(csr.indptr[r]!, csr.indptr[r + 1]!)).filter((c) => c >= block && c < block + 16).length / 2)));
+    }
+  }
   console.log(`${(100 * sparsity).toFixed(0)} %: float SELL-4 ${f.toFixed(2)} µs, int8 SELL-4 ${s.toFixed(2)} µs, swizzle ${z.toFixed(2)} µs ` +
-    `(${(f / z).toFixed(2)}× float); slots: SELL-4 ${floatSell.slots.length / SELL_SLOT_BYTES}, swizzle ${swizzleSlots} ` +
+    `(${(f / z).toFixed(2)}× float); slots: SELL-4 ${floatSell.slots.length / SELL_SLOT_BYTES}, swizzle ${swizzleSlots} (fixed windows: ${fixedSlots}) ` +
     `(${(100 * csr.nnz / (16 * swizzleSlots)).toFixed(0)} % of lanes used)`);
 }
 
