@@ -32,9 +32,10 @@ export function flagNonFiniteRows(nRows: number, nCols: number, x: FloatArray, f
 /**
  * flags[i] = 1 when sums[i], the float64 sum of a row of float32 values, is not finite (exactly when the row
  * holds a NaN or ±Infinity, see flagNonFiniteRows); returns how many. For a caller that summed the rows in a
- * pass it made anyway. Sizes: sums[nRows], flags[nRows]. Complexity: O(nRows).
+ * pass it made anyway — or probed them (the SIMD backends' nonFiniteProbe: Σ x·0, ±0 or NaN). Sizes:
+ * sums[nRows], flags[nRows]. Complexity: O(nRows).
  */
-export function flagNonFiniteSums(nRows: number, sums: Float64Array, flags: Uint8Array): number {
+export function flagNonFiniteSums(nRows: number, sums: ArrayLike<number>, flags: Uint8Array): number {
   let flagged = 0;
   for (let i = 0; i < nRows; i++) {
     const bad = !Number.isFinite(sums[i]!);

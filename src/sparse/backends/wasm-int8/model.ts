@@ -3,6 +3,7 @@ import { chooseKernel, estimateKernelNs, type KernelName } from '../../inference
 import type { CheckedLayer } from '../../inference/layers.ts';
 import { CompiledNetwork, type LayerFacts, type Plan, type PlanStep } from '../../inference/model.ts';
 import { applyActivationInPlace } from '../../kernels/activation.ts';
+import { flagNonFiniteSums } from '../../kernels/non-finite.ts';
 import type { WasmArena } from '../wasm-simd/arena.ts';
 import { cutBatch } from '../wasm-simd/cost-model.ts';
 import { MIN_NS_PER_SHARE } from '../wasm-simd/model.ts';
@@ -269,13 +270,6 @@ export class Int8Model extends CompiledNetwork<Int8Plan> {
     const at = this.buffers(plan.panels, plan.vectors, this.scratch);
     const first = 16 * plan.panels;
     if (plan.vectors > 0) this.k.nonFiniteProbe(plan.vectors, this.inFeatures, at.rowsIn + 4 * first * this.inFeatures, at.probe + 4 * first);
-    const f32 = this.arena.f32();
-    let flagged = 0;
-    for (let s = 0; s < plan.batch; s++) {
-      const bad = f32[at.probe / 4 + s] !== 0; // ±0 for a finite row, NaN otherwise
-      plan.nonFinite[s] = bad ? 1 : 0;
-      if (bad) flagged++;
-    }
-    return flagged;
+    return flagNonFiniteSums(plan.batch, this.arena.f32().subarray(at.probe / 4, at.probe / 4 + plan.batch), plan.nonFinite);
   }
 }

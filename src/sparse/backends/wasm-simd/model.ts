@@ -6,6 +6,7 @@ import { chooseKernel, estimateKernelNs, preferSkipZeros, type KernelName } from
 import type { CheckedLayer } from '../../inference/layers.ts';
 import { CompiledNetwork, type LayerFacts, type Plan, type PlanStep } from '../../inference/model.ts';
 import { applyActivationInPlace } from '../../kernels/activation.ts';
+import { flagNonFiniteSums } from '../../kernels/non-finite.ts';
 import { placeBsr, placeSell, WasmArena, type PlacedBsr, type PlacedSell } from './arena.ts';
 import { cutBatch, WASM_COST_MODEL } from './cost-model.ts';
 import type { WasmKernels } from './kernels.ts';
@@ -218,7 +219,6 @@ export class WasmSparseModel extends CompiledNetwork<WasmPlan> {
     plan.output.set(this.arena.f32().subarray(at.rowsOut / 4, at.rowsOut / 4 + batch * this.outFeatures));
   }
 
-
   /**
    * The single vectors (samples after the panels) through every layer; their outputs go to their rows of
    * rowsOut. They run before the panels, in the buffers' space past 16·panels samples of each layer's width,
@@ -331,13 +331,6 @@ export class WasmSparseModel extends CompiledNetwork<WasmPlan> {
     const probe = this.probeAt(16 * plan.panels + plan.vectors);
     const first = 16 * plan.panels; // the first vector sample; the input rows start at this.scratch
     if (plan.vectors > 0) this.k.nonFiniteProbe(plan.vectors, this.inFeatures, this.scratch + 4 * first * this.inFeatures, probe + 4 * first);
-    const f32 = this.arena.f32();
-    let flagged = 0;
-    for (let s = 0; s < plan.batch; s++) {
-      const bad = f32[probe / 4 + s] !== 0; // ±0 for a finite row, NaN otherwise
-      plan.nonFinite[s] = bad ? 1 : 0;
-      if (bad) flagged++;
-    }
-    return flagged;
+    return flagNonFiniteSums(plan.batch, this.arena.f32().subarray(probe / 4, probe / 4 + plan.batch), plan.nonFinite);
   }
 }

@@ -1,10 +1,10 @@
 import { withMemoryImport } from '../../../wasm/assembler.ts';
-import { applyActivationInPlace } from '../../kernels/activation.ts';
 import { exportedFunctions, KernelProgram, runChunk } from '../../../wasm/kernel-program.ts';
 import { wasmApi, type WasmMemory } from '../../../wasm/runtime.ts';
 import type { ThreadContext } from '../../../wasm/thread-pool.ts';
 import { threadPool } from '../../../wasm/threads.ts';
 import { MAX_CHUNKS } from '../../../wasm/worker-program.ts';
+import { applyActivationInPlace } from '../../kernels/activation.ts';
 import type { WasmArena } from './arena.ts';
 import { kernelModuleBytes, wasmSimdSupported, type WasmKernels } from './kernels.ts';
 
