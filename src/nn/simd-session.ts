@@ -46,6 +46,11 @@ export class SimdTrainingSession {
     return simd.arena.shared ? new SimdTrainingSession(simd, params, optimizer) : null;
   }
 
+  /** A zeroed block of the kernels' memory that lasts until close (the training loop's batch buffers). */
+  allocate(length: number): Float32Array {
+    return this.arena.persistentF32(length);
+  }
+
   /** Runs one training step: frees the previous step's tensors, moves in anything replaced since, runs `fn`. */
   step<T>(fn: () => T): T {
     for (const p of this.params) if (p.grad !== null && this.arena.holds(p.grad.data)) p.grad = null; // about to be freed

@@ -7,11 +7,12 @@ import { holdoutSplit } from '../data/split.ts';
 import { currentBackend, resolveBackend, withBackend, type Backend } from '../tensor/backend.ts';
 import { Rng } from '../tensor/rng.ts';
 import { currentThreads, resolveThreads, threadPool, withThreads } from '../tensor/threads.ts';
-import { allocateOverwritten, assertFinite, Tensor } from '../tensor/tensor.ts';
+import { assertFinite, Tensor } from '../tensor/tensor.ts';
 import { activeSimd, simdInstance } from '../tensor/wasm/instance.ts';
 import type { Module } from './module.ts';
 import type { Optimizer } from './optim/optimizer.ts';
 import { constantLR, type LRSchedule } from './optim/schedule.ts';
+import { BatchPrefetcher, gatherBatch } from './batches.ts';
 import { SimdTrainingSession } from './simd-session.ts';
 
 /*
@@ -232,8 +233,7 @@ function trainEpochs(model: Module, data: Dataset, options: FitOptions): EpochSt
   /** One optimizer step on one mini-batch; returns its loss and how many samples it got right. */
   const trainingStep = (epoch: number, batch: number): { loss: number; correct: number } => {
     optimizer.lr = schedule.lrAt(epoch - 1 + batch / batchesPerEpoch, baseLr);
-    const start = batch * batchSize;
-    const { x, y } = gatherBatch(data, order, start, Math.min(start + batchSize, data.count));
+    const { x, y } = batches.batch(batch);
     const logits = model.forward(constant(x));
     const loss = lossFn(logits, y, x);
     const lossValue = loss.value.item();
@@ -245,6 +245,7 @@ function trainEpochs(model: Module, data: Dataset, options: FitOptions): EpochSt
     step++;
     const ctx: StepContext = { epoch, batch, batchesPerEpoch, step, totalSteps, loss: lossValue, model, optimizer, inputs: x };
     for (const h of hooks) h.afterBackward?.(ctx);
+    batches.prefetch(batch + 1); // gathered while the workers start on the update (batches.ts)
     optimizer.step();
     for (const h of hooks) h.afterStep?.(ctx);
     return { loss: lossValue, correct: countCorrect(logits.value, y) };
@@ -252,11 +253,12 @@ function trainEpochs(model: Module, data: Dataset, options: FitOptions): EpochSt
 
   const simd = activeSimd();
   const session = simd === null ? null : SimdTrainingSession.open(simd, model.parameters(), optimizer);
+  const batches = new BatchPrefetcher(data, order, batchSize, (length) => session?.allocate(length) ?? new Float32Array(length));
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {
       const started = Date.now();
       model.train();
-      rng.shuffle(order);
+      batches.startEpoch((o) => rng.shuffle(o));
       let lossSum = 0;
       let correct = 0;
       for (let batch = 0; batch < batchesPerEpoch; batch++) {
@@ -278,24 +280,11 @@ function trainEpochs(model: Module, data: Dataset, options: FitOptions): EpochSt
       options.onEpoch?.(stats);
     }
   } finally {
+    batches.close();
     session?.close();
     optimizer.lr = baseLr;
   }
   return history;
-}
-
-/** Copies the samples order[start..end) into a batch. */
-function gatherBatch(data: Dataset, order: Int32Array, start: number, end: number): { x: Tensor; y: Uint8Array } {
-  const n = end - start;
-  const f = data.features;
-  const x = allocateOverwritten(n * f, 'float32') as Float32Array; // resident during a SIMD training step
-  const y = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const src = order[start + i]!;
-    x.set(data.x.subarray(src * f, (src + 1) * f), i * f);
-    y[i] = data.y[src]!;
-  }
-  return { x: new Tensor(x, [n, f]), y };
 }
 
 function countCorrect(logits: Tensor, labels: ArrayLike<number>): number {

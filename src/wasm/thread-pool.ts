@@ -31,6 +31,22 @@ export interface PoolOptions {
   readonly startMs?: number;
 }
 
+/** What a job may ask of the caller besides its share of the chunks (WorkerPool.run). */
+export interface RunOptions {
+  /**
+   * Writes chunk `chunk`'s inputs into the memory. The job is published first and `feed` is called for each
+   * chunk in order; no thread runs a chunk before its feed returned, so the workers start on chunk 0 while the
+   * caller still writes the others'. A feed that throws ends the job (its error is rethrown).
+   */
+  readonly feed?: (chunk: number) => void;
+  /**
+   * Work of the caller's own that does not touch the job's memory (a training step gathers its next batch
+   * here): done after the feeds, before the caller claims any chunk, while the workers run the first ones.
+   * Throwing ends the job like a feed.
+   */
+  readonly callerWork?: () => void;
+}
+
 /** A module instantiated on a shared memory in every worker of a pool (and in the caller: `functions`). */
 export interface ThreadContext {
   readonly pool: WorkerPool;
@@ -129,13 +145,12 @@ export class WorkerPool {
 
   /**
    * Runs the `chunks` chunks of the KernelProgram at byte address `program` of the context's memory on the
-   * caller and the workers, and returns when all are done. With `feed`, the job is published first and
-   * `feed(chunk)` is called for each chunk in order, which may write that chunk's inputs into the memory; no
-   * thread runs a chunk before its feed returned (a feed that throws ends the job and is rethrown). Throws
-   * what the caller's own chunk threw, or ThreadError when a worker's chunk threw, a worker exited mid-job or
-   * the job stalled (see the top).
+   * caller and the workers, and returns when all are done (see RunOptions for `feed` and `callerWork`).
+   * Throws what the caller's own chunk, feed or work threw, or ThreadError when a worker's chunk threw, a
+   * worker exited mid-job or the job stalled (see the top).
    */
-  run(context: ThreadContext, program: number, chunks: number, feed?: (chunk: number) => void): void {
+  run(context: ThreadContext, program: number, chunks: number, options: RunOptions = {}): void {
+    const { feed, callerWork } = options;
     this.checkOpen();
     if (context.pool !== this) throw new RangeError('WorkerPool.run: the context belongs to another pool');
     if (!Number.isSafeInteger(chunks) || chunks < 1 || chunks > MAX_CHUNKS) throw new RangeError(`WorkerPool.run: ${chunks} chunks (expected 1 to ${MAX_CHUNKS})`);
@@ -153,16 +168,18 @@ export class WorkerPool {
     this.wake();
 
     // Inputs fed chunk by chunk: the workers start on chunk 0 while the caller still writes the others'.
-    if (feed !== undefined) {
-      for (let chunk = 0; chunk < chunks; chunk++) {
-        try {
+    // Then the caller's own work, while the workers claim the first chunks.
+    try {
+      if (feed !== undefined) {
+        for (let chunk = 0; chunk < chunks; chunk++) {
           feed(chunk);
-        } catch (error) {
-          this.awaitChunks(this.closeClaims(tag, chunks), 0);
-          throw error;
+          Atomics.store(c, SLOT.READY, chunk + 1);
         }
-        Atomics.store(c, SLOT.READY, chunk + 1);
       }
+      callerWork?.();
+    } catch (error) {
+      this.awaitChunks(this.closeClaims(tag, chunks), 0);
+      throw error;
     }
 
     // The caller's share: claim chunks like any worker.

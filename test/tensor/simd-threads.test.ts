@@ -5,6 +5,7 @@ import { Rng } from '../../src/tensor/rng.ts';
 import { closeThreads, currentThreads, MAX_THREADS, resolveThreads, setThreadHost, threadPool, withThreads } from '../../src/tensor/threads.ts';
 import { MIN_FLOPS_PER_SHARE } from '../../src/tensor/wasm/gemm.ts';
 import { simdAdam, simdGemmNN, simdGemmNT, simdGemmTN, simdInstance, simdSgd } from '../../src/tensor/wasm/index.ts';
+import { dropCallerWork, hasCallerWork, offerCallerWork, runCallerWork, sharesFor } from '../../src/tensor/wasm/parallel.ts';
 import { MIN_ELEMENTS_PER_SHARE } from '../../src/tensor/wasm/simd-kernels.ts';
 import { referenceMatmul } from '../reference/dense.ts';
 
@@ -124,6 +125,78 @@ describe('SIMD optimizer updates on threads', () => {
       }
     });
   }
+});
+
+describe("the caller's own work during a split call", () => {
+  const n = 8 * MIN_ELEMENTS_PER_SHARE + 5; // 8 shares with caller work, 2 without
+  const adam = (threads: number, w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, step: number): void =>
+    withThreads(threads, () => simdAdam(simd, n, w, g, m, v, null, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, decoupled: false, step }));
+
+  function state(): Float32Array[] {
+    const rng = new Rng(5);
+    const [w, g, m, v] = [0, 1, 2, 3].map(() => filled(n, rng, false));
+    v!.forEach((x, i) => (v![i] = Math.abs(x)));
+    return [w!, g!, m!, v!];
+  }
+
+  it('is done once, inside the next split call, which gives the bits of one thread', () => {
+    const reference = state();
+    for (let step = 1; step <= 3; step++) adam(1, reference[0]!, reference[1]!, reference[2]!, reference[3]!, step);
+    for (const threads of [2, 3]) {
+      const [w, g, m, v] = state();
+      for (let step = 1; step <= 3; step++) {
+        let done = 0;
+        offerCallerWork(() => done++);
+        adam(threads, w!, g!, m!, v!, step);
+        expect(done).toBe(1);
+        expect(hasCallerWork()).toBe(false);
+      }
+      [w, g, m, v].forEach((x, i) => expect(sameBits(x!, reference[i]!)).toBe(true));
+    }
+  });
+
+  it('cuts that call finer, so the workers can take over what the caller would have done', () => {
+    withThreads(2, () => {
+      expect(sharesFor(simd, n, MIN_ELEMENTS_PER_SHARE)).toBe(2);
+      offerCallerWork(() => {});
+      expect(sharesFor(simd, n, MIN_ELEMENTS_PER_SHARE)).toBe(8);
+      expect(sharesFor(simd, 3 * MIN_ELEMENTS_PER_SHARE, MIN_ELEMENTS_PER_SHARE)).toBe(3); // never below the minimum share
+      dropCallerWork();
+    });
+  });
+
+  it('waits for a split call: a call on one thread leaves it, runCallerWork does it once, dropCallerWork forgets it', () => {
+    const [w, g, m, v] = state();
+    let done = 0;
+    offerCallerWork(() => done++);
+    adam(1, w!, g!, m!, v!, 1);
+    expect([done, hasCallerWork()]).toEqual([0, true]);
+    runCallerWork();
+    runCallerWork();
+    expect([done, hasCallerWork()]).toEqual([1, false]);
+    offerCallerWork(() => done++);
+    offerCallerWork(() => (done += 10)); // the first offer is done before the second is taken
+    expect(done).toBe(2);
+    dropCallerWork();
+    runCallerWork();
+    adam(2, w!, g!, m!, v!, 2);
+    expect([done, hasCallerWork()]).toEqual([2, false]);
+  });
+
+  it('ends the split call with the error its caller work throws, and the pool keeps working', () => {
+    const [w, g, m, v] = state();
+    const boom = new Error('gather failed');
+    offerCallerWork(() => {
+      throw boom;
+    });
+    expect(() => adam(2, w!, g!, m!, v!, 1)).toThrow(boom);
+    expect(hasCallerWork()).toBe(false);
+    const reference = state();
+    adam(1, reference[0]!, reference[1]!, reference[2]!, reference[3]!, 1);
+    const again = state();
+    adam(2, again[0]!, again[1]!, again[2]!, again[3]!, 1);
+    again.forEach((x, i) => expect(sameBits(x, reference[i]!)).toBe(true));
+  });
 });
 
 describe('thread counts', () => {

@@ -144,9 +144,11 @@ describe('WorkerPool on worker_threads', () => {
     for (let round = 0; round < 10; round++) {
       setOperands(x, job, chunks * per, -1); // stale: a chunk run before its feed gives i − 1
       const fed: number[] = [];
-      pool.run(ctx, job.program, chunks, (chunk) => {
-        fed.push(chunk);
-        x.fill(round + 0.5, job.b / 4 + chunk * per, job.b / 4 + (chunk + 1) * per);
+      pool.run(ctx, job.program, chunks, {
+        feed: (chunk) => {
+          fed.push(chunk);
+          x.fill(round + 0.5, job.b / 4 + chunk * per, job.b / 4 + (chunk + 1) * per);
+        },
       });
       expect(fed).toEqual(Array.from({ length: chunks }, (_, c) => c));
       expect(wrongSums(x, job, chunks * per, round + 0.5)).toBe(0);
@@ -159,14 +161,57 @@ describe('WorkerPool on worker_threads', () => {
     const chunks = 16, per = 1024;
     const job = addJob(memory, chunks, per);
     const boom = new Error('feed failed');
-    expect(() => pool.run(ctx, job.program, chunks, (chunk) => {
-      if (chunk === 5) throw boom;
+    expect(() => pool.run(ctx, job.program, chunks, {
+      feed: (chunk) => {
+        if (chunk === 5) throw boom;
+      },
     })).toThrow(boom);
     expect(pool.closed).toBe(false);
     const x = f32();
     setOperands(x, job, chunks * per, 2);
     pool.run(ctx, job.program, chunks);
     expect(wrongSums(x, job, chunks * per, 2)).toBe(0);
+  });
+
+  it("does the caller's own work once per job, after the feeds, while the workers run chunks", () => {
+    const pool = makePool();
+    const { ctx, f32, memory } = context(pool);
+    const chunks = 64, per = 1024;
+    const job = addJob(memory, chunks, per);
+    const x = f32();
+    let workerChunksDuringWork = 0;
+    for (let round = 0; round < 10; round++) {
+      setOperands(x, job, chunks * per, round);
+      const events: string[] = [];
+      pool.run(ctx, job.program, chunks, {
+        feed: (chunk) => events.push(`feed ${chunk}`),
+        callerWork: () => {
+          events.push('work');
+          // Long enough for a worker to start: the chunks it runs meanwhile are the overlap this buys.
+          const before = pool.workerChunks;
+          const until = performance.now() + 50;
+          while (performance.now() < until && pool.workerChunks === before) { /* wait for a worker */ }
+          workerChunksDuringWork += pool.workerChunks - before;
+        },
+      });
+      expect(events).toEqual([...Array.from({ length: chunks }, (_, c) => `feed ${c}`), 'work']);
+      expect(wrongSums(x, job, chunks * per, round)).toBe(0);
+    }
+    expect(workerChunksDuringWork).toBeGreaterThan(0);
+  });
+
+  it("ends a job whose caller work throws with that error, never a hang, and stays usable", () => {
+    const pool = makePool();
+    const { ctx, f32, memory } = context(pool);
+    const chunks = 16, per = 1024;
+    const job = addJob(memory, chunks, per);
+    const boom = new Error('caller work failed');
+    expect(() => pool.run(ctx, job.program, chunks, { callerWork: () => { throw boom; } })).toThrow(boom);
+    expect(pool.closed).toBe(false);
+    const x = f32();
+    setOperands(x, job, chunks * per, 3);
+    pool.run(ctx, job.program, chunks);
+    expect(wrongSums(x, job, chunks * per, 3)).toBe(0);
   });
 
   it('reports a kernel trap in a worker as a ThreadError naming it, and keeps running jobs', () => {

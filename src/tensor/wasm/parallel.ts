@@ -19,14 +19,59 @@ import type { SimdInstance } from './instance.ts';
 /** A view of one instance's memory, per worker pool: each pool instantiates the module once. */
 const contexts = new WeakMap<SimdInstance, ThreadContext>();
 
+/** Work the caller offered to do during the next split call (offerCallerWork), or null. */
+let callerWork: (() => void) | null = null;
+
 /**
- * How many shares to split `work` units (flops, elements) into: one per thread of the current scope, but
- * none smaller than `minPerShare` units; 1 means "do not split". Always 1 without a shared memory.
+ * With caller work pending, a split call is cut into up to this many shares per thread: the workers claim
+ * the first ones while the caller does its work, and all threads share the rest, so the work costs the
+ * call about half its time instead of adding all of it.
+ */
+const SHARES_PER_THREAD_WITH_CALLER_WORK = 4;
+
+/**
+ * Offers `work` for the calling thread to do while the workers run the next call split over threads (a
+ * training step gathers its next batch during the optimizer update). The work must not touch the memory
+ * of any split call, and must give the same result whenever it runs: it runs in the next split call,
+ * or at the latest when `runCallerWork` is called. Work offered earlier and not yet done is done first.
+ */
+export function offerCallerWork(work: () => void): void {
+  runCallerWork();
+  callerWork = work;
+}
+
+/** Does the offered work now if no split call did it yet. */
+export function runCallerWork(): void {
+  const work = takeCallerWork();
+  work?.();
+}
+
+/** Whether offered work is waiting for a split call (or runCallerWork). */
+export function hasCallerWork(): boolean {
+  return callerWork !== null;
+}
+
+/** Forgets offered work not done yet (a training run that ends early). */
+export function dropCallerWork(): void {
+  callerWork = null;
+}
+
+function takeCallerWork(): (() => void) | null {
+  const work = callerWork;
+  callerWork = null;
+  return work;
+}
+
+/**
+ * How many shares to split `work` units (flops, elements) into: one per thread of the current scope (up to
+ * SHARES_PER_THREAD_WITH_CALLER_WORK per thread while caller work is pending), but none smaller than
+ * `minPerShare` units; 1 means "do not split". Always 1 without a shared memory.
  */
 export function sharesFor(simd: SimdInstance, work: number, minPerShare: number): number {
   const threads = currentThreads();
   if (threads <= 1 || !simd.arena.shared) return 1;
-  return Math.max(1, Math.min(threads, Math.floor(work / minPerShare)));
+  const most = callerWork === null ? threads : SHARES_PER_THREAD_WITH_CALLER_WORK * threads;
+  return Math.max(1, Math.min(most, Math.floor(work / minPerShare)));
 }
 
 /** A program for `simd`'s kernels, and a recorder of the named kernels that writes into it. */
@@ -55,7 +100,8 @@ export function runParallel(simd: SimdInstance, call: KernelCall, program: Kerne
     context = pool.attach(simd.module, simd.arena.memory, simd.exportNames, callerFunctions(simd));
     contexts.set(simd, context);
   }
-  pool.run(context, address, program.chunks);
+  const work = takeCallerWork();
+  pool.run(context, address, program.chunks, work === null ? {} : { callerWork: work });
 }
 
 function callerFunctions(simd: SimdInstance): ThreadContext['functions'] {

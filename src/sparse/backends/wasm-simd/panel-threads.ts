@@ -132,7 +132,7 @@ export class PanelThreads<P extends PanelPlan, K extends object = PanelKernels, 
         if (this.context === null || this.context.pool !== pool) {
           this.context = pool.attach(this.setup.module, this.arena.memory, this.setup.names, this.callerFunctions(), this);
         }
-        pool.run(this.context, address, segment.chunks, index === 0 ? feed : undefined);
+        pool.run(this.context, address, segment.chunks, index === 0 ? { feed } : {});
       }
       if (segment.activationLayer !== null) this.model.applyPanelActivation(plan, at, segment.activationLayer);
       address += 8 * segment.words.length;
