@@ -2,15 +2,18 @@
  * One thread against two on a training epoch, round by round: the probe behind the "Threads" notes in
  * docs/benchmarks.md (the good and bad rounds, the spin and garbage-collector experiments).
  *
- *   npx tsx experiments/threads-train-probe.ts [--rounds R] [--images N] [--spin-us S]
+ *   npx tsx experiments/threads-train-probe.ts [--rounds R] [--images N] [--spin-us S[,S2,…]]
  *   node --single-threaded-gc --import tsx experiments/threads-train-probe.ts …   (V8's GC on one thread)
  *
  * Each round trains a fresh LeNet-300-100 (seed 0, Adam 1e-3, batch 64) for one pass over the first N
  * Fashion-MNIST training images (default 20,000) on one thread, then on two, and prints both times and their
- * ratio; the median ratio ends the run. `--spin-us` sets how long an idle worker polls before it sleeps
- * (the pool's `spinMicros`, default 50). Each two-thread epoch also reports its jobs (kernel programs handed to
- * the pool), their chunks, how many of those the worker ran, and the share of the epoch spent inside jobs —
- * counted by wrapping WorkerPool.run here, for this probe only. Needs the Fashion-MNIST package (README, "Data").
+ * ratio; the median ratio ends the run. `--spin-us` sets how long an idle worker polls before it sleeps (the
+ * pool's `spinMicros`, default the library's 200); with several values each round runs one two-thread epoch
+ * per value, in a rotating order, on the same warm pool (a new pool's workers would start on unoptimised
+ * code), and the run ends with one median per value. Each two-thread epoch also reports its jobs (kernel
+ * programs handed to the pool), their chunks, how many of those the worker ran, and the share of the epoch
+ * spent inside jobs — counted by wrapping WorkerPool.run here, for this probe only. Needs the Fashion-MNIST
+ * package (README, "Data").
  */
 import { subset } from '../src/data/dataset.ts';
 import { Adam, fit, mlp } from '../src/nn/index.ts';
@@ -20,13 +23,14 @@ import { closeThreads, setThreadHost, threadPool } from '../src/tensor/threads.t
 import { WorkerPool } from '../src/wasm/thread-pool.ts';
 
 const args = process.argv.slice(2);
-const arg = (name: string, fallback: number): number => {
+const arg = (name: string, fallback: string): string => {
   const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
+  return i >= 0 ? args[i + 1]! : fallback;
 };
-setThreadHost(nodeThreadHost, { spinMicros: arg('spin-us', 50) });
+const spins = arg('spin-us', '200').split(',').map(Number);
+setThreadHost(nodeThreadHost);
 const full = loadIdxDirectory(FASHION_MNIST_DIR, { name: 'fashion-mnist' }).train;
-const data = subset(full, Int32Array.from({ length: Math.min(arg('images', 20_000), full.count) }, (_, i) => i), 'fashion-mnist/first');
+const data = subset(full, Int32Array.from({ length: Math.min(Number(arg('images', '20000')), full.count) }, (_, i) => i), 'fashion-mnist/first');
 
 /** Jobs, chunks and milliseconds inside WorkerPool.run since the last reset. */
 const jobs = { count: 0, chunks: 0, ms: 0 };
@@ -48,16 +52,23 @@ function seconds(threads: number): number {
 
 seconds(1);
 seconds(2); // warm up both paths
-const ratios: number[] = [];
-for (let round = 0; round < arg('rounds', 5); round++) {
+const pool = threadPool(2)!;
+const ratios: number[][] = spins.map(() => []);
+for (let round = 0; round < Number(arg('rounds', '5')); round++) {
   const one = seconds(1);
-  Object.assign(jobs, { count: 0, chunks: 0, ms: 0 });
-  const workerBefore = threadPool(2)!.workerChunks;
-  const two = seconds(2);
-  ratios.push(one / two);
-  const inside = `${jobs.count} jobs, ${jobs.chunks} chunks (${threadPool(2)!.workerChunks - workerBefore} on the worker), ${(100 * jobs.ms / 1000 / two).toFixed(0)} % of the epoch inside jobs`;
-  console.log(`round ${round + 1}: 1 thread ${one.toFixed(3)} s, 2 threads ${two.toFixed(3)} s, ${(one / two).toFixed(2)}×; ${inside}`);
+  for (let k = 0; k < spins.length; k++) {
+    const which = (round + k) % spins.length; // rotating order: no value always runs right after the 1-thread epoch
+    pool.setSpinMicros(spins[which]!);
+    Object.assign(jobs, { count: 0, chunks: 0, ms: 0 });
+    const workerBefore = pool.workerChunks;
+    const two = seconds(2);
+    ratios[which]!.push(one / two);
+    const inside = `${jobs.count} jobs, ${jobs.chunks} chunks (${pool.workerChunks - workerBefore} on the worker), ${(100 * jobs.ms / 1000 / two).toFixed(0)} % of the epoch inside jobs`;
+    console.log(`round ${round + 1}: 1 thread ${one.toFixed(3)} s, 2 threads (spin ${spins[which]} µs) ${two.toFixed(3)} s, ${(one / two).toFixed(2)}×; ${inside}`);
+  }
 }
-const sorted = [...ratios].sort((a, b) => a - b);
-console.log(`median ${sorted[sorted.length >> 1]!.toFixed(2)}× (min–max ${sorted[0]!.toFixed(2)}–${sorted.at(-1)!.toFixed(2)})`);
+spins.forEach((spin, i) => {
+  const sorted = [...ratios[i]!].sort((a, b) => a - b);
+  console.log(`spin ${spin} µs: median ${sorted[sorted.length >> 1]!.toFixed(2)}× (min–max ${sorted[0]!.toFixed(2)}–${sorted.at(-1)!.toFixed(2)})`);
+});
 closeThreads();

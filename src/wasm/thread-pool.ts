@@ -23,7 +23,11 @@ import { controlLayout, MAX_CHUNKS, SLOT, STATE, TAG_MASK, TEXT_CHARS, WORKER_BA
 
 /** Settings of a pool; the defaults suit training steps and inference batches of ~0.1–10 ms. */
 export interface PoolOptions {
-  /** How long (µs) an idle worker keeps polling for the next job before it sleeps; default 50. */
+  /**
+   * How long (µs) an idle worker keeps polling for the next job before it sleeps (and the caller for the
+   * last chunk of a job); default 200, which outlasts the serial stretches between a training step's jobs
+   * (~50–90 µs for LeNet-300-100), so the workers do not sleep within a step.
+   */
   readonly spinMicros?: number;
   /** ms without any finished chunk after which a job counts as lost (at least 20× the caller's own chunk time); default 10 000. */
   readonly stallMs?: number;
@@ -58,6 +62,13 @@ export interface ThreadContext {
 
 const SLICE_MS = 20;
 
+/**
+ * The default poll before sleeping. Measured on LeNet-300-100 training (`npx tsx
+ * experiments/threads-train-probe.ts --spin-us 50,200`, interleaved on one warm pool): two threads gave
+ * 1.41–1.56× one thread with 50 µs and 1.62–1.70× with 200 µs in three runs (docs/benchmarks.md, "Threads").
+ */
+const DEFAULT_SPIN_MICROS = 200;
+
 function now(): number {
   const clock = (globalThis as { performance?: { now(): number } }).performance;
   return clock === undefined ? Date.now() : clock.now();
@@ -69,7 +80,7 @@ export class WorkerPool {
   private readonly text: Uint16Array;
   private readonly workers: ThreadWorker[] = [];
   private readonly exitReasons: (string | null)[] = [];
-  private readonly spinMicros: number;
+  private spinMicros: number;
   private readonly stallMs: number;
   private readonly startMs: number;
   private job = 0;
@@ -81,7 +92,7 @@ export class WorkerPool {
   /** Starts `workerCount` workers on `host`. Throws ThreadError if they do not start (where the caller may wait). */
   constructor(private readonly host: ThreadHost, workerCount: number, options: PoolOptions = {}) {
     if (!Number.isSafeInteger(workerCount) || workerCount < 1 || workerCount >= MAX_CHUNKS) throw new RangeError(`WorkerPool: ${workerCount} workers (expected 1 to ${MAX_CHUNKS - 1})`);
-    this.spinMicros = options.spinMicros ?? 50;
+    this.spinMicros = options.spinMicros ?? DEFAULT_SPIN_MICROS;
     this.stallMs = options.stallMs ?? 10_000;
     this.startMs = options.startMs ?? 10_000;
     const { bytes, textOffset } = controlLayout(workerCount);
@@ -208,6 +219,13 @@ export class WorkerPool {
     this.awaitChunks(claimed, ownMs);
     if (failure !== null) throw failure.error;
     this.throwWorkerError('failed during a job');
+  }
+
+  /** Changes the poll before sleeping (PoolOptions.spinMicros) on a running pool: for probes that compare polls on warm workers. */
+  setSpinMicros(micros: number): void {
+    if (!(Number.isSafeInteger(micros) && micros >= 0)) throw new RangeError(`WorkerPool.setSpinMicros: ${micros} µs (expected a non-negative integer)`);
+    this.spinMicros = micros;
+    Atomics.store(this.control, SLOT.SPIN_US, micros);
   }
 
   /** Stops every worker (idempotent). Contexts of this pool cannot run jobs afterwards. */

@@ -295,6 +295,20 @@ describe('WorkerPool on worker_threads', () => {
     expect(() => pool.run(own, 0, 256)).toThrow(RangeError);
     expect(() => new WorkerPool(nodeThreadHost, 0)).toThrow(RangeError);
   });
+
+  it('takes a new poll time on a running pool, whatever it is jobs still run, and refuses a bad one', () => {
+    const pool = makePool(nodeThreadHost, 1);
+    const { ctx, f32, memory } = context(pool);
+    const job = addJob(memory, 8, 256);
+    const x = f32();
+    for (const micros of [0, 200, 5000]) {
+      pool.setSpinMicros(micros);
+      setOperands(x, job, 8 * 256, micros);
+      pool.run(ctx, job.program, 8);
+      expect(wrongSums(x, job, 8 * 256, micros)).toBe(0);
+    }
+    for (const bad of [-1, 0.5, Number.NaN, Infinity]) expect(() => pool.setSpinMicros(bad)).toThrow(RangeError);
+  });
 });
 
 describe('worker threads and process exit', () => {
