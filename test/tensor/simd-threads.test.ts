@@ -6,7 +6,7 @@ import { closeThreads, currentThreads, MAX_THREADS, resolveThreads, setThreadHos
 import { MIN_FLOPS_PER_SHARE } from '../../src/tensor/wasm/gemm.ts';
 import { simdAdam, simdGemmNN, simdGemmNT, simdGemmTN, simdInstance, simdSgd } from '../../src/tensor/wasm/index.ts';
 import { dropCallerWork, hasCallerWork, offerCallerWork, runCallerWork, sharesFor } from '../../src/tensor/wasm/parallel.ts';
-import { MIN_ELEMENTS_PER_SHARE } from '../../src/tensor/wasm/simd-kernels.ts';
+import { MIN_ELEMENTS_PER_SHARE, simdAdamAll, simdSgdAll, type UpdateOperands } from '../../src/tensor/wasm/simd-kernels.ts';
 import { referenceMatmul } from '../reference/dense.ts';
 
 /*
@@ -122,6 +122,45 @@ describe('SIMD optimizer updates on threads', () => {
       const sgd = run((w, g, velocity, _unused, mask) => simdSgd(simd, n, w, g, velocity, mask, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 1e-4 }), masked);
       for (const results of [adam, sgd]) {
         for (const other of [results[1]!, results[2]!]) other.forEach((x, i) => expect(sameBits(x, results[0]![i]!)).toBe(true));
+      }
+    });
+  }
+});
+
+describe('SIMD optimizer updates over many parameters at once', () => {
+  // Sizes that are not multiples of 4, one too small to split, two that make chunks straddle parameters.
+  const sizes = [10, 7, 2 * MIN_ELEMENTS_PER_SHARE + 3, 3, MIN_ELEMENTS_PER_SHARE + 1, 1];
+
+  function operands(seed: number, masked: boolean, stateBuffers: number): UpdateOperands[] {
+    const rng = new Rng(seed);
+    return sizes.map((n, k) => {
+      const [w, g, ...state] = Array.from({ length: 2 + stateBuffers }, () => filled(n, rng, false));
+      if (stateBuffers === 2) state[1]!.forEach((x, i) => (state[1]![i] = Math.abs(x)));
+      const mask = masked && k % 2 === 0 ? Uint8Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 0 : 1)) : null;
+      return { w: w!, g: g!, state, mask };
+    });
+  }
+
+  for (const masked of [false, true]) {
+    it(`give the bits of one call per parameter on one thread, on 1, 2 and 3 threads${masked ? ' (masked)' : ''}`, () => {
+      const adamStep = (step: number) => ({ lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, decoupled: true, step });
+      const sgdStep = { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 1e-4 };
+      const reference = { adam: operands(3, masked, 2), sgd: operands(4, masked, 1) };
+      for (let step = 1; step <= 2; step++) {
+        for (const p of reference.adam) simdAdam(simd, p.w.length, p.w, p.g, p.state[0]!, p.state[1]!, p.mask, adamStep(step));
+        for (const p of reference.sgd) simdSgd(simd, p.w.length, p.w, p.g, p.state[0]!, p.mask, sgdStep);
+      }
+      for (const threads of [1, 2, 3]) {
+        const all = { adam: operands(3, masked, 2), sgd: operands(4, masked, 1) };
+        withThreads(threads, () => {
+          for (let step = 1; step <= 2; step++) {
+            simdAdamAll(simd, all.adam, adamStep(step));
+            simdSgdAll(simd, all.sgd, sgdStep);
+          }
+        });
+        for (const kind of ['adam', 'sgd'] as const) {
+          all[kind].forEach((p, k) => [p.w, p.g, ...p.state].forEach((x, i) => expect(sameBits(x, [reference[kind][k]!.w, reference[kind][k]!.g, ...reference[kind][k]!.state][i]!)).toBe(true)));
+        }
       }
     });
   }

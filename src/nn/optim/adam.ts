@@ -1,5 +1,5 @@
 import type { FloatArray } from '../../tensor/tensor.ts';
-import { simdAdam } from '../../tensor/wasm/simd-kernels.ts';
+import { simdAdamAll, type UpdateOperands } from '../../tensor/wasm/simd-kernels.ts';
 import type { SimdInstance } from '../../tensor/wasm/instance.ts';
 import type { Parameter } from '../parameter.ts';
 import { checkNonNegative, checkUnitInterval, Optimizer } from './optimizer.ts';
@@ -64,9 +64,9 @@ export class Adam extends Optimizer {
     }
   }
 
-  protected override simdUpdate(simd: SimdInstance, w: Float32Array, g: Float32Array, state: Float32Array[], mask: Uint8Array | null, step: number): void {
+  protected override simdUpdate(simd: SimdInstance, params: readonly UpdateOperands[], step: number): void {
     const { lr, beta1, beta2, eps, weightDecay, decoupled } = this;
-    simdAdam(simd, w.length, w, g, state[0]!, state[1]!, mask, { lr, beta1, beta2, eps, weightDecay, decoupled, step });
+    simdAdamAll(simd, params, { lr, beta1, beta2, eps, weightDecay, decoupled, step });
   }
 
   /**

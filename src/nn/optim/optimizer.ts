@@ -1,6 +1,7 @@
 import { ConfigError } from '../../errors.ts';
 import type { FloatArray } from '../../tensor/tensor.ts';
 import { activeSimd, type SimdInstance } from '../../tensor/wasm/instance.ts';
+import type { UpdateOperands } from '../../tensor/wasm/simd-kernels.ts';
 import type { Parameter } from '../parameter.ts';
 
 /**
@@ -14,7 +15,7 @@ import type { Parameter } from '../parameter.ts';
  * A parameter with `updatePruned` set is updated as if it had no mask (steps 1 and 3 are skipped); the
  * pruning method that set the flag re-installs its mask after the step.
  * On the 'wasm-simd' backend, optimizers that implement `simdUpdate` (SGD, Adam, AdamW) do all three in one
- * SIMD pass with float32 state; others run `update` as everywhere else.
+ * SIMD pass over all parameters with float32 state (one job on threads); others run `update` as everywhere else.
  */
 export abstract class Optimizer {
   readonly params: readonly Parameter[];
@@ -42,18 +43,19 @@ export abstract class Optimizer {
    * float32 weights and float32 state. Optimizers without it run `update` on every backend.
    * @internal The SIMD kernels' instance is not public: a custom optimizer implements `update` only.
    */
-  protected simdUpdate?(simd: SimdInstance, w: Float32Array, g: Float32Array, state: Float32Array[], mask: Uint8Array | null, step: number): void;
+  protected simdUpdate?(simd: SimdInstance, params: readonly UpdateOperands[], step: number): void;
 
   step(): void {
     this.stepCount++;
     const simd = this.simdMirrorsUpdate() ? activeSimd() : null;
+    const onSimd: UpdateOperands[] = []; // updated together after the loop: one job on threads
     for (const p of this.params) {
       if (p.grad === null) continue;
       const w = p.value.data;
       const g = p.grad.data;
       const mask = p.updatePruned ? null : p.mask;
       if (simd !== null && w instanceof Float32Array && g instanceof Float32Array) {
-        this.simdUpdate!(simd, w, g, this.stateOf(p, 'float32') as Float32Array[], mask, this.stepCount);
+        onSimd.push({ w, g, state: this.stateOf(p, 'float32') as Float32Array[], mask });
         continue;
       }
       if (mask !== null) for (let i = 0; i < mask.length; i++) if (mask[i] === 0) g[i] = 0;
@@ -64,6 +66,7 @@ export abstract class Optimizer {
         p.applyMask();
       }
     }
+    if (onSimd.length > 0) this.simdUpdate!(simd!, onSimd, this.stepCount);
   }
 
   /**

@@ -1,6 +1,6 @@
 import { ConfigError } from '../../errors.ts';
 import type { FloatArray } from '../../tensor/tensor.ts';
-import { simdSgd } from '../../tensor/wasm/simd-kernels.ts';
+import { simdSgdAll, type UpdateOperands } from '../../tensor/wasm/simd-kernels.ts';
 import type { SimdInstance } from '../../tensor/wasm/instance.ts';
 import type { Parameter } from '../parameter.ts';
 import { checkNonNegative, checkUnitInterval, Optimizer } from './optimizer.ts';
@@ -49,8 +49,8 @@ export class SGD extends Optimizer {
     }
   }
 
-  protected override simdUpdate(simd: SimdInstance, w: Float32Array, g: Float32Array, state: Float32Array[], mask: Uint8Array | null): void {
+  protected override simdUpdate(simd: SimdInstance, params: readonly UpdateOperands[]): void {
     const { lr, momentum, nesterov, weightDecay } = this;
-    simdSgd(simd, w.length, w, g, state[0] ?? null, mask, { lr, momentum, nesterov, weightDecay });
+    simdSgdAll(simd, params, { lr, momentum, nesterov, weightDecay });
   }
 }

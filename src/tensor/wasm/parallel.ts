@@ -1,5 +1,6 @@
 import { KernelProgram, runChunk } from '../../wasm/kernel-program.ts';
 import type { ThreadContext } from '../../wasm/thread-pool.ts';
+import { MAX_CHUNKS } from '../../wasm/worker-program.ts';
 import { threadPool } from '../../wasm/threads.ts';
 import { currentThreads } from '../threads.ts';
 import type { KernelCall } from './arena.ts';
@@ -71,7 +72,7 @@ export function sharesFor(simd: SimdInstance, work: number, minPerShare: number)
   const threads = currentThreads();
   if (threads <= 1 || !simd.arena.shared) return 1;
   const most = callerWork === null ? threads : SHARES_PER_THREAD_WITH_CALLER_WORK * threads;
-  return Math.max(1, Math.min(most, Math.floor(work / minPerShare)));
+  return Math.max(1, Math.min(most, MAX_CHUNKS, Math.floor(work / minPerShare)));
 }
 
 /** A program for `simd`'s kernels, and a recorder of the named kernels that writes into it. */
