@@ -6,7 +6,7 @@ import { trainingModuleBytes } from '../../src/tensor/wasm/instance.ts';
 import { exportedFunctions, KernelProgram, runChunk } from '../../src/wasm/kernel-program.ts';
 import { wasmApi, type WasmMemory } from '../../src/wasm/runtime.ts';
 import type { ThreadHost } from '../../src/wasm/thread-host.ts';
-import { WorkerPool, type ThreadContext } from '../../src/wasm/thread-pool.ts';
+import { WorkerPool, type RunOptions, type ThreadContext } from '../../src/wasm/thread-pool.ts';
 
 /*
  * The thread pool on worker_threads, with the training module's `add` kernel (out = a + b over n floats) as
@@ -155,23 +155,25 @@ describe('WorkerPool on worker_threads', () => {
     }
   });
 
-  it('ends a job whose feed throws with that error, never a hang, and stays usable', () => {
-    const pool = makePool();
-    const { ctx, f32, memory } = context(pool);
-    const chunks = 16, per = 1024;
-    const job = addJob(memory, chunks, per);
-    const boom = new Error('feed failed');
-    expect(() => pool.run(ctx, job.program, chunks, {
-      feed: (chunk) => {
-        if (chunk === 5) throw boom;
-      },
-    })).toThrow(boom);
-    expect(pool.closed).toBe(false);
-    const x = f32();
-    setOperands(x, job, chunks * per, 2);
-    pool.run(ctx, job.program, chunks);
-    expect(wrongSums(x, job, chunks * per, 2)).toBe(0);
-  });
+  const throwing: [string, (boom: Error) => RunOptions][] = [
+    ['feed', (boom) => ({ feed: (chunk) => { if (chunk === 5) throw boom; } })],
+    ['caller work', (boom) => ({ callerWork: () => { throw boom; } })],
+  ];
+  for (const [what, options] of throwing) {
+    it(`ends a job whose ${what} throws with that error, never a hang, and stays usable`, () => {
+      const pool = makePool();
+      const { ctx, f32, memory } = context(pool);
+      const chunks = 16, per = 1024;
+      const job = addJob(memory, chunks, per);
+      const boom = new Error(`${what} failed`);
+      expect(() => pool.run(ctx, job.program, chunks, options(boom))).toThrow(boom);
+      expect(pool.closed).toBe(false);
+      const x = f32();
+      setOperands(x, job, chunks * per, 2);
+      pool.run(ctx, job.program, chunks);
+      expect(wrongSums(x, job, chunks * per, 2)).toBe(0);
+    });
+  }
 
   it("does the caller's own work once per job, after the feeds, while the workers run chunks", () => {
     const pool = makePool();
@@ -200,19 +202,6 @@ describe('WorkerPool on worker_threads', () => {
     expect(workerChunksDuringWork).toBeGreaterThan(0);
   });
 
-  it("ends a job whose caller work throws with that error, never a hang, and stays usable", () => {
-    const pool = makePool();
-    const { ctx, f32, memory } = context(pool);
-    const chunks = 16, per = 1024;
-    const job = addJob(memory, chunks, per);
-    const boom = new Error('caller work failed');
-    expect(() => pool.run(ctx, job.program, chunks, { callerWork: () => { throw boom; } })).toThrow(boom);
-    expect(pool.closed).toBe(false);
-    const x = f32();
-    setOperands(x, job, chunks * per, 3);
-    pool.run(ctx, job.program, chunks);
-    expect(wrongSums(x, job, chunks * per, 3)).toBe(0);
-  });
 
   it('reports a kernel trap in a worker as a ThreadError naming it, and keeps running jobs', () => {
     // The worker's add reads far outside the memory: a WebAssembly trap (RuntimeError) in the worker only.
