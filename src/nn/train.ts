@@ -9,10 +9,10 @@ import { Rng } from '../tensor/rng.ts';
 import { currentThreads, resolveThreads, threadPool, withThreads } from '../tensor/threads.ts';
 import { assertFinite, Tensor } from '../tensor/tensor.ts';
 import { activeSimd, simdInstance } from '../tensor/wasm/instance.ts';
+import { BatchPrefetcher, gatherBatch } from './batches.ts';
 import type { Module } from './module.ts';
 import type { Optimizer } from './optim/optimizer.ts';
 import { constantLR, type LRSchedule } from './optim/schedule.ts';
-import { BatchPrefetcher, gatherBatch } from './batches.ts';
 import { SimdTrainingSession } from './simd-session.ts';
 
 /*

@@ -65,7 +65,7 @@ const SLICE_MS = 20;
 /**
  * The default poll before sleeping. Measured on LeNet-300-100 training (`npx tsx
  * experiments/threads-train-probe.ts --spin-us 50,200`, interleaved on one warm pool): two threads gave
- * 1.41–1.56× one thread with 50 µs and 1.62–1.70× with 200 µs in three runs (docs/benchmarks.md, "Threads").
+ * 1.41–1.60× one thread with 50 µs and 1.62–1.70× with 200 µs in four runs (docs/benchmarks.md, "Threads").
  */
 const DEFAULT_SPIN_MICROS = 200;
 
