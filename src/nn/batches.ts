@@ -5,8 +5,9 @@ import { dropCallerWork, offerCallerWork, runCallerWork } from '../tensor/wasm/p
 /*
  * The mini-batches of a training run, gathered into two buffers in turn so that the next batch can be
  * gathered while the current step still runs. Gathering copies `batchSize` random rows out of the whole
- * training set (for Fashion-MNIST 188 MB, so every row comes from memory, not cache): 70–90 µs a batch of
- * 64 on this project's machine, ~5 % of a two-thread step, all of it on the caller while the workers wait.
+ * training set (for Fashion-MNIST 188 MB, so the rows come from memory, not cache): it was most of the
+ * 105–110 µs the caller spent alone between two steps of LeNet-300-100 on two threads, while the worker
+ * waited (`npx tsx experiments/threads-train-probe.ts --per-job`; ~20 µs since).
  *
  * So `prefetch(b + 1)` offers the gather of the next batch as caller work (tensor/wasm/parallel.ts): the
  * optimizer update that follows is cut into more shares, the workers start on them while the caller
