@@ -44,8 +44,8 @@ WorkerPool.prototype.run = function (this: WorkerPool, ...args: Parameters<Worke
   run.apply(this, args);
   const end = performance.now();
   const k = Math.min(perJob.inStep++, JOBS_PER_STEP - 1);
-  perJob.inside[k] += end - start;
-  if (jobs.count > 0) perJob.gapBefore[k] += start - perJob.lastEnd;
+  perJob.inside[k] = perJob.inside[k]! + end - start;
+  if (jobs.count > 0) perJob.gapBefore[k] = perJob.gapBefore[k]! + start - perJob.lastEnd;
   perJob.lastEnd = end;
   jobs.count++;
   jobs.chunks += args[2];
