@@ -84,7 +84,7 @@ function packer(name: 'packA' | 'packB', width: number): FunctionBuilder {
   // would read one strided column of short pieces per panel); writes go to one depth of every panel.
   f.emit(op.get(lineStride), op.i32(4), op.i32Eq, op.if);
   {
-    const fullLines = h, panelBytes = base;
+    const fullLines = f.local(I32), panelBytes = f.local(I32);
     f.emit(op.get(lines), op.i32(-width), op.i32And, op.set(fullLines));
     f.emit(op.get(depth), op.i32(4 * width), op.i32Mul, op.set(panelBytes));
     f.emit(op.i32(0), op.set(p));
